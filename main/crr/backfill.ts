@@ -1,0 +1,31 @@
+// Clocks for rows that existed before crsql_as_crr: every cell gets version 1 at the upgrade's
+// db_version, numbered in primary-key order. Rows that already have clocks keep them.
+import type { TableInfo } from './table-info.ts';
+import { quoteId, quoteText } from './table-info.ts';
+import { cellsTable, rowsTable } from './clock-tables.ts';
+
+export function backfillSql(info: TableInfo): string {
+  const t = quoteId(info.name);
+  const pkList = info.pks.map(quoteId).join(', ');
+  const n = info.columns.length;
+  const numbered = `(SELECT ${pkList}, row_number() OVER (ORDER BY ${pkList}) - 1 AS rn FROM ${t} b
+     WHERE NOT EXISTS (SELECT 1 FROM ${rowsTable(info.name)} r WHERE ${info.pks.map((p) => `r.${quoteId(p)} = b.${quoteId(p)}`).join(' AND ')}))`;
+  const V = `(SELECT db_version FROM crr_tx WHERE id = 1)`;
+  const S = `(SELECT seq FROM crr_tx WHERE id = 1)`;
+  const parts = [
+    `INSERT OR IGNORE INTO crr_tx (id, db_version, seq, max_version)
+       SELECT 1, value + 1, 0, value + 1 FROM crr_state WHERE key = 'db_version' AND EXISTS (SELECT 1 FROM ${numbered});`,
+    `CREATE TEMP TABLE IF NOT EXISTS crr_backfill_rows AS SELECT * FROM ${numbered} WHERE 0;`,
+    `DELETE FROM temp.crr_backfill_rows;`,
+    `INSERT INTO temp.crr_backfill_rows SELECT * FROM ${numbered};`,
+    `INSERT INTO ${rowsTable(info.name)} (${pkList}, cl, s_version, s_seq, s_site)
+       SELECT ${pkList}, 1, ${n === 0 ? `${V}, ${S} + rn, 0` : 'NULL, NULL, NULL'} FROM temp.crr_backfill_rows;`,
+    ...info.columns.map(
+      (c, i) => `INSERT INTO ${cellsTable(info.name)} (${pkList}, cid, col_version, db_version, seq, site)
+       SELECT ${pkList}, ${quoteText(c)}, 1, ${V}, ${S} + rn * ${n} + ${i}, 0 FROM temp.crr_backfill_rows;`,
+    ),
+    `UPDATE crr_tx SET seq = seq + (SELECT count(*) FROM temp.crr_backfill_rows) * ${Math.max(n, 1)} WHERE id = 1;`,
+    `DROP TABLE temp.crr_backfill_rows;`,
+  ];
+  return parts.join('\n');
+}

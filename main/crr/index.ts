@@ -1,0 +1,499 @@
+// installCrr: cr-sqlite's SQL surface on a better-sqlite3 connection.
+//
+// Versions: local-write triggers (pure SQL, in the file) stamp every change with the db_version
+// of a marker row (crr_tx) that the first tracked write of a transaction opens. The engine
+// "seals" the marker, i.e. publishes its version as committed and removes it, inside the
+// transaction right before it commits whenever it can see the commit coming (db.transaction,
+// an explicit COMMIT, or a single write statement, which it wraps in BEGIN/COMMIT), and on
+// its data_version poll for commits made by other programs. See README.md.
+import type Database from 'better-sqlite3';
+import type { Change, ChangesSinceOptions, CommitEvent, CrrEngine, CrrOptions } from './types.ts';
+import type { SqlValue } from '../../shared/values.ts';
+import { packPrimaryKey, unpackPrimaryKey } from './pack-pk.ts';
+import { checkCrrRules, readTableInfo, quoteId, type TableInfo } from './table-info.ts';
+import { META_SQL, createClockTablesSql, dropClockTablesSql, cellsTable, rowsTable } from './clock-tables.ts';
+import { localTriggersSql, dropLocalTriggersSql } from './local-triggers.ts';
+import { changesViewSql } from './changes-view.ts';
+import { backfillSql } from './backfill.ts';
+import { ensureLocalSiteId } from './site-id.ts';
+
+export type { Change, CommitEvent, CrrEngine, CrrOptions } from './types.ts';
+export { CrrRefusal } from './table-info.ts';
+export { packPrimaryKey, unpackPrimaryKey } from './pack-pk.ts';
+
+const engines = new WeakMap<Database.Database, CrrEngine>();
+
+type Statement = Database.Statement;
+type Marker = { db_version: number; max_version: number };
+type AdminTask = () => void;
+
+const TX_CONTROL = /^\s*(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i;
+const COMMIT = /^\s*(COMMIT|END)\b/i;
+
+export function installCrr(db: Database.Database, options: CrrOptions = {}): CrrEngine {
+  const existing = engines.get(db);
+  if (existing) return existing;
+
+  const raw = {
+    prepare: db.prepare.bind(db),
+    exec: db.exec.bind(db),
+    transaction: db.transaction.bind(db),
+  };
+  raw.exec(META_SQL);
+  const siteId = ensureLocalSiteId(db);
+  const listeners = new Set<(e: CommitEvent) => void>();
+  let tables = new Map<string, TableInfo>();
+  let mergeSeen = false;
+  let pendingEvents: CommitEvent[] = [];
+  const admin: AdminTask[] = [];
+  let closed = false;
+
+  const q = {
+    marker: raw.prepare('SELECT db_version, max_version FROM crr_tx WHERE id = 1').safeIntegers(false),
+    publish: raw.prepare(`UPDATE crr_state SET value = ? WHERE key = 'db_version'`),
+    clearMarker: raw.prepare('DELETE FROM crr_tx'),
+    committed: raw.prepare(`SELECT value FROM crr_state WHERE key = 'db_version'`).pluck().safeIntegers(false),
+    dataVersion: raw.prepare('PRAGMA data_version').pluck().safeIntegers(false),
+    schemaVersion: raw.prepare('PRAGMA schema_version').pluck().safeIntegers(false),
+    begin: raw.prepare('BEGIN'),
+    commit: raw.prepare('COMMIT'),
+    rollback: raw.prepare('ROLLBACK'),
+  };
+  let committedVersion = q.committed.get() as number;
+  let lastDataVersion = q.dataVersion.get() as number;
+  let knownSchemaVersion = -1;
+  let changesStmt: Statement | null = null;
+  let mergeStmt: Statement | null = null;
+  const commitSitesStmts = new Map<string, Statement>();
+
+  // ---- SQL functions (pure: they never touch the database) ----
+  db.function('crsql_site_id', { deterministic: false }, () => Buffer.from(siteId));
+  db.function('crsql_db_version', { deterministic: false }, () => committedVersion);
+  db.function('crsql_next_db_version', { deterministic: false }, () => committedVersion + 1);
+  db.function('crr_pack_pk', { varargs: true, deterministic: true, safeIntegers: true }, (...values: unknown[]) =>
+    Buffer.from(packPrimaryKey(values.map(fromSqlite))),
+  );
+  db.function('crr_unpack_pk', { deterministic: true, safeIntegers: true }, (pk: unknown, index: unknown, count: unknown) => {
+    if (!(pk instanceof Uint8Array)) throw new TypeError('crsql_changes: pk must be a blob (packed primary key)');
+    const values = unpackPrimaryKey(pk);
+    if (values.length !== Number(count)) {
+      throw new TypeError(`crsql_changes: pk has ${values.length} columns, the table has ${count}`);
+    }
+    return toSqlite(values[Number(index)]);
+  });
+  let mergesWon = 0;
+  db.function('crr_note_merge', () => {
+    mergeSeen = true;
+    mergesWon++;
+    return null;
+  });
+  // Schema changes cannot run while a statement executes: queue them for right after it.
+  const queueAdmin = (name: string, task: (table: string) => void) =>
+    db.function(name, { deterministic: false }, (table: unknown) => {
+      if (typeof table !== 'string') throw new TypeError(`${name} expects a table name`);
+      admin.push(() => task(table));
+      return 'OK';
+    });
+  queueAdmin('crsql_as_crr', (t) => asCrr(t));
+  queueAdmin('crsql_as_table', (t) => asTable(t));
+  queueAdmin('crsql_begin_alter', (t) => beginAlter(t));
+  queueAdmin('crsql_commit_alter', (t) => commitAlter(t));
+
+  // ---- transactions and sealing ----
+  function inTx<T>(fn: () => T): T {
+    return raw.transaction(fn)();
+  }
+
+  /** Publish the marker's version as committed; runs inside the transaction about to commit. */
+  function sealInside(origin: CommitEvent['origin']): void {
+    const m = q.marker.get() as Marker | undefined;
+    if (!m) return;
+    q.publish.run(m.max_version);
+    q.clearMarker.run();
+    pendingEvents.push(describeCommit(m, mergeSeen ? 'merge' : origin));
+    mergeSeen = false;
+  }
+
+  function describeCommit(m: Marker, origin: CommitEvent['origin']): CommitEvent {
+    const changed: string[] = [];
+    const sites = new Map<string, Uint8Array>();
+    for (const info of tables.values()) {
+      let stmt = commitSitesStmts.get(info.name);
+      if (!stmt) {
+        stmt = raw
+          .prepare(
+            `SELECT DISTINCT s.site_id FROM (SELECT site FROM ${cellsTable(info.name)} WHERE db_version BETWEEN ? AND ?
+               UNION SELECT s_site FROM ${rowsTable(info.name)} WHERE s_version BETWEEN ? AND ?) x
+             JOIN crr_sites s ON s.ord = x.site`,
+          )
+          .pluck();
+        commitSitesStmts.set(info.name, stmt);
+      }
+      const siteRows = stmt.all(m.db_version, m.max_version, m.db_version, m.max_version) as Buffer[];
+      if (siteRows.length) changed.push(info.name);
+      for (const s of siteRows) sites.set(s.toString('hex'), new Uint8Array(s));
+    }
+    return { tables: changed, fromDbVersion: m.db_version, toDbVersion: m.max_version, sites: [...sites.values()], origin };
+  }
+
+  function flushEvents(): void {
+    if (db.inTransaction || pendingEvents.length === 0) return;
+    committedVersion = q.committed.get() as number;
+    lastDataVersion = q.dataVersion.get() as number;
+    const events = pendingEvents;
+    pendingEvents = [];
+    for (const e of events) {
+      if (e.tables.length === 0) continue;
+      for (const l of listeners) {
+        try {
+          l(e);
+        } catch (err) {
+          console.error('crr onCommit listener failed:', err);
+        }
+      }
+    }
+  }
+
+  function runAdmin(): void {
+    while (admin.length) admin.shift()!();
+  }
+
+  /** Runs `fn` (one statement) so that, if it commits on its own, the seal commits with it. */
+  function runStatement<T>(readonly: boolean, sql: string, fn: () => T): T {
+    if (closed) return fn();
+    if (!readonly && !db.inTransaction && !TX_CONTROL.test(sql)) {
+      ensureSchemaCurrent();
+      q.begin.run();
+      let result: T;
+      try {
+        result = fn();
+        runAdmin();
+        sealInside('local');
+        q.commit.run();
+      } catch (err) {
+        admin.length = 0;
+        if (db.inTransaction) q.rollback.run();
+        pendingEvents = [];
+        mergeSeen = false;
+        throw err;
+      }
+      flushEvents();
+      return result;
+    }
+    if (db.inTransaction && COMMIT.test(sql)) sealInside('local');
+    const result = fn();
+    if (!db.inTransaction) {
+      runAdmin();
+      if (!readonly) {
+        ensureSchemaCurrent();
+        sealOutside('local');
+      }
+      flushEvents();
+    }
+    return result;
+  }
+
+  /** Seal a marker left by a commit the engine did not see coming (another program, exec). */
+  function sealOutside(origin: CommitEvent['origin']): void {
+    if (db.inTransaction || !q.marker.get()) return;
+    inTx(() => sealInside(origin));
+    flushEvents();
+  }
+
+  // ---- wrap the connection so the engine sees statements end and commits coming ----
+  db.prepare = ((sql: string) => wrapStatement(raw.prepare(sql), sql)) as typeof db.prepare;
+  function wrapStatement(stmt: Statement, sql: string): Statement {
+    const readonly = stmt.readonly;
+    const s = stmt as unknown as Record<string, (...a: unknown[]) => unknown>;
+    for (const m of ['run', 'get', 'all'] as const) {
+      const orig = s[m].bind(stmt);
+      s[m] = (...args: unknown[]) => runStatement(readonly, sql, () => orig(...args));
+    }
+    const iterate = s.iterate.bind(stmt);
+    s.iterate = function* (...args: unknown[]) {
+      try {
+        yield* iterate(...args) as Iterable<unknown>;
+      } finally {
+        if (!db.inTransaction) {
+          runAdmin();
+          flushEvents();
+        }
+      }
+    } as (...a: unknown[]) => unknown;
+    return stmt;
+  }
+  db.exec = ((sql: string) => {
+    runStatement(false, /\b(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i.test(sql) ? 'BEGIN' : sql, () => raw.exec(sql));
+    return db;
+  }) as typeof db.exec;
+  db.transaction = ((fn: (...a: unknown[]) => unknown) => {
+    const wrapped = raw.transaction(function (this: unknown, ...args: unknown[]) {
+      const outer = !nested;
+      nested = true;
+      try {
+        if (outer) ensureSchemaCurrent();
+        const r = fn.apply(this, args);
+        if (outer) {
+          runAdmin();
+          sealInside('local');
+        }
+        return r;
+      } finally {
+        if (outer) nested = false;
+      }
+    });
+    const run = (variant: (...a: unknown[]) => unknown) =>
+      function (this: unknown, ...args: unknown[]) {
+        try {
+          return variant.apply(this, args);
+        } catch (err) {
+          if (!db.inTransaction) {
+            pendingEvents = [];
+            mergeSeen = false;
+          }
+          throw err;
+        } finally {
+          flushEvents();
+        }
+      };
+    const out = run(wrapped) as typeof wrapped;
+    for (const v of ['deferred', 'immediate', 'exclusive'] as const) {
+      Object.defineProperty(out, v, { value: run(wrapped[v]) });
+    }
+    Object.defineProperty(out, 'default', { value: out });
+    return out;
+  }) as typeof db.transaction;
+  let nested = false;
+
+  // ---- CRR tables ----
+  function loadTables(): void {
+    const names = raw.prepare('SELECT name FROM crr_tables ORDER BY name').pluck().all() as string[];
+    tables = new Map(names.map((n) => [n, readTableInfo(db, n)]));
+  }
+
+  function rebuildTemp(): void {
+    raw.exec(changesViewSql([...tables.values()]));
+    changesStmt = null;
+    mergeStmt = null;
+    commitSitesStmts.clear();
+  }
+
+  function installTable(info: TableInfo): void {
+    raw.exec(dropLocalTriggersSql(raw, info.name));
+    raw.exec(createClockTablesSql(info));
+    raw.exec(localTriggersSql(info));
+    raw
+      .prepare('INSERT INTO crr_tables (name, columns) VALUES (?, ?) ON CONFLICT DO UPDATE SET columns = excluded.columns')
+      .run(info.name, JSON.stringify([...info.pks, ...info.columns]));
+  }
+
+  function asCrr(table: string): void {
+    inTx(() => {
+      const info = checkCrrRules(db, table);
+      const already = tables.has(table);
+      installTable(info);
+      raw.exec(backfillSql(info));
+      tables.set(table, info);
+      if (!already) sealInside('local');
+    });
+    rebuildTemp();
+    knownSchemaVersion = q.schemaVersion.get() as number;
+  }
+
+  function asTable(table: string): void {
+    inTx(() => {
+      raw.exec(dropLocalTriggersSql(raw, table));
+      raw.exec(dropClockTablesSql(table));
+      raw.prepare('DELETE FROM crr_tables WHERE name = ?').run(table);
+      tables.delete(table);
+    });
+    rebuildTemp();
+    knownSchemaVersion = q.schemaVersion.get() as number;
+  }
+
+  function beginAlter(table: string): void {
+    if (!tables.has(table)) throw new Error(`crsql_begin_alter: "${table}" is not a CRR table`);
+    inTx(() => raw.exec(dropLocalTriggersSql(raw, table)));
+  }
+
+  function commitAlter(table: string): void {
+    if (!tables.has(table)) throw new Error(`crsql_commit_alter: "${table}" is not a CRR table`);
+    repairSchema();
+  }
+
+  /** Re-derive triggers and clocks for the tables' current shape; unchanged data keeps its versions. */
+  function repairSchema(): void {
+    inTx(() => {
+      const names = raw.prepare('SELECT name FROM crr_tables').pluck().all() as string[];
+      const next = new Map<string, TableInfo>();
+      for (const name of names) {
+        const exists = raw.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).get(name);
+        if (!exists) {
+          // dropped behind our back: forget its clocks
+          raw.exec(dropClockTablesSql(name));
+          raw.prepare('DELETE FROM crr_tables WHERE name = ?').run(name);
+          continue;
+        }
+        const info = readTableInfo(db, name);
+        const stored = JSON.parse(raw.prepare('SELECT columns FROM crr_tables WHERE name = ?').pluck().get(name) as string) as string[];
+        const pkChanged = stored.slice(0, info.pks.length).join('\0') !== info.pks.join('\0');
+        if (pkChanged) {
+          // a new primary key makes old clocks meaningless: start the table's history again
+          raw.exec(dropLocalTriggersSql(raw, name) + dropClockTablesSql(name));
+          installTable(info);
+          raw.exec(backfillSql(info));
+        } else {
+          const gone = stored.slice(info.pks.length).filter((c) => !info.columns.includes(c));
+          for (const c of gone) raw.prepare(`DELETE FROM ${cellsTable(name)} WHERE cid = ?`).run(c);
+          installTable(info);
+        }
+        next.set(name, info);
+      }
+      tables = next;
+    });
+    rebuildTemp();
+    knownSchemaVersion = q.schemaVersion.get() as number;
+  }
+
+  function ensureSchemaCurrent(): void {
+    const v = q.schemaVersion.get() as number;
+    if (v !== knownSchemaVersion) {
+      knownSchemaVersion = v;
+      if (tables.size > 0 || (raw.prepare('SELECT count(*) FROM crr_tables').pluck().get() as number) > 0) repairSchema();
+    }
+  }
+
+  // ---- reading and merging changes ----
+  function readChanges(dbVersion: number, opts: ChangesSinceOptions): Change[] {
+    ensureSchemaCurrent();
+    sealOutside('outside');
+    changesStmt ??= raw
+      .prepare(
+        `SELECT "table", pk, cid, val, col_version, db_version, site_id, cl, seq FROM crsql_changes
+         WHERE db_version > ? AND site_id IS NOT ? ORDER BY db_version, seq LIMIT ?`,
+      )
+      .safeIntegers(true);
+    const rows = changesStmt.all(BigInt(dbVersion), opts.excludeSite ? Buffer.from(opts.excludeSite) : null, BigInt(opts.limit ?? -1)) as {
+      table: string;
+      pk: Buffer;
+      cid: string;
+      val: unknown;
+      col_version: bigint;
+      db_version: bigint;
+      site_id: Buffer;
+      cl: bigint;
+      seq: bigint;
+    }[];
+    return rows.map((r) => ({
+      table: r.table,
+      pk: new Uint8Array(r.pk),
+      cid: r.cid,
+      val: fromSqlite(r.val),
+      col_version: Number(r.col_version),
+      db_version: Number(r.db_version),
+      site_id: new Uint8Array(r.site_id),
+      cl: Number(r.cl),
+      seq: Number(r.seq),
+    }));
+  }
+
+  function validateChange(c: Change, i: number): void {
+    const where = `change ${i}`;
+    if (!c || typeof c !== 'object') throw new TypeError(`${where}: not an object`);
+    const info = tables.get(c.table);
+    if (!info) throw new Error(`${where}: could not find the schema information for table ${JSON.stringify(c.table)}`);
+    if (c.cid !== '-1' && !info.columns.includes(c.cid)) throw new Error(`${where}: table ${c.table} has no column ${JSON.stringify(c.cid)}`);
+    if (!(c.pk instanceof Uint8Array)) throw new TypeError(`${where}: pk must be bytes`);
+    if (unpackPrimaryKey(c.pk).length !== info.pks.length) throw new TypeError(`${where}: pk does not match ${c.table}'s primary key`);
+    if (!(c.site_id instanceof Uint8Array) || c.site_id.length !== 16) throw new TypeError(`${where}: site_id must be 16 bytes`);
+    for (const k of ['col_version', 'db_version', 'cl', 'seq'] as const) {
+      if (!Number.isSafeInteger(c[k]) || c[k] < 0) throw new TypeError(`${where}: ${k} must be a non-negative integer`);
+    }
+    if (c.cl < 1) throw new TypeError(`${where}: cl must be at least 1`);
+  }
+
+  function applyChanges(changes: Change[]): number {
+    if (!Array.isArray(changes)) throw new TypeError('applyChanges expects an array of changes');
+    ensureSchemaCurrent();
+    changes.forEach(validateChange);
+    mergeStmt ??= raw.prepare(
+      `INSERT INTO crsql_changes ("table", pk, cid, val, col_version, db_version, site_id, cl, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const before = mergesWon;
+    db.transaction(() => {
+      for (const c of changes) {
+        mergeStmt!.run(c.table, Buffer.from(c.pk), c.cid, toSqlite(c.val), c.col_version, c.db_version, Buffer.from(c.site_id), c.cl, c.seq);
+      }
+    })();
+    return mergesWon - before;
+  }
+
+  // ---- outside writers ----
+  function noticeChanges(): void {
+    if (closed || db.inTransaction) return;
+    try {
+      ensureSchemaCurrent();
+      const dv = q.dataVersion.get() as number;
+      if (dv !== lastDataVersion) {
+        lastDataVersion = dv;
+        sealOutside('outside');
+        committedVersion = q.committed.get() as number;
+      }
+    } catch (err) {
+      // SQLITE_BUSY while another program writes: try again on the next tick
+      if (!/busy|locked/i.test(String(err))) throw err;
+    }
+  }
+
+  const pollMs = options.pollMs ?? 250;
+  const timer = pollMs > 0 ? setInterval(noticeChanges, pollMs) : null;
+  timer?.unref();
+
+  loadTables();
+  rebuildTemp();
+  knownSchemaVersion = q.schemaVersion.get() as number;
+  ensureSchemaCurrent();
+  sealOutside('outside');
+
+  const engine: CrrEngine = {
+    siteId,
+    dbVersion: () => {
+      noticeChanges();
+      return committedVersion;
+    },
+    asCrr: (t) => {
+      asCrr(t);
+      flushEvents();
+    },
+    asTable,
+    isCrr: (t) => tables.has(t),
+    crrTables: () => [...tables.keys()],
+    changesSince: (v, o = {}) => readChanges(v, o),
+    applyChanges,
+    onCommit: (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    noticeChanges,
+    close: () => {
+      closed = true;
+      if (timer) clearInterval(timer);
+      listeners.clear();
+      engines.delete(db);
+    },
+  };
+  engines.set(db, engine);
+  return engine;
+}
+
+function fromSqlite(v: unknown): SqlValue {
+  if (v === null || typeof v === 'bigint' || typeof v === 'number' || typeof v === 'string') return v;
+  if (v instanceof Uint8Array) return new Uint8Array(v);
+  throw new TypeError(`unexpected SQLite value ${String(v)}`);
+}
+
+function toSqlite(v: SqlValue): unknown {
+  return v instanceof Uint8Array ? Buffer.from(v) : v;
+}
+
+export { quoteId };

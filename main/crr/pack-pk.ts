@@ -1,0 +1,108 @@
+// cr-sqlite's primary-key packing (crsql_changes.pk): a count byte, then per column a header
+// byte (n << 3 | type) followed by n bytes of length/value and the data. See crr-semantics.md.
+import type { SqlValue } from '../../shared/values.ts';
+
+const INTEGER = 1;
+const REAL = 2;
+const TEXT = 3;
+const BLOB = 4;
+const NULL = 5;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function minimalBytes(n: bigint): number {
+  let bytes = 0;
+  while (n > 0n) {
+    bytes++;
+    n >>= 8n;
+  }
+  return bytes;
+}
+
+function pushBigEndian(out: number[], value: bigint, bytes: number): void {
+  for (let i = bytes - 1; i >= 0; i--) out.push(Number((value >> BigInt(i * 8)) & 0xffn));
+}
+
+export function packPrimaryKey(values: readonly SqlValue[]): Uint8Array {
+  if (values.length > 255) throw new RangeError('a primary key has at most 255 columns');
+  const out: number[] = [values.length];
+  for (const value of values) {
+    if (value === null) {
+      out.push(NULL);
+    } else if (typeof value === 'bigint') {
+      if (value < 0n) {
+        out.push((8 << 3) | INTEGER);
+        pushBigEndian(out, BigInt.asUintN(64, value), 8);
+      } else {
+        const n = minimalBytes(value);
+        if (n > 8) throw new RangeError(`integer out of 64-bit range: ${value}`);
+        out.push((n << 3) | INTEGER);
+        pushBigEndian(out, value, n);
+      }
+    } else if (typeof value === 'number') {
+      out.push(REAL);
+      const view = new DataView(new ArrayBuffer(8));
+      view.setFloat64(0, value);
+      for (let i = 0; i < 8; i++) out.push(view.getUint8(i));
+    } else {
+      const bytes = typeof value === 'string' ? encoder.encode(value) : value;
+      const n = Math.max(1, minimalBytes(BigInt(bytes.length)));
+      out.push((n << 3) | (typeof value === 'string' ? TEXT : BLOB));
+      if (bytes.length === 0 && typeof value !== 'string') {
+        // cr-sqlite writes an empty blob as the bare header with n = 0
+        out[out.length - 1] = BLOB;
+        continue;
+      }
+      if (bytes.length === 0) {
+        out[out.length - 1] = TEXT;
+        continue;
+      }
+      pushBigEndian(out, BigInt(bytes.length), n);
+      for (const b of bytes) out.push(b);
+    }
+  }
+  return Uint8Array.from(out);
+}
+
+export function unpackPrimaryKey(packed: Uint8Array): SqlValue[] {
+  if (!(packed instanceof Uint8Array) || packed.length === 0) throw new TypeError('packed pk must be a non-empty blob');
+  const count = packed[0];
+  const values: SqlValue[] = [];
+  let at = 1;
+  const need = (n: number) => {
+    if (at + n > packed.length) throw new TypeError('packed pk is truncated');
+  };
+  const readBigEndian = (n: number): bigint => {
+    need(n);
+    let v = 0n;
+    for (let i = 0; i < n; i++) v = (v << 8n) | BigInt(packed[at++]);
+    return v;
+  };
+  for (let c = 0; c < count; c++) {
+    need(1);
+    const header = packed[at++];
+    const type = header & 7;
+    const n = header >> 3;
+    if (type === INTEGER) {
+      const raw = readBigEndian(n);
+      values.push(n === 8 ? BigInt.asIntN(64, raw) : raw);
+    } else if (type === REAL) {
+      need(8);
+      values.push(new DataView(packed.buffer, packed.byteOffset + at, 8).getFloat64(0));
+      at += 8;
+    } else if (type === TEXT || type === BLOB) {
+      const len = Number(readBigEndian(n));
+      need(len);
+      const bytes = packed.slice(at, at + len);
+      at += len;
+      values.push(type === TEXT ? decoder.decode(bytes) : bytes);
+    } else if (type === NULL) {
+      values.push(null);
+    } else {
+      throw new TypeError(`packed pk has unknown type ${type}`);
+    }
+  }
+  if (at !== packed.length) throw new TypeError('packed pk has trailing bytes');
+  return values;
+}

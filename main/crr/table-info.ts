@@ -1,0 +1,78 @@
+// What the engine needs to know about a user table, and cr-sqlite's rules for which tables
+// can become CRRs.
+import type Database from 'better-sqlite3';
+
+export interface TableInfo {
+  name: string;
+  /** primary-key columns in pk order */
+  pks: string[];
+  /** the other columns, in table order */
+  columns: string[];
+}
+
+export class CrrRefusal extends Error {
+  constructor(table: string, rule: string) {
+    super(`table "${table}" cannot be a CRR: ${rule}`);
+    this.name = 'CrrRefusal';
+  }
+}
+
+export const quoteId = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+export const quoteText = (text: string): string => `'${text.replace(/'/g, "''")}'`;
+
+interface PragmaColumn {
+  name: string;
+  type: string;
+  notnull: number;
+  dflt_value: string | null;
+  pk: number;
+  hidden: number;
+}
+
+export function readTableInfo(db: Database.Database, table: string): TableInfo {
+  const cols = db.prepare(`SELECT * FROM pragma_table_xinfo(?)`).safeIntegers(false).all(table) as PragmaColumn[];
+  if (cols.length === 0) throw new CrrRefusal(table, 'no such table');
+  const visible = cols.filter((c) => c.hidden === 0);
+  const pks = visible
+    .filter((c) => c.pk > 0)
+    .sort((a, b) => a.pk - b.pk)
+    .map((c) => c.name);
+  return { name: table, pks, columns: visible.filter((c) => c.pk === 0).map((c) => c.name) };
+}
+
+/** Throws CrrRefusal naming the table and the rule it breaks, like crsql_as_crr. */
+export function checkCrrRules(db: Database.Database, table: string): TableInfo {
+  const row = db.prepare(`SELECT type, sql FROM sqlite_schema WHERE name = ? AND type IN ('table', 'view')`).get(table) as
+    | { type: string; sql: string }
+    | undefined;
+  if (!row) throw new CrrRefusal(table, 'no such table');
+  if (row.type !== 'table') throw new CrrRefusal(table, 'it is a view, not a table');
+  if (/^(crr_|crsql_)|__crr_/.test(table)) throw new CrrRefusal(table, 'it is one of the engine\'s own tables');
+  if (/^\s*CREATE\s+VIRTUAL/i.test(row.sql)) throw new CrrRefusal(table, 'virtual tables are not supported');
+  const cols = db.prepare(`SELECT * FROM pragma_table_xinfo(?)`).safeIntegers(false).all(table) as PragmaColumn[];
+  if (cols.some((c) => c.hidden !== 0)) throw new CrrRefusal(table, 'generated columns are not supported');
+  const pkCols = cols.filter((c) => c.pk > 0);
+  if (pkCols.length === 0) throw new CrrRefusal(table, 'it has no primary key');
+  for (const c of pkCols) {
+    if (!c.notnull) throw new CrrRefusal(table, `primary key column "${c.name}" may be NULL (declare it NOT NULL)`);
+  }
+  if (/\bAUTOINCREMENT\b/i.test(row.sql)) throw new CrrRefusal(table, 'it uses AUTOINCREMENT');
+  const fks = db.prepare(`SELECT * FROM pragma_foreign_key_list(?)`).all(table);
+  if (fks.length > 0) throw new CrrRefusal(table, 'it has a foreign key (CRRs cannot enforce them across replicas)');
+  const indexes = db.prepare(`SELECT name, "unique", origin FROM pragma_index_list(?)`).safeIntegers(false).all(table) as {
+    name: string;
+    unique: number;
+    origin: string;
+  }[];
+  for (const ix of indexes) {
+    if (ix.unique && ix.origin !== 'pk') {
+      throw new CrrRefusal(table, `unique index "${ix.name}" besides the primary key (replicas could not merge)`);
+    }
+  }
+  for (const c of cols) {
+    if (c.pk === 0 && c.notnull && c.dflt_value === null) {
+      throw new CrrRefusal(table, `column "${c.name}" is NOT NULL without a DEFAULT`);
+    }
+  }
+  return readTableInfo(db, table);
+}
