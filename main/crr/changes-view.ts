@@ -1,7 +1,9 @@
 // crsql_changes on the engine's connection: a TEMP view over the clock tables (it may call the
 // engine's pure JS functions because only this connection sees it) and a TEMP INSTEAD OF INSERT
 // trigger that merges one incoming change, in SQL, by cr-sqlite's rules (crr-semantics.md):
-//   action 0 ignore | 1 delete | 2 create/resurrect (sentinel) | 3 resurrect + set cell | 4 set cell
+//   action 0 ignore | 1 delete | 2 create/resurrect (sentinel) | 3 create/resurrect + set cell | 4 set cell
+// A row first seen through a cell of its first life (cl 1) gets no sentinel, like a local insert;
+// a later life does (cr-sqlite records the resurrection with the cell's clock).
 import type { TableInfo } from './table-info.ts';
 import { quoteId, quoteText } from './table-info.ts';
 import { cellsTable, rowsTable } from './clock-tables.ts';
@@ -17,13 +19,14 @@ function viewBranches(info: TableInfo): string {
   const val = info.columns.length
     ? `CASE c.cid ${info.columns.map((col) => `WHEN ${quoteText(col)} THEN b.${quoteId(col)}`).join(' ')} END`
     : 'NULL';
-  return `SELECT ${quoteText(info.name)} AS "table", crr_pack_pk(${pkArgs('c')}) AS pk, c.cid AS cid, ${val} AS val,
-    c.col_version AS col_version, c.db_version AS db_version, s.site_id AS site_id, r.cl AS cl, c.seq AS seq
-  FROM ${cellsTable(info.name)} c JOIN ${rowsTable(info.name)} r ON ${join('r', 'c')}
-    LEFT JOIN ${t} b ON ${join('b', 'c')} JOIN crr_sites s ON s.ord = c.site
+  // sentinels first: a resurrection and its cells can share db_version and seq
+  return `SELECT ${quoteText(info.name)} AS "table", crr_pack_pk(${pkArgs('r')}) AS pk, '-1' AS cid, NULL AS val,
+    r.cl AS col_version, r.s_version AS db_version, s.site_id AS site_id, r.cl AS cl, r.s_seq AS seq
+  FROM ${rowsTable(info.name)} r JOIN crr_sites s ON s.ord = r.s_site WHERE r.s_version IS NOT NULL
 UNION ALL
-SELECT ${quoteText(info.name)}, crr_pack_pk(${pkArgs('r')}), '-1', NULL, r.cl, r.s_version, s.site_id, r.cl, r.s_seq
-  FROM ${rowsTable(info.name)} r JOIN crr_sites s ON s.ord = r.s_site WHERE r.s_version IS NOT NULL`;
+SELECT ${quoteText(info.name)}, crr_pack_pk(${pkArgs('c')}), c.cid, ${val}, c.col_version, c.db_version, s.site_id, r.cl, c.seq
+  FROM ${cellsTable(info.name)} c JOIN ${rowsTable(info.name)} r ON ${join('r', 'c')}
+    LEFT JOIN ${t} b ON ${join('b', 'c')} JOIN crr_sites s ON s.ord = c.site`;
 }
 
 function mergeStatements(info: TableInfo): string {
@@ -72,7 +75,7 @@ function mergeStatements(info: TableInfo): string {
   DELETE FROM ${t} WHERE ${isThis} AND ${action} = 1 AND ${ctxPk(t)};
   INSERT OR IGNORE INTO ${t} (${pkList}) SELECT ${ps.join(', ')} FROM ${ctx} WHERE id = 1 AND ${isThis} AND action IN (2, 3);
   INSERT INTO ${rows} (${pkList}, cl, s_version, s_seq, s_site)
-    SELECT ${ps.join(', ')}, NEW.cl, CASE WHEN action = 3 THEN NULL ELSE ${version} END, NEW.seq, ${site}
+    SELECT ${ps.join(', ')}, NEW.cl, CASE WHEN action = 3 AND NEW.cl = 1 THEN NULL ELSE ${version} END, NEW.seq, ${site}
     FROM ${ctx} WHERE id = 1 AND ${isThis} AND action IN (1, 2, 3)
     ON CONFLICT DO UPDATE SET cl = excluded.cl, s_version = excluded.s_version, s_seq = excluded.s_seq, s_site = excluded.s_site;
   DELETE FROM ${cells} WHERE ${isThis} AND ${action} IN (1, 2, 3) AND ${ctxPk(cells)};

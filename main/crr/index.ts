@@ -40,7 +40,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     transaction: db.transaction.bind(db),
   };
   raw.exec(META_SQL);
-  const siteId = ensureLocalSiteId(db);
+  const siteId = ensureLocalSiteId(db, options.siteId);
   const listeners = new Set<(e: CommitEvent) => void>();
   let tables = new Map<string, TableInfo>();
   let mergeSeen = false;
@@ -370,7 +370,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     changesStmt ??= raw
       .prepare(
         `SELECT "table", pk, cid, val, col_version, db_version, site_id, cl, seq FROM crsql_changes
-         WHERE db_version > ? AND site_id IS NOT ? ORDER BY db_version, seq LIMIT ?`,
+         WHERE db_version > ? AND site_id IS NOT ? ORDER BY db_version, seq, cid <> '-1' LIMIT ?`,
       )
       .safeIntegers(true);
     const rows = changesStmt.all(BigInt(dbVersion), opts.excludeSite ? Buffer.from(opts.excludeSite) : null, BigInt(opts.limit ?? -1)) as {

@@ -28,10 +28,12 @@ export function localTriggersSql(info: TableInfo): string {
   const sql: string[] = [];
 
   // INSERT: a new row (cl 1), a re-insert of a deleted row (cl + 1, sentinel shown), or the insert
-  // half of INSERT OR REPLACE over a live row (cl kept, every cell bumped). Seq slots: the
-  // sentinel at S, column i at S + 1 + i.
+  // half of INSERT OR REPLACE over a live row (cl kept, every cell bumped). Seq numbers follow
+  // cr-sqlite exactly (merged changes keep them, so they decide order on other replicas): the
+  // sentinel, when this insert shows one, takes S, then one per column.
+  const sentinelShown = `(SELECT count(*) FROM ${rows} r WHERE ${pkMatch(info, 'r', newPk)} AND r.s_version = ${V} AND r.s_seq = ${S})`;
   const cellValues = info.columns
-    .map((c, i) => `(${newPk.join(', ')}, ${quoteText(c)}, 1, ${V}, ${S} + ${1 + i}, 0)`)
+    .map((c, i) => `(${newPk.join(', ')}, ${quoteText(c)}, 1, ${V}, ${S} + ${sentinelShown} + ${i}, 0)`)
     .join(',\n      ');
   sql.push(`CREATE TRIGGER IF NOT EXISTS ${triggerName(info.name, 'insert')} AFTER INSERT ON ${t}
   WHEN ${NOT_MERGING}
@@ -52,7 +54,7 @@ BEGIN
     ON CONFLICT DO UPDATE SET col_version = col_version + 1, db_version = excluded.db_version,
       seq = excluded.seq, site = 0;`
   }
-  UPDATE crr_tx SET seq = seq + ${n + 1} WHERE id = 1;
+  UPDATE crr_tx SET seq = seq + ${n} + ${sentinelShown} WHERE id = 1;
 END;`);
 
   // DELETE: cl + 1 with the sentinel shown; the row's cells end with its life.
@@ -67,9 +69,10 @@ BEGIN
 END;`);
 
   // UPDATE of one non-pk column to a different value: that cell's version + 1. Same-value
-  // updates do not fire. Primary-key changes are handled by the trigger below.
+  // updates do not fire. Primary-key changes are handled by the trigger below. SQLite fires
+  // the newest trigger first, so they are created last column first to record in column order.
   const pkSame = info.pks.map((p) => `OLD.${quoteId(p)} IS NEW.${quoteId(p)}`).join(' AND ');
-  info.columns.forEach((c, i) => {
+  [...info.columns.entries()].reverse().forEach(([i, c]) => {
     const col = quoteId(c);
     sql.push(`CREATE TRIGGER IF NOT EXISTS ${triggerName(info.name, `update_${i}`)} AFTER UPDATE OF ${col} ON ${t}
   WHEN ${NOT_MERGING} AND OLD.${col} IS NOT NEW.${col} AND ${pkSame}

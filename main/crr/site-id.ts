@@ -10,10 +10,11 @@ export function newSiteId(): Uint8Array {
   return new Uint8Array(id);
 }
 
-export function ensureLocalSiteId(db: Database.Database): Uint8Array {
+export function ensureLocalSiteId(db: Database.Database, wanted?: Uint8Array): Uint8Array {
   const row = db.prepare('SELECT site_id FROM crr_sites WHERE ord = 0').get() as { site_id: Buffer } | undefined;
   if (row) return new Uint8Array(row.site_id);
-  const id = newSiteId();
+  if (wanted && wanted.length !== 16) throw new TypeError('a site id is 16 bytes');
+  const id = wanted ?? newSiteId();
   db.prepare('INSERT INTO crr_sites (ord, site_id) VALUES (0, ?)').run(id);
   return id;
 }

@@ -39,6 +39,8 @@ export interface ChangesSinceOptions {
 export interface CrrOptions {
   /** how often (ms) to check PRAGMA data_version for writes by other programs; 0 disables polling. Default 250. */
   pollMs?: number;
+  /** site id to give a file that has none yet (tests, tools); default: 16 random bytes */
+  siteId?: Uint8Array;
 }
 
 export interface CrrEngine {
