@@ -343,8 +343,17 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
           installTable(info);
           raw.exec(backfillSql(info));
         } else {
-          const gone = stored.slice(info.pks.length).filter((c) => !info.columns.includes(c));
-          for (const c of gone) raw.prepare(`DELETE FROM ${cellsTable(name)} WHERE cid = ?`).run(c);
+          const before = stored.slice(info.pks.length);
+          // same number of columns with a name changed in place: a RENAME COLUMN, clocks follow it
+          const renamed = before.length === info.columns.length;
+          before.forEach((c, i) => {
+            if (info.columns.includes(c)) return;
+            if (renamed && !before.includes(info.columns[i])) {
+              raw.prepare(`UPDATE ${cellsTable(name)} SET cid = ? WHERE cid = ?`).run(info.columns[i], c);
+            } else {
+              raw.prepare(`DELETE FROM ${cellsTable(name)} WHERE cid = ?`).run(c);
+            }
+          });
           installTable(info);
         }
         next.set(name, info);

@@ -1,0 +1,166 @@
+// Property: replicas that have seen the same changes hold identical tables (contents and
+// storage classes), whatever the operations, delivery order, duplicates and partial syncs.
+// Longer local soak: CRR_SOAK_RUNS=5000 npx vitest run main/crr/convergence.test.ts
+import { describe, it, expect, afterAll } from 'vitest';
+import fc from 'fast-check';
+import { join } from 'node:path';
+import type { SqlValue } from '../../shared/values.ts';
+import type { Change } from './types.ts';
+import { openReplica, closeReplica, tempDir, tableSnapshot, type Replica } from './test-helpers.ts';
+
+const RUNS = Number(process.env.CRR_SOAK_RUNS ?? 300);
+const SEED = Number(process.env.CRR_SOAK_SEED ?? 20261124);
+const tmp = tempDir('crr-converge-');
+afterAll(() => tmp.cleanup());
+
+const SCHEMA = `
+CREATE TABLE t5 (id INTEGER PRIMARY KEY NOT NULL, c1, c2 TEXT, c3 INTEGER DEFAULT 0, c4 REAL, c5 BLOB);
+CREATE TABLE tags (a INTEGER NOT NULL, b TEXT NOT NULL, PRIMARY KEY (a, b));
+SELECT crsql_as_crr('t5');
+SELECT crsql_as_crr('tags');`;
+const COLS = ['c1', 'c2', 'c3', 'c4', 'c5'];
+
+const value: fc.Arbitrary<SqlValue> = fc.oneof(
+  fc.constant(null),
+  fc.bigInt({ min: -3n, max: 3n }),
+  fc.constantFrom(2n ** 62n, -(2n ** 63n)),
+  fc.constantFrom(0.5, 1.0, 3.0, -2.25, 1e300),
+  fc.constantFrom('', 'a', 'b', 'é', '3'),
+  fc.constantFrom(new Uint8Array(), Uint8Array.of(0), Uint8Array.of(1, 2)),
+);
+const id = fc.integer({ min: 1, max: 5 });
+const replicaIx = fc.nat({ max: 4 });
+
+type Op =
+  | { kind: 'insert'; at: number; id: number; values: SqlValue[] }
+  | { kind: 'update'; at: number; id: number; col: number; value: SqlValue }
+  | { kind: 'delete'; at: number; id: number }
+  | { kind: 'move'; at: number; id: number; to: number }
+  | { kind: 'tag'; at: number; a: number; b: string; add: boolean }
+  | { kind: 'pair'; at: number; first: Op; second: Op }
+  | { kind: 'sync'; from: number; to: number; mode: 'full' | 'delta' | 'shuffled' | 'twice' | 'partial'; salt: number };
+
+const write: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ kind: fc.constant('insert' as const), at: replicaIx, id, values: fc.array(value, { minLength: 5, maxLength: 5 }) }),
+  fc.record({ kind: fc.constant('update' as const), at: replicaIx, id, col: fc.nat({ max: 4 }), value }),
+  fc.record({ kind: fc.constant('delete' as const), at: replicaIx, id }),
+  fc.record({ kind: fc.constant('move' as const), at: replicaIx, id, to: id }),
+  fc.record({ kind: fc.constant('tag' as const), at: replicaIx, a: fc.integer({ min: 1, max: 3 }), b: fc.constantFrom('x', 'y'), add: fc.boolean() }),
+);
+const op: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 5, arbitrary: write },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('pair' as const), at: replicaIx, first: write, second: write }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('sync' as const),
+      from: replicaIx,
+      to: replicaIx,
+      mode: fc.constantFrom('full' as const, 'delta' as const, 'shuffled' as const, 'twice' as const, 'partial' as const),
+      salt: fc.nat(),
+    }),
+  },
+);
+
+function runWrite(r: Replica, o: Op): void {
+  const bind = (v: SqlValue) => (v instanceof Uint8Array ? Buffer.from(v) : v);
+  switch (o.kind) {
+    case 'insert':
+      r.db.prepare('INSERT OR REPLACE INTO t5 (id, c1, c2, c3, c4, c5) VALUES (?, ?, ?, ?, ?, ?)').run(o.id, ...o.values.map(bind));
+      break;
+    case 'update':
+      r.db.prepare(`UPDATE t5 SET ${COLS[o.col]} = ? WHERE id = ?`).run(bind(o.value), o.id);
+      break;
+    case 'delete':
+      r.db.prepare('DELETE FROM t5 WHERE id = ?').run(o.id);
+      break;
+    case 'move':
+      r.db.prepare('UPDATE OR IGNORE t5 SET id = ? WHERE id = ?').run(o.to, o.id);
+      break;
+    case 'tag':
+      if (o.add) r.db.prepare('INSERT OR IGNORE INTO tags VALUES (?, ?)').run(o.a, o.b);
+      else r.db.prepare('DELETE FROM tags WHERE a = ? AND b = ?').run(o.a, o.b);
+      break;
+    case 'pair':
+      r.db.transaction(() => {
+        runWrite(r, o.first);
+        runWrite(r, o.second);
+      })();
+      break;
+  }
+}
+
+function shuffle<T>(items: T[], salt: number): T[] {
+  const out = [...items];
+  let s = salt || 1;
+  for (let i = out.length - 1; i > 0; i--) {
+    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    const j = s % (i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+describe('convergence (fast-check)', () => {
+  it(`${RUNS} random scripts over 2–5 replicas converge to identical tables`, () => {
+    let run = 0;
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 5 }), fc.array(op, { minLength: 1, maxLength: 40 }), (n, ops) => {
+        run++;
+        const replicas = Array.from({ length: n }, (_, i) => {
+          const r = openReplica(join(tmp.dir, `r${run}-${i}.db`));
+          r.db.exec(SCHEMA);
+          return r;
+        });
+        // seen[to][from]: from's db_version when `to` last pulled from it (delta sync)
+        const seen = replicas.map(() => replicas.map(() => 0));
+        const sync = (from: number, to: number, mode: string, salt: number) => {
+          if (from === to) return;
+          const since = mode === 'delta' ? seen[to][from] : 0;
+          const top = replicas[from].engine.dbVersion();
+          let changes: Change[] = replicas[from].engine.changesSince(since, { excludeSite: replicas[to].engine.siteId });
+          if (mode === 'shuffled') changes = shuffle(changes, salt);
+          if (mode === 'twice') changes = [...changes, ...shuffle(changes, salt)];
+          if (mode === 'partial') {
+            // a dropped connection: only a prefix arrives, so nothing counts as seen
+            replicas[to].engine.applyChanges(changes.slice(0, salt % (changes.length + 1)));
+            return;
+          }
+          replicas[to].engine.applyChanges(changes);
+          seen[to][from] = Math.max(seen[to][from], top);
+        };
+        try {
+          for (const o of ops) {
+            if (o.kind === 'sync') sync(o.from % n, o.to % n, o.mode, o.salt);
+            else {
+              try {
+                runWrite(replicas[o.at % n], o);
+              } catch (err) {
+                if (!/constraint/i.test(String(err))) throw err;
+              }
+            }
+          }
+          for (let round = 0; round < 2; round++) {
+            for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) sync(a, b, 'full', 0);
+          }
+          for (const table of ['t5', 'tags']) {
+            const first = tableSnapshot(replicas[0].db, table);
+            for (let i = 1; i < n; i++) expect(tableSnapshot(replicas[i].db, table), `${table} on replica ${i}`).toEqual(first);
+          }
+          // and every replica holds the same clocks for every cell and deleted row (a live row's
+          // sentinel is shown or not depending on how the row arrived, as in cr-sqlite)
+          const clocks = (r: Replica) =>
+            r.engine
+              .changesSince(0)
+              .filter((c) => c.cid !== '-1' || c.cl % 2 === 0)
+              .map((c) => [c.table, Buffer.from(c.pk).toString('hex'), c.cid, c.col_version, c.cl].join('|'))
+              .sort();
+          for (let i = 1; i < n; i++) expect(clocks(replicas[i])).toEqual(clocks(replicas[0]));
+        } finally {
+          replicas.forEach(closeReplica);
+        }
+      }),
+      { numRuns: RUNS, seed: SEED, endOnFailure: true },
+    );
+  }, 30_000 + RUNS * 200);
+});
