@@ -26,12 +26,13 @@ INSERT OR IGNORE INTO crr_state (key, value) VALUES ('db_version', 0);
 
 export function createClockTablesSql(info: TableInfo): string {
   const pk = info.pks.map(quoteId).join(', ');
+  const pkDecl = info.pks.map((p, i) => `${quoteId(p)} ${info.pkTypes[i].replace(/[^\w\s(),]/g, '')}`).join(', ');
   return `
-CREATE TABLE IF NOT EXISTS ${rowsTable(info.name)} (${pk}, cl INTEGER NOT NULL,
+CREATE TABLE IF NOT EXISTS ${rowsTable(info.name)} (${pkDecl}, cl INTEGER NOT NULL,
   s_version INTEGER, s_seq INTEGER, s_site INTEGER, PRIMARY KEY (${pk})) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ${quoteId(`${info.name}__crr_rows_v`)} ON ${rowsTable(info.name)} (s_version)
   WHERE s_version IS NOT NULL;
-CREATE TABLE IF NOT EXISTS ${cellsTable(info.name)} (${pk}, cid TEXT NOT NULL, col_version INTEGER NOT NULL,
+CREATE TABLE IF NOT EXISTS ${cellsTable(info.name)} (${pkDecl}, cid TEXT NOT NULL, col_version INTEGER NOT NULL,
   db_version INTEGER NOT NULL, seq INTEGER NOT NULL, site INTEGER NOT NULL, PRIMARY KEY (${pk}, cid)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ${quoteId(`${info.name}__crr_cells_v`)} ON ${cellsTable(info.name)} (db_version);
 `;

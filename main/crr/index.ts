@@ -267,7 +267,11 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
 
   // ---- CRR tables ----
   function loadTables(): void {
-    const names = raw.prepare('SELECT name FROM crr_tables ORDER BY name').pluck().all() as string[];
+    // a CRR table dropped by another program is forgotten by repairSchema()
+    const names = raw
+      .prepare(`SELECT name FROM crr_tables WHERE name IN (SELECT name FROM sqlite_schema WHERE type = 'table') ORDER BY name`)
+      .pluck()
+      .all() as string[];
     tables = new Map(names.map((n) => [n, readTableInfo(db, n)]));
   }
 
@@ -460,8 +464,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
 
   loadTables();
   rebuildTemp();
-  knownSchemaVersion = q.schemaVersion.get() as number;
-  ensureSchemaCurrent();
+  repairSchema();
   sealOutside('outside');
 
   const engine: CrrEngine = {

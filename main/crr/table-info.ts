@@ -6,6 +6,9 @@ export interface TableInfo {
   name: string;
   /** primary-key columns in pk order */
   pks: string[];
+  /** their declared types: clock tables copy them so comparisons keep the same affinity and
+   * stay index lookups (a column with no affinity compared to OLD.id scans) */
+  pkTypes: string[];
   /** the other columns, in table order */
   columns: string[];
 }
@@ -33,11 +36,13 @@ export function readTableInfo(db: Database.Database, table: string): TableInfo {
   const cols = db.prepare(`SELECT * FROM pragma_table_xinfo(?)`).safeIntegers(false).all(table) as PragmaColumn[];
   if (cols.length === 0) throw new CrrRefusal(table, 'no such table');
   const visible = cols.filter((c) => c.hidden === 0);
-  const pks = visible
-    .filter((c) => c.pk > 0)
-    .sort((a, b) => a.pk - b.pk)
-    .map((c) => c.name);
-  return { name: table, pks, columns: visible.filter((c) => c.pk === 0).map((c) => c.name) };
+  const pkCols = visible.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk);
+  return {
+    name: table,
+    pks: pkCols.map((c) => c.name),
+    pkTypes: pkCols.map((c) => c.type),
+    columns: visible.filter((c) => c.pk === 0).map((c) => c.name),
+  };
 }
 
 /** Throws CrrRefusal naming the table and the rule it breaks, like crsql_as_crr. */
