@@ -24,9 +24,12 @@ CREATE TABLE IF NOT EXISTS crr_tables (name TEXT PRIMARY KEY, columns TEXT NOT N
 INSERT OR IGNORE INTO crr_state (key, value) VALUES ('db_version', 0);
 `;
 
+/** A pk column's declared type, for copies of it that must compare with the same affinity. */
+export const declaredType = (info: TableInfo, i: number): string => info.pkTypes[i].replace(/[^\w\s(),]/g, '');
+
 export function createClockTablesSql(info: TableInfo): string {
   const pk = info.pks.map(quoteId).join(', ');
-  const pkDecl = info.pks.map((p, i) => `${quoteId(p)} ${info.pkTypes[i].replace(/[^\w\s(),]/g, '')}`).join(', ');
+  const pkDecl = info.pks.map((p, i) => `${quoteId(p)} ${declaredType(info, i)}`).join(', ');
   return `
 CREATE TABLE IF NOT EXISTS ${rowsTable(info.name)} (${pkDecl}, cl INTEGER NOT NULL,
   s_version INTEGER, s_seq INTEGER, s_site INTEGER, PRIMARY KEY (${pk})) WITHOUT ROWID;

@@ -29,10 +29,13 @@ export function compareValues(a: SqlValue, b: SqlValue): number {
   return compareBytes(a, b as Uint8Array);
 }
 
-/** The same ranking as SQL, for the merge trigger: true when `a` beats `b`. */
+/** The storage-class rank of a SQL expression (5 INTEGER … 1 NULL). */
+export const sqlValueRank = (x: string): string =>
+  `(CASE typeof(${x}) WHEN 'integer' THEN 5 WHEN 'real' THEN 4 WHEN 'text' THEN 3 WHEN 'blob' THEN 2 ELSE 1 END)`;
+
+/** The same ranking in SQL, for merging: true when `a` beats `b`. */
 export function sqlValueWins(a: string, b: string): string {
-  const r = (x: string) =>
-    `(CASE typeof(${x}) WHEN 'integer' THEN 5 WHEN 'real' THEN 4 WHEN 'text' THEN 3 WHEN 'blob' THEN 2 ELSE 1 END)`;
+  const r = sqlValueRank;
   // Same class: SQLite compares numbers numerically and TEXT/BLOB with memcmp (BINARY collation).
   return `(${r(a)} > ${r(b)} OR (${r(a)} = ${r(b)} AND ${a} > ${b} COLLATE BINARY))`;
 }

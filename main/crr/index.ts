@@ -15,6 +15,7 @@ import { META_SQL, createClockTablesSql, dropClockTablesSql, cellsTable, rowsTab
 import { localTriggersSql, dropLocalTriggersSql } from './local-triggers.ts';
 import { changesViewSql } from './changes-view.ts';
 import { backfillSql } from './backfill.ts';
+import { incomingTable, mergeProgram } from './merge.ts';
 import { ensureLocalSiteId } from './site-id.ts';
 
 export type { Change, CommitEvent, CrrEngine, CrrOptions } from './types.ts';
@@ -63,7 +64,8 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   let lastDataVersion = q.dataVersion.get() as number;
   let knownSchemaVersion = -1;
   let changesStmt: Statement | null = null;
-  let mergeStmt: Statement | null = null;
+  const stageStmts = new Map<string, Statement>();
+  const programStmts = new Map<string, Statement[]>();
   const commitSitesStmts = new Map<string, Statement>();
 
   // ---- SQL functions (pure: they never touch the database) ----
@@ -82,9 +84,9 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     return toSqlite(values[Number(index)]);
   });
   let mergesWon = 0;
-  db.function('crr_note_merge', () => {
+  db.function('crr_note_merge', { safeIntegers: false }, (won: unknown) => {
     mergeSeen = true;
-    mergesWon++;
+    mergesWon += Number(won);
     return null;
   });
   // Schema changes cannot run while a statement executes: queue them for right after it.
@@ -278,7 +280,8 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   function rebuildTemp(): void {
     raw.exec(changesViewSql([...tables.values()]));
     changesStmt = null;
-    mergeStmt = null;
+    stageStmts.clear();
+    programStmts.clear();
     commitSitesStmts.clear();
   }
 
@@ -429,13 +432,30 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     if (!Array.isArray(changes)) throw new TypeError('applyChanges expects an array of changes');
     ensureSchemaCurrent();
     changes.forEach(validateChange);
-    mergeStmt ??= raw.prepare(
-      `INSERT INTO crsql_changes ("table", pk, cid, val, col_version, db_version, site_id, cl, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
     const before = mergesWon;
     db.transaction(() => {
+      const touched = new Set<string>();
       for (const c of changes) {
-        mergeStmt!.run(c.table, Buffer.from(c.pk), c.cid, toSqlite(c.val), c.col_version, c.db_version, Buffer.from(c.site_id), c.cl, c.seq);
+        const table = tables.get(c.table)!;
+        let stage = stageStmts.get(c.table);
+        if (!stage) {
+          const cols = table.pks.length + 7;
+          stage = raw.prepare(`INSERT INTO ${incomingTable(c.table)} VALUES (${Array(cols).fill('?').join(', ')})`);
+          stageStmts.set(c.table, stage);
+        }
+        stage.run(...unpackPrimaryKey(c.pk).map(toSqlite), c.cid, toSqlite(c.val), c.col_version, c.db_version, Buffer.from(c.site_id), c.cl, c.seq);
+        touched.add(c.table);
+      }
+      for (const name of touched) {
+        let program = programStmts.get(name);
+        if (!program) {
+          program = mergeProgram(tables.get(name)!).map((sql) => raw.prepare(sql));
+          programStmts.set(name, program);
+        }
+        for (const stmt of program) {
+          if (stmt.reader) stmt.all();
+          else stmt.run();
+        }
       }
     })();
     return mergesWon - before;

@@ -1,0 +1,6 @@
+// `npm run bench`: one JSON object of figures measured side by side in one run.
+import '../main/polyfills.ts';
+import { runEngineBench } from '../main/crr/bench.ts';
+
+const result: Record<string, number> = { ...(await runEngineBench()) };
+console.log(JSON.stringify(result));
