@@ -32,9 +32,10 @@ export function localTriggersSql(info: TableInfo): string {
   // cr-sqlite exactly (merged changes keep them, so they decide order on other replicas): the
   // sentinel, when this insert shows one, takes S, then one per column.
   const sentinelShown = `(SELECT count(*) FROM ${rows} r WHERE ${pkMatch(info, 'r', newPk)} AND r.s_version = ${V} AND r.s_seq = ${S})`;
-  const cellValues = info.columns
-    .map((c, i) => `(${newPk.join(', ')}, ${quoteText(c)}, 1, ${V}, ${S} + ${sentinelShown} + ${i}, 0)`)
-    .join(',\n      ');
+  // one derived row holds the transaction's version and the first seq, read once per insert
+  const columnSlots = info.columns.map((c, i) => `(${quoteText(c)}, ${i})`).join(', ');
+  const cellRows = `SELECT ${newPk.join(', ')}, v.column1, 1, x.v, x.s + v.column2, 0
+      FROM (SELECT db_version AS v, seq + ${sentinelShown} AS s FROM crr_tx WHERE id = 1) x, (VALUES ${columnSlots}) v WHERE true`;
   sql.push(`CREATE TRIGGER IF NOT EXISTS ${triggerName(info.name, 'insert')} AFTER INSERT ON ${t}
   WHEN ${NOT_MERGING}
 BEGIN
@@ -49,8 +50,8 @@ BEGIN
   ${
     pkOnly
       ? ''
-      : `INSERT INTO ${cells} (${pkList}, cid, col_version, db_version, seq, site) VALUES
-      ${cellValues}
+      : `INSERT INTO ${cells} (${pkList}, cid, col_version, db_version, seq, site)
+      ${cellRows}
     ON CONFLICT DO UPDATE SET col_version = col_version + 1, db_version = excluded.db_version,
       seq = excluded.seq, site = 0;`
   }
