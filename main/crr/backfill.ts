@@ -21,8 +21,8 @@ export function backfillSql(info: TableInfo): string {
     `INSERT INTO ${rowsTable(info.name)} (${pkList}, cl, s_version, s_seq, s_site)
        SELECT ${pkList}, 1, ${n === 0 ? `${V}, ${S} + rn, 0` : 'NULL, NULL, NULL'} FROM temp.crr_backfill_rows;`,
     ...info.columns.map(
-      (c, i) => `INSERT INTO ${cellsTable(info.name)} (${pkList}, cid, col_version, db_version, seq, site)
-       SELECT ${pkList}, ${quoteText(c)}, 1, ${V}, ${S} + rn * ${n} + ${i}, 0 FROM temp.crr_backfill_rows;`,
+      (c, i) => `INSERT INTO ${cellsTable(info.name)} (${pkList}, cid, col_version, db_version, seq, site, cl)
+       SELECT ${pkList}, ${quoteText(c)}, 1, ${V}, ${S} + rn * ${n} + ${i}, 0, 1 FROM temp.crr_backfill_rows;`,
     ),
     `UPDATE crr_tx SET seq = seq + (SELECT count(*) FROM temp.crr_backfill_rows) * ${Math.max(n, 1)} WHERE id = 1;`,
     `DROP TABLE temp.crr_backfill_rows;`,

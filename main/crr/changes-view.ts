@@ -20,7 +20,7 @@ function viewBranches(info: TableInfo): string {
   FROM ${rowsTable(info.name)} r JOIN crr_sites s ON s.ord = r.s_site WHERE r.s_version IS NOT NULL
 UNION ALL
 SELECT ${quoteText(info.name)}, crr_pack_pk(${pkArgs('c')}), c.cid, ${val}, c.col_version, c.db_version, s.site_id, r.cl, c.seq
-  FROM ${cellsTable(info.name)} c JOIN ${rowsTable(info.name)} r ON ${join('r', 'c')}
+  FROM ${cellsTable(info.name)} c JOIN ${rowsTable(info.name)} r ON ${join('r', 'c')} AND r.cl = c.cl
     LEFT JOIN ${t} b ON ${join('b', 'c')} JOIN crr_sites s ON s.ord = c.site`;
 }
 

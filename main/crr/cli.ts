@@ -1,6 +1,7 @@
 // `npm run crr -- <command> FILE`: engine maintenance from the command line.
 //   new-site-id FILE   give a copied database file its own site id (run it on the copy)
 //   info FILE          print the site id, db_version and CRR tables
+//   compact FILE       delete clocks of deleted rows' cells (they no longer count)
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { installCrr } from './index.ts';
@@ -8,8 +9,8 @@ import { renewSiteId } from './site-id.ts';
 import { bytesToHex } from '../../shared/values.ts';
 
 const [command, file] = process.argv.slice(2);
-if (!command || !file || !['new-site-id', 'info'].includes(command)) {
-  console.error('usage: npm run crr -- new-site-id FILE | info FILE');
+if (!command || !file || !['new-site-id', 'info', 'compact'].includes(command)) {
+  console.error('usage: npm run crr -- new-site-id FILE | info FILE | compact FILE');
   process.exit(2);
 }
 if (!existsSync(file)) {
@@ -24,6 +25,9 @@ try {
     engine.close();
     const after = bytesToHex(renewSiteId(db));
     console.log(`site id: ${before} -> ${after}`);
+  } else if (command === 'compact') {
+    console.log(`removed ${engine.compactClocks()} stale cell clocks`);
+    engine.close();
   } else {
     console.log(JSON.stringify({ siteId: bytesToHex(engine.siteId), dbVersion: engine.dbVersion(), crrTables: engine.crrTables() }));
     engine.close();

@@ -1,7 +1,8 @@
 // Where clocks live inside the file. Per CRR table t:
 //   "t__crr_rows":  one row per primary key ever seen: causal length cl (odd alive, even deleted)
 //                   and the clock of its sentinel ('-1') change when one is exposed.
-//   "t__crr_cells": one row per cell written since the row's current life began.
+//   "t__crr_cells": one row per cell, with the cl of the life it was written in; only cells of
+//                   the row's current life count (deleting a row leaves its cells stale).
 // Sites are stored as small integers (crr_sites.ord; 0 is this replica).
 import type { TableInfo } from './table-info.ts';
 import { quoteId } from './table-info.ts';
@@ -36,7 +37,8 @@ CREATE TABLE IF NOT EXISTS ${rowsTable(info.name)} (${pkDecl}, cl INTEGER NOT NU
 CREATE INDEX IF NOT EXISTS ${quoteId(`${info.name}__crr_rows_v`)} ON ${rowsTable(info.name)} (s_version)
   WHERE s_version IS NOT NULL;
 CREATE TABLE IF NOT EXISTS ${cellsTable(info.name)} (${pkDecl}, cid TEXT NOT NULL, col_version INTEGER NOT NULL,
-  db_version INTEGER NOT NULL, seq INTEGER NOT NULL, site INTEGER NOT NULL, PRIMARY KEY (${pk}, cid)) WITHOUT ROWID;
+  db_version INTEGER NOT NULL, seq INTEGER NOT NULL, site INTEGER NOT NULL, cl INTEGER NOT NULL,
+  PRIMARY KEY (${pk}, cid)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ${quoteId(`${info.name}__crr_cells_v`)} ON ${cellsTable(info.name)} (db_version);
 `;
 }

@@ -507,6 +507,22 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
       return () => listeners.delete(l);
     },
     noticeChanges,
+    compactClocks: () => {
+      let removed = 0;
+      inTx(() => {
+        for (const info of tables.values()) {
+          const pk = info.pks.map(quoteId);
+          const match = pk.map((p) => `r.${p} = c.${p}`).join(' AND ');
+          removed += raw
+            .prepare(
+              `DELETE FROM ${cellsTable(info.name)} AS c WHERE NOT EXISTS
+                 (SELECT 1 FROM ${rowsTable(info.name)} r WHERE ${match} AND r.cl = c.cl)`,
+            )
+            .run().changes;
+        }
+      });
+      return removed;
+    },
     close: () => {
       closed = true;
       if (timer) clearInterval(timer);

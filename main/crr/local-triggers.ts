@@ -26,6 +26,10 @@ export function localTriggersSql(info: TableInfo): string {
   const n = info.columns.length;
   const pkOnly = n === 0;
   const sql: string[] = [];
+  /** the row's current causal length */
+  const rowCl = (pk: string[]) => `(SELECT cl FROM ${rows} r WHERE ${pkMatch(info, 'r', pk)})`;
+  /** a cell written again in the same life gets version + 1; in a new life it starts at 1 */
+  const bumpInLife = `col_version = CASE WHEN cl = excluded.cl THEN col_version + 1 ELSE 1 END`;
 
   // INSERT: a new row (cl 1), a re-insert of a deleted row (cl + 1, sentinel shown), or the insert
   // half of INSERT OR REPLACE over a live row (cl kept, every cell bumped). Seq numbers follow
@@ -34,8 +38,9 @@ export function localTriggersSql(info: TableInfo): string {
   const sentinelShown = `(SELECT count(*) FROM ${rows} r WHERE ${pkMatch(info, 'r', newPk)} AND r.s_version = ${V} AND r.s_seq = ${S})`;
   // one derived row holds the transaction's version and the first seq, read once per insert
   const columnSlots = info.columns.map((c, i) => `(${quoteText(c)}, ${i})`).join(', ');
-  const cellRows = `SELECT ${newPk.join(', ')}, v.column1, 1, x.v, x.s + v.column2, 0
-      FROM (SELECT db_version AS v, seq + ${sentinelShown} AS s FROM crr_tx WHERE id = 1) x, (VALUES ${columnSlots}) v WHERE true`;
+  const cellRows = `SELECT ${newPk.join(', ')}, v.column1, 1, x.v, x.s + v.column2, 0, x.cl
+      FROM (SELECT db_version AS v, seq + ${sentinelShown} AS s, ${rowCl(newPk)} AS cl FROM crr_tx WHERE id = 1) x,
+        (VALUES ${columnSlots}) v WHERE true`;
   sql.push(`CREATE TRIGGER IF NOT EXISTS ${triggerName(info.name, 'insert')} AFTER INSERT ON ${t}
   WHEN ${NOT_MERGING}
 BEGIN
@@ -50,22 +55,22 @@ BEGIN
   ${
     pkOnly
       ? ''
-      : `INSERT INTO ${cells} (${pkList}, cid, col_version, db_version, seq, site)
+      : `INSERT INTO ${cells} (${pkList}, cid, col_version, db_version, seq, site, cl)
       ${cellRows}
-    ON CONFLICT DO UPDATE SET col_version = col_version + 1, db_version = excluded.db_version,
-      seq = excluded.seq, site = 0;`
+    ON CONFLICT DO UPDATE SET ${bumpInLife}, db_version = excluded.db_version,
+      seq = excluded.seq, site = 0, cl = excluded.cl;`
   }
   UPDATE crr_tx SET seq = seq + ${n} + ${sentinelShown} WHERE id = 1;
 END;`);
 
-  // DELETE: cl + 1 with the sentinel shown; the row's cells end with its life.
+  // DELETE: cl + 1 with the sentinel shown. The row's cell clocks end with its life: they keep
+  // the cl they were written in, which no longer matches, so they stop counting.
   sql.push(`CREATE TRIGGER IF NOT EXISTS ${triggerName(info.name, 'delete')} AFTER DELETE ON ${t}
   WHEN ${NOT_MERGING}
 BEGIN
   ${OPEN_TX}
   INSERT INTO ${rows} (${pkList}, cl, s_version, s_seq, s_site) VALUES (${oldPk.join(', ')}, 2, ${V}, ${S}, 0)
     ON CONFLICT DO UPDATE SET cl = cl + (cl % 2), s_version = excluded.s_version, s_seq = excluded.s_seq, s_site = 0;
-  DELETE FROM ${cells} WHERE ${pkMatch(info, cells, oldPk)};
   UPDATE crr_tx SET seq = seq + 1 WHERE id = 1;
 END;`);
 
@@ -79,10 +84,10 @@ END;`);
   WHEN ${NOT_MERGING} AND OLD.${col} IS NOT NEW.${col} AND ${pkSame}
 BEGIN
   ${OPEN_TX}
-  INSERT INTO ${cells} (${pkList}, cid, col_version, db_version, seq, site)
-    VALUES (${newPk.join(', ')}, ${quoteText(c)}, 1, ${V}, ${S}, 0)
-    ON CONFLICT DO UPDATE SET col_version = col_version + 1, db_version = excluded.db_version,
-      seq = excluded.seq, site = 0;
+  INSERT INTO ${cells} (${pkList}, cid, col_version, db_version, seq, site, cl)
+    VALUES (${newPk.join(', ')}, ${quoteText(c)}, 1, ${V}, ${S}, 0, ${rowCl(newPk)})
+    ON CONFLICT DO UPDATE SET ${bumpInLife}, db_version = excluded.db_version,
+      seq = excluded.seq, site = 0, cl = excluded.cl;
   UPDATE crr_tx SET seq = seq + 1 WHERE id = 1;
 END;`);
   });
@@ -108,8 +113,8 @@ BEGIN
     ON CONFLICT DO UPDATE SET cl = cl + 1 - (cl % 2), s_version = excluded.s_version, s_seq = excluded.s_seq, s_site = 0;
   DELETE FROM ${cells} WHERE ${pkMatch(info, cells, newPk)};
   UPDATE ${cells} SET ${info.pks.map((p) => `${quoteId(p)} = NEW.${quoteId(p)}`).join(', ')},
-    col_version = col_version + ${bump}, db_version = ${V}, seq = ${S} + 2 + ${slot}, site = 0
-    WHERE ${pkMatch(info, cells, oldPk)};
+    col_version = col_version + ${bump}, db_version = ${V}, seq = ${S} + 2 + ${slot}, site = 0, cl = ${rowCl(newPk)}
+    WHERE ${pkMatch(info, cells, oldPk)} AND cl = ${rowCl(oldPk)} - 1;
   UPDATE crr_tx SET seq = seq + ${n + 2} WHERE id = 1;
 END;`);
   return sql.join('\n');

@@ -3,7 +3,7 @@
 // it; applyChanges stages a whole batch and runs it once. Within a batch the result equals
 // applying the changes one by one in any order, because each rule keeps a maximum:
 //   rows:  the highest causal length cl wins; a higher cl than the local one starts a new life
-//          (even: the row is deleted; odd: it exists) and drops the row's cell clocks;
+//          (even: the row is deleted; odd: it exists) in which the old cell clocks no longer count;
 //   cells: among changes of the row's final (odd) life, the highest col_version wins, ties go to
 //          the larger value (INTEGER > REAL > TEXT > BLOB > NULL, then by value), and it replaces
 //          the local cell only if it beats the local clock the same way.
@@ -33,7 +33,7 @@ CREATE TEMP TABLE ${quoteId(`${info.name}__crr_rowact`)} (${pDecl}, new_cl INTEG
   site_id BLOB, sentinel INTEGER, PRIMARY KEY (${ps}));
 DROP TABLE IF EXISTS ${winners(info.name)};
 CREATE TEMP TABLE ${quoteId(`${info.name}__crr_win`)} (${pDecl}, cid TEXT, val, col_version INTEGER, db_version INTEGER,
-  site_id BLOB, seq INTEGER, PRIMARY KEY (cid, ${ps}));`;
+  site_id BLOB, seq INTEGER, cl INTEGER, PRIMARY KEY (cid, ${ps}));`;
 }
 
 /** The merge program for one table: statements to run in order, inside one transaction. */
@@ -67,14 +67,14 @@ export function mergeProgram(info: TableInfo): string[] {
   if (info.columns.length) {
     program.push(
       // the best incoming version of each cell in the row's final life, if it beats the local one
-      `INSERT INTO ${W} (${P.join(', ')}, cid, val, col_version, db_version, site_id, seq)
-       SELECT ${P.map((p) => `i.${p}`).join(', ')}, i.cid, i.val, i.col_version, i.db_version, i.site_id, i.seq
-       FROM (SELECT i.*, a.new_cl AS new_life, row_number() OVER (PARTITION BY ${P.map((p) => `i.${p}`).join(', ')}, i.cid
+      `INSERT INTO ${W} (${P.join(', ')}, cid, val, col_version, db_version, site_id, seq, cl)
+       SELECT ${P.map((p) => `i.${p}`).join(', ')}, i.cid, i.val, i.col_version, i.db_version, i.site_id, i.seq, i.cl
+       FROM (SELECT i.*, row_number() OVER (PARTITION BY ${P.map((p) => `i.${p}`).join(', ')}, i.cid
                ORDER BY i.col_version DESC, ${sqlValueRank('i.val')} DESC, i.val DESC, i.site_id DESC, i.seq) AS rn
              FROM ${IN} i LEFT JOIN ${RA} a ON ${onP('a', 'i')} LEFT JOIN ${rows} r ON ${on('i', 'r')}
              WHERE i.cid <> '-1' AND i.cl % 2 = 1 AND i.cl = coalesce(a.new_cl, r.cl)) i
-       LEFT JOIN ${cells} c ON i.new_life IS NULL AND ${on('i', 'c')} AND c.cid = i.cid
-       LEFT JOIN ${t} b ON i.new_life IS NULL AND ${on('i', 'b')}
+       LEFT JOIN ${cells} c ON ${on('i', 'c')} AND c.cid = i.cid AND c.cl = i.cl
+       LEFT JOIN ${t} b ON ${on('i', 'b')}
        WHERE i.rn = 1 AND (c.col_version IS NULL OR i.col_version > c.col_version
          OR (i.col_version = c.col_version AND ${sqlValueWins('i.val', localVal)}))`,
     );
@@ -89,7 +89,6 @@ export function mergeProgram(info: TableInfo): string[] {
     `INSERT OR IGNORE INTO crr_merging (id) SELECT 1 WHERE ${any}`,
     `DELETE FROM ${t} WHERE ${tuple(pkCols)} IN (SELECT ${P.join(', ')} FROM ${RA} WHERE new_cl % 2 = 0)`,
     `INSERT OR IGNORE INTO ${t} (${pkCols.join(', ')}) SELECT ${P.join(', ')} FROM ${RA} WHERE new_cl % 2 = 1`,
-    `DELETE FROM ${cells} WHERE ${tuple(pkCols)} IN (SELECT ${P.join(', ')} FROM ${RA})`,
     // a row's first life seen through one of its cells shows no sentinel, like a local insert
     `INSERT INTO ${rows} (${pkCols.join(', ')}, cl, s_version, s_seq, s_site)
      SELECT ${P.join(', ')}, new_cl, CASE WHEN sentinel OR new_cl > 1 THEN max(${V}, db_version) END, seq, ${site('a.site_id')}
@@ -104,10 +103,10 @@ export function mergeProgram(info: TableInfo): string[] {
   }
   if (info.columns.length) {
     program.push(
-      `INSERT INTO ${cells} (${pkCols.join(', ')}, cid, col_version, db_version, seq, site)
-       SELECT ${P.join(', ')}, cid, col_version, max(${V}, db_version), seq, ${site('w.site_id')} FROM ${W} w WHERE true
+      `INSERT INTO ${cells} (${pkCols.join(', ')}, cid, col_version, db_version, seq, site, cl)
+       SELECT ${P.join(', ')}, cid, col_version, max(${V}, db_version), seq, ${site('w.site_id')}, cl FROM ${W} w WHERE true
        ON CONFLICT DO UPDATE SET col_version = excluded.col_version, db_version = excluded.db_version,
-         seq = excluded.seq, site = excluded.site`,
+         seq = excluded.seq, site = excluded.site, cl = excluded.cl`,
     );
   }
   program.push(`DELETE FROM crr_merging`, `DELETE FROM ${IN}`, `DELETE FROM ${RA}`, `DELETE FROM ${W}`);

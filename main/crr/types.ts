@@ -58,6 +58,8 @@ export interface CrrEngine {
   applyChanges(changes: Change[]): number;
   /** called after every commit that changed CRR data (local, outside or merged) */
   onCommit(listener: (event: CommitEvent) => void): () => void;
+  /** delete cell clocks left behind by deleted or re-created rows; returns how many */
+  compactClocks(): number;
   /** check for outside writes and schema changes now (the poller calls this) */
   noticeChanges(): void;
   /** stop polling and release the engine's resources; does not close the Database */
