@@ -45,7 +45,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   const listeners = new Set<(e: CommitEvent) => void>();
   let tables = new Map<string, TableInfo>();
   let mergeSeen = false;
-  let pendingEvents: CommitEvent[] = [];
+  let pendingCommits: { marker: Marker; origin: CommitEvent['origin'] }[] = [];
   const admin: AdminTask[] = [];
   let closed = false;
 
@@ -112,7 +112,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     if (!m) return;
     q.publish.run(m.max_version);
     q.clearMarker.run();
-    pendingEvents.push(describeCommit(m, mergeSeen ? 'merge' : origin));
+    pendingCommits.push({ marker: m, origin: mergeSeen ? 'merge' : origin });
     mergeSeen = false;
   }
 
@@ -138,13 +138,14 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     return { tables: changed, fromDbVersion: m.db_version, toDbVersion: m.max_version, sites: [...sites.values()], origin };
   }
 
+  /** After a commit: publish its version and tell the listeners (described only if someone listens). */
   function flushEvents(): void {
-    if (db.inTransaction || pendingEvents.length === 0) return;
-    committedVersion = q.committed.get() as number;
-    lastDataVersion = q.dataVersion.get() as number;
-    const events = pendingEvents;
-    pendingEvents = [];
-    for (const e of events) {
+    if (db.inTransaction || pendingCommits.length === 0) return;
+    const commits = pendingCommits;
+    pendingCommits = [];
+    for (const c of commits) committedVersion = Math.max(committedVersion, c.marker.max_version);
+    if (listeners.size === 0) return;
+    for (const e of commits.map((c) => describeCommit(c.marker, c.origin))) {
       if (e.tables.length === 0) continue;
       for (const l of listeners) {
         try {
@@ -175,7 +176,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
       } catch (err) {
         admin.length = 0;
         if (db.inTransaction) q.rollback.run();
-        pendingEvents = [];
+        pendingCommits = [];
         mergeSeen = false;
         throw err;
       }
@@ -250,7 +251,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
           return variant.apply(this, args);
         } catch (err) {
           if (!db.inTransaction) {
-            pendingEvents = [];
+            pendingCommits = [];
             mergeSeen = false;
           }
           throw err;
