@@ -1,8 +1,8 @@
 // Clocks for rows that existed before crsql_as_crr: every cell gets version 1 at the upgrade's
 // db_version, numbered in primary-key order. Rows that already have clocks keep them.
 import type { TableInfo } from './table-info.ts';
-import { quoteId, quoteText } from './table-info.ts';
-import { cellsTable, rowsTable } from './clock-tables.ts';
+import { quoteId } from './table-info.ts';
+import { rowsTable } from './clock-tables.ts';
 
 export function backfillSql(info: TableInfo): string {
   const t = quoteId(info.name);
@@ -18,12 +18,10 @@ export function backfillSql(info: TableInfo): string {
     `CREATE TEMP TABLE IF NOT EXISTS crr_backfill_rows AS SELECT * FROM ${numbered} WHERE 0;`,
     `DELETE FROM temp.crr_backfill_rows;`,
     `INSERT INTO temp.crr_backfill_rows SELECT * FROM ${numbered};`,
-    `INSERT INTO ${rowsTable(info.name)} (${pkList}, cl, s_version, s_seq, s_site)
-       SELECT ${pkList}, 1, ${n === 0 ? `${V}, ${S} + rn, 0` : 'NULL, NULL, NULL'} FROM temp.crr_backfill_rows;`,
-    ...info.columns.map(
-      (c, i) => `INSERT INTO ${cellsTable(info.name)} (${pkList}, cid, col_version, db_version, seq, site, cl)
-       SELECT ${pkList}, ${quoteText(c)}, 1, ${V}, ${S} + rn * ${n} + ${i}, 0, 1 FROM temp.crr_backfill_rows;`,
-    ),
+    // one implied clock per row stands for version 1 of each of its cells
+    `INSERT INTO ${rowsTable(info.name)} (${pkList}, cl, s_version, s_seq, s_site, i_cl, i_version, i_seq, i_site)
+       SELECT ${pkList}, 1, ${n === 0 ? `${V}, ${S} + rn, 0` : 'NULL, NULL, NULL'}, 1, ${V}, ${S} + rn * ${Math.max(n, 1)}, 0
+       FROM temp.crr_backfill_rows;`,
     `UPDATE crr_tx SET seq = seq + (SELECT count(*) FROM temp.crr_backfill_rows) * ${Math.max(n, 1)} WHERE id = 1;`,
     `DROP TABLE temp.crr_backfill_rows;`,
   ];

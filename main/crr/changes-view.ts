@@ -21,7 +21,18 @@ function viewBranches(info: TableInfo): string {
 UNION ALL
 SELECT ${quoteText(info.name)}, crr_pack_pk(${pkArgs('c')}), c.cid, ${val}, c.col_version, c.db_version, s.site_id, r.cl, c.seq
   FROM ${cellsTable(info.name)} c JOIN ${rowsTable(info.name)} r ON ${join('r', 'c')} AND r.cl = c.cl
-    LEFT JOIN ${t} b ON ${join('b', 'c')} JOIN crr_sites s ON s.ord = c.site`;
+    LEFT JOIN ${t} b ON ${join('b', 'c')} JOIN crr_sites s ON s.ord = c.site${
+    info.columns.length
+      ? `
+UNION ALL
+SELECT ${quoteText(info.name)}, crr_pack_pk(${pkArgs('r')}), v.column1, ${val.replace('c.cid', 'v.column1')}, 1, r.i_version, s.site_id, r.cl,
+    r.i_seq + v.column2
+  FROM ${rowsTable(info.name)} r CROSS JOIN (VALUES ${info.columns.map((c, i) => `(${quoteText(c)}, ${i})`).join(', ')}) v
+    LEFT JOIN ${t} b ON ${join('b', 'r')} JOIN crr_sites s ON s.ord = r.i_site
+  WHERE r.i_cl = r.cl AND r.i_version IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${cellsTable(info.name)} c
+    WHERE ${join('c', 'r')} AND c.cid = v.column1 AND c.cl = r.cl)`
+      : ''
+  }`;
 }
 
 /** TEMP objects for the current set of CRR tables; safe to run again after any change. */

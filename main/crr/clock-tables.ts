@@ -1,6 +1,8 @@
 // Where clocks live inside the file. Per CRR table t:
-//   "t__crr_rows":  one row per primary key ever seen: causal length cl (odd alive, even deleted)
-//                   and the clock of its sentinel ('-1') change when one is exposed.
+//   "t__crr_rows":  one row per primary key ever seen: causal length cl (odd alive, even deleted),
+//                   the clock of its sentinel ('-1') change when one is exposed, and the
+//                   "implied" clock of a local insert (i_*): version 1 of every cell of life i_cl
+//                   that has no explicit clock, with seq i_seq + column index.
 //   "t__crr_cells": one row per cell, with the cl of the life it was written in; only cells of
 //                   the row's current life count (deleting a row leaves its cells stale).
 // Sites are stored as small integers (crr_sites.ord; 0 is this replica).
@@ -33,7 +35,10 @@ export function createClockTablesSql(info: TableInfo): string {
   const pkDecl = info.pks.map((p, i) => `${quoteId(p)} ${declaredType(info, i)}`).join(', ');
   return `
 CREATE TABLE IF NOT EXISTS ${rowsTable(info.name)} (${pkDecl}, cl INTEGER NOT NULL,
-  s_version INTEGER, s_seq INTEGER, s_site INTEGER, PRIMARY KEY (${pk})) WITHOUT ROWID;
+  s_version INTEGER, s_seq INTEGER, s_site INTEGER,
+  i_cl INTEGER, i_version INTEGER, i_seq INTEGER, i_site INTEGER, PRIMARY KEY (${pk})) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ${quoteId(`${info.name}__crr_rows_i`)} ON ${rowsTable(info.name)} (i_version)
+  WHERE i_version IS NOT NULL;
 CREATE INDEX IF NOT EXISTS ${quoteId(`${info.name}__crr_rows_v`)} ON ${rowsTable(info.name)} (s_version)
   WHERE s_version IS NOT NULL;
 CREATE TABLE IF NOT EXISTS ${cellsTable(info.name)} (${pkDecl}, cid TEXT NOT NULL, col_version INTEGER NOT NULL,

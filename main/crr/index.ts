@@ -10,7 +10,7 @@ import type Database from 'better-sqlite3';
 import type { Change, ChangesSinceOptions, CommitEvent, CrrEngine, CrrOptions } from './types.ts';
 import type { SqlValue } from '../../shared/values.ts';
 import { packPrimaryKey, unpackPrimaryKey } from './pack-pk.ts';
-import { checkCrrRules, readTableInfo, quoteId, type TableInfo } from './table-info.ts';
+import { checkCrrRules, readTableInfo, quoteId, quoteText, type TableInfo } from './table-info.ts';
 import { META_SQL, createClockTablesSql, dropClockTablesSql, cellsTable, rowsTable } from './clock-tables.ts';
 import { localTriggersSql, dropLocalTriggersSql } from './local-triggers.ts';
 import { changesViewSql } from './changes-view.ts';
@@ -47,6 +47,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   let mergeSeen = false;
   let pendingCommits: { marker: Marker; origin: CommitEvent['origin'] }[] = [];
   const admin: AdminTask[] = [];
+  const altering = new Set<string>();
   let closed = false;
 
   const q = {
@@ -125,13 +126,14 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
         stmt = raw
           .prepare(
             `SELECT DISTINCT s.site_id FROM (SELECT site FROM ${cellsTable(info.name)} WHERE db_version BETWEEN ? AND ?
-               UNION SELECT s_site FROM ${rowsTable(info.name)} WHERE s_version BETWEEN ? AND ?) x
+               UNION SELECT s_site FROM ${rowsTable(info.name)} WHERE s_version BETWEEN ? AND ?
+               UNION SELECT i_site FROM ${rowsTable(info.name)} WHERE i_version BETWEEN ? AND ?) x
              JOIN crr_sites s ON s.ord = x.site`,
           )
           .pluck();
         commitSitesStmts.set(info.name, stmt);
       }
-      const siteRows = stmt.all(m.db_version, m.max_version, m.db_version, m.max_version) as Buffer[];
+      const siteRows = stmt.all(m.db_version, m.max_version, m.db_version, m.max_version, m.db_version, m.max_version) as Buffer[];
       if (siteRows.length) changed.push(info.name);
       for (const s of siteRows) sites.set(s.toString('hex'), new Uint8Array(s));
     }
@@ -279,7 +281,8 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   }
 
   function rebuildTemp(): void {
-    raw.exec(changesViewSql([...tables.values()]));
+    // a table between crsql_begin_alter and crsql_commit_alter is left out until it is re-derived
+    raw.exec(changesViewSql([...tables.values()].filter((t) => !altering.has(t.name))));
     changesStmt = null;
     stageStmts.clear();
     programStmts.clear();
@@ -322,10 +325,14 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   function beginAlter(table: string): void {
     if (!tables.has(table)) throw new Error(`crsql_begin_alter: "${table}" is not a CRR table`);
     inTx(() => raw.exec(dropLocalTriggersSql(raw, table)));
+    // until crsql_commit_alter, schema changes are expected: do not repair behind the user's back
+    altering.add(table);
+    rebuildTemp();
   }
 
   function commitAlter(table: string): void {
     if (!tables.has(table)) throw new Error(`crsql_commit_alter: "${table}" is not a CRR table`);
+    altering.delete(table);
     repairSchema();
   }
 
@@ -352,6 +359,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
           raw.exec(backfillSql(info));
         } else {
           const before = stored.slice(info.pks.length);
+          if (before.join('\0') !== info.columns.join('\0')) materializeImplied(name, before, info);
           // same number of columns with a name changed in place: a RENAME COLUMN, clocks follow it
           const renamed = before.length === info.columns.length;
           before.forEach((c, i) => {
@@ -372,7 +380,28 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     knownSchemaVersion = q.schemaVersion.get() as number;
   }
 
+  /**
+   * Implied cell clocks are numbered by column position: before the columns change, turn them
+   * into explicit clocks (under the old positions and names) so no clock moves or appears.
+   */
+  function materializeImplied(name: string, oldColumns: string[], info: TableInfo): void {
+    if (oldColumns.length === 0) return;
+    const pk = info.pks.map(quoteId);
+    const slots = oldColumns.map((c, i) => `(${quoteText(c)}, ${i})`).join(', ');
+    raw
+      .prepare(
+        `INSERT INTO ${cellsTable(name)} (${pk.join(', ')}, cid, col_version, db_version, seq, site, cl)
+         SELECT ${pk.map((p) => `r.${p}`).join(', ')}, v.column1, 1, r.i_version, r.i_seq + v.column2, r.i_site, r.cl
+         FROM ${rowsTable(name)} r CROSS JOIN (VALUES ${slots}) v WHERE r.i_cl = r.cl
+         ON CONFLICT DO UPDATE SET col_version = 1, db_version = excluded.db_version, seq = excluded.seq,
+           site = excluded.site, cl = excluded.cl WHERE cl <> excluded.cl`,
+      )
+      .run();
+    raw.prepare(`UPDATE ${rowsTable(name)} SET i_cl = NULL, i_version = NULL, i_seq = NULL, i_site = NULL WHERE i_cl IS NOT NULL`).run();
+  }
+
   function ensureSchemaCurrent(): void {
+    if (altering.size > 0) return;
     const v = q.schemaVersion.get() as number;
     if (v !== knownSchemaVersion) {
       knownSchemaVersion = v;
@@ -419,6 +448,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     if (!c || typeof c !== 'object') throw new TypeError(`${where}: not an object`);
     const info = tables.get(c.table);
     if (!info) throw new Error(`${where}: could not find the schema information for table ${JSON.stringify(c.table)}`);
+    if (altering.has(c.table)) throw new Error(`${where}: table ${c.table} is being altered (crsql_begin_alter without crsql_commit_alter)`);
     if (c.cid !== '-1' && !info.columns.includes(c.cid)) throw new Error(`${where}: table ${c.table} has no column ${JSON.stringify(c.cid)}`);
     if (!(c.pk instanceof Uint8Array)) throw new TypeError(`${where}: pk must be bytes`);
     if (unpackPrimaryKey(c.pk).length !== info.pks.length) throw new TypeError(`${where}: pk does not match ${c.table}'s primary key`);

@@ -53,6 +53,9 @@ export function mergeProgram(info: TableInfo): string[] {
   const localVal = info.columns.length
     ? `CASE i.cid ${info.columns.map((c) => `WHEN ${quoteText(c)} THEN b.${quoteId(c)}`).join(' ')} END`
     : 'NULL';
+  // the local clock of a cell: its explicit clock in this life, else version 1 if the row's
+  // insert implied it (see local-triggers.ts)
+  const LOCAL = `coalesce(c.col_version, CASE WHEN i.implied_cl = i.cl THEN 1 END)`;
   const any = `(EXISTS (SELECT 1 FROM ${RA}) OR EXISTS (SELECT 1 FROM ${W}))`;
 
   const program = [
@@ -69,14 +72,14 @@ export function mergeProgram(info: TableInfo): string[] {
       // the best incoming version of each cell in the row's final life, if it beats the local one
       `INSERT INTO ${W} (${P.join(', ')}, cid, val, col_version, db_version, site_id, seq, cl)
        SELECT ${P.map((p) => `i.${p}`).join(', ')}, i.cid, i.val, i.col_version, i.db_version, i.site_id, i.seq, i.cl
-       FROM (SELECT i.*, row_number() OVER (PARTITION BY ${P.map((p) => `i.${p}`).join(', ')}, i.cid
+       FROM (SELECT i.*, r.i_cl AS implied_cl, row_number() OVER (PARTITION BY ${P.map((p) => `i.${p}`).join(', ')}, i.cid
                ORDER BY i.col_version DESC, ${sqlValueRank('i.val')} DESC, i.val DESC, i.site_id DESC, i.seq) AS rn
              FROM ${IN} i LEFT JOIN ${RA} a ON ${onP('a', 'i')} LEFT JOIN ${rows} r ON ${on('i', 'r')}
              WHERE i.cid <> '-1' AND i.cl % 2 = 1 AND i.cl = coalesce(a.new_cl, r.cl)) i
        LEFT JOIN ${cells} c ON ${on('i', 'c')} AND c.cid = i.cid AND c.cl = i.cl
        LEFT JOIN ${t} b ON ${on('i', 'b')}
-       WHERE i.rn = 1 AND (c.col_version IS NULL OR i.col_version > c.col_version
-         OR (i.col_version = c.col_version AND ${sqlValueWins('i.val', localVal)}))`,
+       WHERE i.rn = 1 AND (${LOCAL} IS NULL OR i.col_version > ${LOCAL}
+         OR (i.col_version = ${LOCAL} AND ${sqlValueWins('i.val', localVal)}))`,
     );
   }
   program.push(

@@ -35,6 +35,7 @@ export function renewSiteId(db: Database.Database): Uint8Array {
       const q = (s: string) => `"${s.replace(/"/g, '""')}"`;
       db.prepare(`UPDATE ${q(`${t}__crr_cells`)} SET site = ? WHERE site = 0`).run(ord);
       db.prepare(`UPDATE ${q(`${t}__crr_rows`)} SET s_site = ? WHERE s_site = 0`).run(ord);
+      db.prepare(`UPDATE ${q(`${t}__crr_rows`)} SET i_site = ? WHERE i_site = 0`).run(ord);
     }
   })();
   return id;
