@@ -1,7 +1,6 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
 import { packPrimaryKey, unpackPrimaryKey } from './pack-pk.ts';
 import { compareValues } from './compare-values.ts';
 import { installCrr } from './index.ts';
@@ -343,4 +342,3 @@ describe('onCommit', () => {
   });
 });
 
-void writeFileSync;

@@ -575,4 +575,3 @@ function toSqlite(v: SqlValue): unknown {
   return v instanceof Uint8Array ? Buffer.from(v) : v;
 }
 
-export { quoteId };
