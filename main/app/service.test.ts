@@ -1,0 +1,145 @@
+import { describe, it, expect, afterAll } from 'vitest';
+import Database from 'better-sqlite3';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseService } from './service.ts';
+import { tempDir } from '../crr/test-helpers.ts';
+import type { ApiError } from '../../shared/errors.ts';
+
+const tmp = tempDir('app-service-');
+afterAll(() => tmp.cleanup());
+let n = 0;
+const file = () => join(tmp.dir, `f${++n}.db`);
+
+async function rejection(p: Promise<unknown>): Promise<ApiError> {
+  try {
+    await p;
+  } catch (err) {
+    return err as ApiError;
+  }
+  throw new Error('expected a rejection');
+}
+
+function seeded(): string {
+  const path = file();
+  const db = new Database(path);
+  db.exec(`CREATE TABLE people (id INTEGER PRIMARY KEY NOT NULL, name TEXT, age INTEGER, score REAL, photo BLOB);
+    CREATE TABLE loose (a, b);
+    INSERT INTO people VALUES (1, 'Ada', 36, 9.5, x'00ff'), (2, 'Bob', NULL, 7.0, NULL), (3, 'Cy', 41, 8.25, NULL);
+    INSERT INTO loose VALUES (1, 'x'), (2, 'y');`);
+  db.close();
+  return path;
+}
+
+describe('opening files', () => {
+  it('refuses a file that is not SQLite, changing nothing', async () => {
+    const path = join(tmp.dir, 'notes.txt');
+    writeFileSync(path, 'hello, this is not a database at all');
+    const before = readFileSync(path);
+    const err = await rejection(new DatabaseService().openDatabase({ path }));
+    expect(err.code).toBe('not-sqlite');
+    expect(err.message).toMatch(/not a SQLite database/);
+    expect(readFileSync(path)).toEqual(before);
+  });
+
+  it('refuses a file locked by another program, changing nothing', async () => {
+    const path = seeded();
+    const other = new Database(path);
+    other.exec('BEGIN EXCLUSIVE');
+    const size = statSync(path).size;
+    const err = await rejection(new DatabaseService().openDatabase({ path }));
+    expect(err.code).toBe('locked');
+    other.exec('ROLLBACK');
+    other.close();
+    expect(statSync(path).size).toBe(size);
+  });
+
+  it('opens a read-only file read-only, without writing to it, and refuses edits', async () => {
+    const path = seeded();
+    chmodSync(path, 0o444);
+    const before = readFileSync(path);
+    const svc = new DatabaseService();
+    const info = await svc.openDatabase({ path });
+    expect(info.readOnly).toBe(true);
+    expect((await svc.listTables()).map((t) => t.name)).toEqual(['loose', 'people']);
+    const err = await rejection(svc.updateCell({ table: 'people', key: [{ i: '1' }], column: 'name', value: 'Eve' }));
+    expect(err.code).toBe('read-only');
+    svc.close();
+    expect(readFileSync(path)).toEqual(before);
+  });
+
+  it('says when a file does not exist, and creates one when asked', async () => {
+    const svc = new DatabaseService();
+    expect((await rejection(svc.openDatabase({ path: join(tmp.dir, 'nope.db') }))).code).toBe('not-found');
+    const info = await svc.openDatabase({ path: join(tmp.dir, 'new.db'), create: true });
+    expect(info.siteId).toMatch(/^[0-9A-F]{32}$/);
+    svc.close();
+  });
+});
+
+describe('tables and rows', () => {
+  it('lists tables with estimates, reads sorted and filtered windows keeping storage classes', async () => {
+    const svc = new DatabaseService();
+    await svc.openDatabase({ path: seeded() });
+    expect(await svc.listTables()).toEqual([
+      { name: 'loose', rowEstimate: 2, isCrr: false },
+      { name: 'people', rowEstimate: 3, isCrr: false },
+    ]);
+    const schema = await svc.tableSchema({ table: 'people' });
+    expect(schema.keyColumns).toEqual(['id']);
+    expect(schema.crrRefusal).toBeNull();
+    expect((await svc.tableSchema({ table: 'loose' })).crrRefusal).toMatch(/no primary key/);
+    const w = await svc.readRows({ table: 'people', offset: 0, limit: 2, sort: { column: 'score', dir: 'desc' } });
+    expect(w.rows.map((r) => r.values)).toEqual([
+      [{ i: '1' }, 'Ada', { i: '36' }, { r: 9.5 }, { b: 'AP8=' }],
+      [{ i: '3' }, 'Cy', { i: '41' }, { r: 8.25 }, null],
+    ]);
+    expect(w.atEnd).toBe(false);
+    const f = await svc.readRows({ table: 'people', offset: 0, limit: 10, filters: [{ column: 'age', op: 'is null' }] });
+    expect(f.rows.map((r) => r.key)).toEqual([[{ i: '2' }]]);
+    expect(f.atEnd).toBe(true);
+    expect(await svc.countRows({ table: 'people', filters: [{ column: 'name', op: 'contains', value: 'y' }] })).toBe(1);
+    expect((await rejection(svc.readRows({ table: 'ghost', offset: 0, limit: 1 }))).code).toBe('not-found');
+    svc.close();
+  });
+
+  it('edits in one transaction each and reports them as local row changes', async () => {
+    const svc = new DatabaseService();
+    await svc.openDatabase({ path: seeded() });
+    await svc.enableCrr({ table: 'people' });
+    const events: string[] = [];
+    svc.on((event, payload) => events.push(`${event}:${JSON.stringify(payload)}`));
+    const row = await svc.updateCell({ table: 'people', key: [{ i: '2' }], column: 'age', value: { i: '29' } });
+    expect(row.values[2]).toEqual({ i: '29' });
+    const added = await svc.insertRow({ table: 'people', values: { id: { i: '10' }, name: 'Dee', score: { r: 5 } } });
+    expect(added.values).toEqual([{ i: '10' }, 'Dee', null, { r: 5 }, null]);
+    expect(await svc.deleteRows({ table: 'people', keys: [[{ i: '1' }], [{ i: '3' }]] })).toBe(2);
+    expect(await svc.countRows({ table: 'people' })).toBe(2);
+    expect(events.filter((e) => e.startsWith('rowsChanged') && e.includes('"origin":"local"'))).toHaveLength(3);
+    const err = await rejection(svc.insertRow({ table: 'people', values: { id: { i: '10' } } }));
+    expect(err.code).toBe('constraint');
+    svc.close();
+  });
+
+  it('runs only read-only SQL in the console', async () => {
+    const svc = new DatabaseService();
+    await svc.openDatabase({ path: seeded() });
+    const r = await svc.runQuery({ sql: 'SELECT id, score FROM people ORDER BY id', limit: 2 });
+    expect(r).toEqual({ columns: ['id', 'score'], rows: [[{ i: '1' }, { r: 9.5 }], [{ i: '2' }, { r: 7 }]], truncated: true });
+    expect((await rejection(svc.runQuery({ sql: 'DELETE FROM people' }))).code).toBe('read-only');
+    expect((await rejection(svc.runQuery({ sql: 'SELEC nonsense' }))).code).toBe('sql-error');
+    expect(await svc.countRows({ table: 'people' })).toBe(3);
+    svc.close();
+  });
+
+  it('enabling collaboration shows the engine refusal, or makes the table a CRR', async () => {
+    const svc = new DatabaseService();
+    await svc.openDatabase({ path: seeded() });
+    const err = await rejection(svc.enableCrr({ table: 'loose' }));
+    expect(err.code).toBe('crr-refused');
+    expect(err.message).toMatch(/"loose".*no primary key/);
+    expect((await svc.enableCrr({ table: 'people' })).isCrr).toBe(true);
+    expect((await svc.disableCrr({ table: 'people' })).isCrr).toBe(false);
+    svc.close();
+  });
+});

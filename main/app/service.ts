@@ -1,0 +1,231 @@
+// The main core behind shared/api.ts: one open database (a real file) and its CRR engine.
+// Electron IPC and the browser-mode WebSocket both call this same object. Calls that other
+// issues implement (LAN sync, conflict history) are not here yet.
+import '../polyfills.ts';
+import type Database from 'better-sqlite3';
+import { basename } from 'node:path';
+import type { ApiEvents, CellRef, DatabaseInfo, QueryResult, Row, RowQuery, RowWindow, RowWindowRequest, TableInfo, TableSchema } from '../../shared/api.ts';
+import { ApiError } from '../../shared/errors.ts';
+import { bytesToHex, fromWire, toWire, type SqlValue, type WireValue } from '../../shared/values.ts';
+import { installCrr, CrrRefusal } from '../crr/index.ts';
+import { quoteId } from '../crr/table-info.ts';
+import type { CrrEngine } from '../crr/types.ts';
+import { openDatabaseFile } from './open-database.ts';
+import { bind, countRows, listTables, readRows, tableSchema } from './table-queries.ts';
+
+type Listener = <E extends keyof ApiEvents>(event: E, payload: ApiEvents[E]) => void;
+
+export class DatabaseService {
+  private db: Database.Database | null = null;
+  private engine: CrrEngine | null = null;
+  private info: DatabaseInfo | null = null;
+  private readonly listeners = new Set<Listener>();
+
+  on(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit<E extends keyof ApiEvents>(event: E, payload: ApiEvents[E]): void {
+    for (const l of this.listeners) l(event, payload);
+  }
+
+  async openDatabase(p: { path: string; create?: boolean }): Promise<DatabaseInfo> {
+    if (typeof p?.path !== 'string' || p.path === '') throw new ApiError('invalid-argument', 'A file path is required.');
+    const { db, readOnly } = openDatabaseFile(p.path, p.create ?? false);
+    let engine: CrrEngine | null = null;
+    if (!readOnly) {
+      try {
+        db.pragma('journal_mode = WAL');
+        engine = installCrr(db);
+      } catch (err) {
+        db.close();
+        throw new ApiError('sql-error', `Could not prepare ${p.path} for collaboration: ${(err as Error).message}`);
+      }
+    }
+    this.close();
+    this.db = db;
+    this.engine = engine;
+    engine?.onCommit((e) =>
+      this.emit('rowsChanged', {
+        tables: e.tables,
+        origin: e.origin === 'merge' ? 'remote' : e.origin,
+        site: e.origin === 'merge' && e.sites[0] ? bytesToHex(e.sites[0]) : null,
+        cells: null,
+      }),
+    );
+    this.info = {
+      path: p.path,
+      name: basename(p.path),
+      siteId: engine ? bytesToHex(engine.siteId) : '',
+      databaseId: engine ? bytesToHex(engine.siteId) : '',
+      readOnly,
+    };
+    this.emit('databaseOpened', this.info);
+    return this.info;
+  }
+
+  async currentDatabase(): Promise<DatabaseInfo | null> {
+    return this.info;
+  }
+
+  close(): void {
+    this.engine?.close();
+    this.db?.close();
+    this.db = null;
+    this.engine = null;
+    this.info = null;
+  }
+
+  private open(): Database.Database {
+    if (!this.db) throw new ApiError('no-database', 'No database is open.');
+    return this.db;
+  }
+
+  private writable(): Database.Database {
+    const db = this.open();
+    if (this.info?.readOnly) throw new ApiError('read-only', `${this.info.name} is read-only: it cannot be changed here.`);
+    return db;
+  }
+
+  async listTables(): Promise<TableInfo[]> {
+    return listTables(this.open(), this.engine);
+  }
+
+  async tableSchema(p: { table: string }): Promise<TableSchema> {
+    return tableSchema(this.open(), this.engine, p?.table);
+  }
+
+  async readRows(p: RowWindowRequest): Promise<RowWindow> {
+    return readRows(this.open(), tableSchema(this.open(), this.engine, p?.table), p);
+  }
+
+  async countRows(p: RowQuery): Promise<number> {
+    return countRows(this.open(), tableSchema(this.open(), this.engine, p?.table), p);
+  }
+
+  private keyWhere(schema: TableSchema, key: WireValue[]): { sql: string; params: unknown[] } {
+    if (!Array.isArray(key) || key.length !== schema.keyColumns.length) {
+      throw new ApiError('invalid-argument', `A row of ${schema.name} is identified by ${schema.keyColumns.join(', ')}.`);
+    }
+    return {
+      sql: schema.keyColumns.map((k) => `${k === 'rowid' ? 'rowid' : quoteId(k)} IS ?`).join(' AND '),
+      params: key.map((v) => bind(fromWire(v))),
+    };
+  }
+
+  private readRow(schema: TableSchema, where: { sql: string; params: unknown[] }): Row {
+    const db = this.open();
+    const keys = schema.keyColumns.map((k) => (k === 'rowid' ? 'rowid' : quoteId(k)));
+    const r = db
+      .prepare(`SELECT ${keys.join(', ')}, ${schema.columns.map((c) => quoteId(c.name)).join(', ')} FROM ${quoteId(schema.name)} WHERE ${where.sql}`)
+      .raw()
+      .safeIntegers(true)
+      .get(...where.params) as unknown[] | undefined;
+    if (!r) throw new ApiError('not-found', `That row of ${schema.name} no longer exists.`);
+    const w = (v: unknown) => toWire(v instanceof Uint8Array ? new Uint8Array(v) : (v as SqlValue));
+    return { key: r.slice(0, keys.length).map(w), values: r.slice(keys.length).map(w) };
+  }
+
+  private write<T>(fn: () => T): T {
+    try {
+      return this.writable().transaction(fn)();
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      const message = (err as Error).message;
+      if (/constraint/i.test(message)) throw new ApiError('constraint', message);
+      throw new ApiError('sql-error', message);
+    }
+  }
+
+  async updateCell(p: CellRef & { value: WireValue }): Promise<Row> {
+    const schema = tableSchema(this.open(), this.engine, p?.table);
+    if (!schema.columns.some((c) => c.name === p.column)) throw new ApiError('invalid-argument', `${schema.name} has no column ${JSON.stringify(p.column)}.`);
+    const where = this.keyWhere(schema, p.key);
+    const value = bind(fromWire(p.value));
+    return this.write(() => {
+      const changed = this.open()
+        .prepare(`UPDATE ${quoteId(schema.name)} SET ${quoteId(p.column)} = ? WHERE ${where.sql}`)
+        .run(value, ...where.params).changes;
+      if (changed === 0) throw new ApiError('not-found', `That row of ${schema.name} no longer exists.`);
+      const keyChanged = schema.keyColumns.includes(p.column);
+      const newKey = keyChanged ? schema.keyColumns.map((k, i) => (k === p.column ? p.value : p.key[i])) : p.key;
+      return this.readRow(schema, this.keyWhere(schema, newKey));
+    });
+  }
+
+  async insertRow(p: { table: string; values: Record<string, WireValue> }): Promise<Row> {
+    const schema = tableSchema(this.open(), this.engine, p?.table);
+    const names = Object.keys(p.values ?? {});
+    for (const n of names) if (!schema.columns.some((c) => c.name === n)) throw new ApiError('invalid-argument', `${schema.name} has no column ${JSON.stringify(n)}.`);
+    return this.write(() => {
+      const sql = names.length
+        ? `INSERT INTO ${quoteId(schema.name)} (${names.map(quoteId).join(', ')}) VALUES (${names.map(() => '?').join(', ')})`
+        : `INSERT INTO ${quoteId(schema.name)} DEFAULT VALUES`;
+      const rowid = this.open().prepare(sql).run(...names.map((n) => bind(fromWire(p.values[n])))).lastInsertRowid;
+      // WITHOUT ROWID tables have no rowid: find the row by the key the caller gave
+      const byKey = schema.keyColumns.every((k) => k in p.values);
+      return this.readRow(schema, byKey ? this.keyWhere(schema, schema.keyColumns.map((k) => p.values[k])) : { sql: 'rowid = ?', params: [rowid] });
+    });
+  }
+
+  async deleteRows(p: { table: string; keys: WireValue[][] }): Promise<number> {
+    const schema = tableSchema(this.open(), this.engine, p?.table);
+    if (!Array.isArray(p.keys)) throw new ApiError('invalid-argument', 'keys must be a list of row keys.');
+    const wheres = p.keys.map((k) => this.keyWhere(schema, k));
+    return this.write(() => {
+      let n = 0;
+      for (const w of wheres) n += this.open().prepare(`DELETE FROM ${quoteId(schema.name)} WHERE ${w.sql}`).run(...w.params).changes;
+      return n;
+    });
+  }
+
+  async runQuery(p: { sql: string; limit?: number }): Promise<QueryResult> {
+    const db = this.open();
+    let stmt: Database.Statement;
+    try {
+      stmt = db.prepare(p?.sql ?? '');
+    } catch (err) {
+      throw new ApiError('sql-error', (err as Error).message);
+    }
+    if (!stmt.readonly || !stmt.reader) {
+      throw new ApiError('read-only', 'The SQL console runs read-only queries (SELECT, WITH, EXPLAIN, read-only PRAGMAs).');
+    }
+    const limit = Math.min(Math.max(1, p.limit ?? 1000), 10_000);
+    const rows: WireValue[][] = [];
+    let truncated = false;
+    try {
+      for (const r of stmt.raw().safeIntegers(true).iterate() as Iterable<unknown[]>) {
+        if (rows.length === limit) {
+          truncated = true;
+          break;
+        }
+        rows.push(r.map((v) => toWire(v instanceof Uint8Array ? new Uint8Array(v) : (v as SqlValue))));
+      }
+    } catch (err) {
+      throw new ApiError('sql-error', (err as Error).message);
+    }
+    return { columns: stmt.columns().map((c) => c.name), rows, truncated };
+  }
+
+  async enableCrr(p: { table: string }): Promise<TableInfo> {
+    this.writable();
+    const schema = tableSchema(this.open(), this.engine, p?.table);
+    try {
+      this.engine!.asCrr(schema.name);
+    } catch (err) {
+      if (err instanceof CrrRefusal) throw new ApiError('crr-refused', err.message);
+      throw new ApiError('sql-error', (err as Error).message);
+    }
+    this.emit('tablesChanged', {});
+    return (await this.listTables()).find((t) => t.name === schema.name)!;
+  }
+
+  async disableCrr(p: { table: string }): Promise<TableInfo> {
+    this.writable();
+    const schema = tableSchema(this.open(), this.engine, p?.table);
+    this.engine!.asTable(schema.name);
+    this.emit('tablesChanged', {});
+    return (await this.listTables()).find((t) => t.name === schema.name)!;
+  }
+}

@@ -1,0 +1,155 @@
+// Read-side SQL for the editor: tables, schemas, and windows of rows that never need count(*).
+import type Database from 'better-sqlite3';
+import type { ColumnFilter, ColumnInfo, RowQuery, RowWindow, TableInfo, TableSchema } from '../../shared/api.ts';
+import { ApiError } from '../../shared/errors.ts';
+import { fromWire, toWire, type SqlValue } from '../../shared/values.ts';
+import { checkCrrRules, quoteId } from '../crr/table-info.ts';
+import type { CrrEngine } from '../crr/types.ts';
+
+/** Tables a user sees: not SQLite's and not the engine's bookkeeping. */
+export function userTableNames(db: Database.Database): string[] {
+  return db
+    .prepare(
+      `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+         AND name NOT LIKE 'crr\\_%' ESCAPE '\\' AND name NOT LIKE '%\\_\\_crr\\_%' ESCAPE '\\' ORDER BY name`,
+    )
+    .pluck()
+    .all() as string[];
+}
+
+function requireTable(db: Database.Database, table: string): void {
+  if (typeof table !== 'string' || !userTableNames(db).includes(table)) {
+    throw new ApiError('not-found', `There is no table named ${JSON.stringify(table)}.`);
+  }
+}
+
+function hasRowid(db: Database.Database, table: string): boolean {
+  const sql = db.prepare(`SELECT sql FROM sqlite_schema WHERE name = ?`).pluck().get(table) as string;
+  return !/WITHOUT\s+ROWID\s*[;]?\s*$/i.test(sql ?? '');
+}
+
+/** A cheap row estimate: max(rowid) for rowid tables, else ANALYZE's figure, else a bounded count. */
+export function rowEstimate(db: Database.Database, table: string): number {
+  if (hasRowid(db, table)) {
+    const max = db.prepare(`SELECT max(rowid) FROM ${quoteId(table)}`).pluck().safeIntegers(false).get() as number | null;
+    return Math.max(0, max ?? 0);
+  }
+  const stat = db
+    .prepare(`SELECT stat FROM sqlite_schema s JOIN sqlite_stat1 t ON t.tbl = s.name WHERE s.name = ? LIMIT 1`)
+    .pluck();
+  try {
+    const v = stat.get(table) as string | undefined;
+    if (v) return Number(v.split(' ')[0]);
+  } catch {
+    // no sqlite_stat1 until ANALYZE runs
+  }
+  return db.prepare(`SELECT count(*) FROM (SELECT 1 FROM ${quoteId(table)} LIMIT 100000)`).pluck().get() as number;
+}
+
+export function listTables(db: Database.Database, engine: CrrEngine | null): TableInfo[] {
+  return userTableNames(db).map((name) => ({ name, rowEstimate: rowEstimate(db, name), isCrr: engine?.isCrr(name) ?? false }));
+}
+
+export function tableSchema(db: Database.Database, engine: CrrEngine | null, table: string): TableSchema {
+  requireTable(db, table);
+  const cols = db.prepare(`SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)`).safeIntegers(false).all(table) as {
+    name: string;
+    type: string;
+    notnull: number;
+    dflt_value: string | null;
+    pk: number;
+  }[];
+  const columns: ColumnInfo[] = cols.map((c) => ({ name: c.name, type: c.type, notNull: !!c.notnull, defaultSql: c.dflt_value, pk: c.pk }));
+  const pks = columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+  const keyColumns = pks.length ? pks : ['rowid'];
+  let crrRefusal: string | null = null;
+  if (!engine?.isCrr(table)) {
+    try {
+      checkCrrRules(db, table);
+    } catch (err) {
+      crrRefusal = (err as Error).message;
+    }
+  }
+  const indexes = (db.prepare(`SELECT name, "unique" FROM pragma_index_list(?)`).safeIntegers(false).all(table) as { name: string; unique: number }[]).map(
+    (ix) => ({
+      name: ix.name,
+      unique: !!ix.unique,
+      sql: (db.prepare(`SELECT sql FROM sqlite_schema WHERE name = ?`).pluck().get(ix.name) as string | null) ?? null,
+    }),
+  );
+  return {
+    name: table,
+    sql: db.prepare(`SELECT sql FROM sqlite_schema WHERE name = ?`).pluck().get(table) as string,
+    columns,
+    keyColumns,
+    isCrr: engine?.isCrr(table) ?? false,
+    crrRefusal,
+    indexes,
+  };
+}
+
+function whereClause(columns: string[], filters: ColumnFilter[] = []): { sql: string; params: unknown[] } {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  for (const f of filters) {
+    if (!columns.includes(f.column)) throw new ApiError('invalid-argument', `Unknown column ${JSON.stringify(f.column)} in a filter.`);
+    const col = quoteId(f.column);
+    const value = f.value === undefined ? null : bind(fromWire(f.value));
+    switch (f.op) {
+      case 'contains':
+        parts.push(`instr(CAST(${col} AS TEXT), ?) > 0`);
+        params.push(String(value ?? ''));
+        break;
+      case '=':
+      case '<':
+      case '>':
+        parts.push(`${col} ${f.op} ?`);
+        params.push(value);
+        break;
+      case 'is null':
+        parts.push(`${col} IS NULL`);
+        break;
+      case 'is not null':
+        parts.push(`${col} IS NOT NULL`);
+        break;
+      default:
+        throw new ApiError('invalid-argument', `Unknown filter ${JSON.stringify((f as ColumnFilter).op)}.`);
+    }
+  }
+  return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
+}
+
+export const bind = (v: SqlValue): unknown => (v instanceof Uint8Array ? Buffer.from(v) : v);
+const wire = (v: unknown) => toWire(v instanceof Uint8Array ? new Uint8Array(v) : (v as SqlValue));
+
+function rowSelect(schema: TableSchema, q: RowQuery) {
+  const names = schema.columns.map((c) => c.name);
+  const { sql: where, params } = whereClause(names, q.filters);
+  if (q.sort && !names.includes(q.sort.column)) throw new ApiError('invalid-argument', `Unknown sort column ${JSON.stringify(q.sort.column)}.`);
+  const keys = schema.keyColumns.map((k) => (k === 'rowid' ? 'rowid' : quoteId(k)));
+  const order = [...(q.sort ? [`${quoteId(q.sort.column)} ${q.sort.dir === 'desc' ? 'DESC' : 'ASC'}`] : []), ...keys].join(', ');
+  return { names, keys, where, params, order };
+}
+
+export function readRows(db: Database.Database, schema: TableSchema, q: RowQuery & { offset: number; limit: number }): RowWindow {
+  if (!Number.isSafeInteger(q.offset) || q.offset < 0 || !Number.isSafeInteger(q.limit) || q.limit < 0 || q.limit > 10_000) {
+    throw new ApiError('invalid-argument', 'offset must be >= 0 and limit between 0 and 10000.');
+  }
+  const { names, keys, where, params, order } = rowSelect(schema, q);
+  const rows = db
+    .prepare(`SELECT ${keys.join(', ')}, ${names.map(quoteId).join(', ')} FROM ${quoteId(schema.name)} ${where} ORDER BY ${order} LIMIT ? OFFSET ?`)
+    .raw()
+    .safeIntegers(true)
+    .all(...params, q.limit, q.offset) as unknown[][];
+  return {
+    columns: names,
+    offset: q.offset,
+    rows: rows.map((r) => ({ key: r.slice(0, keys.length).map(wire), values: r.slice(keys.length).map(wire) })),
+    atEnd: rows.length < q.limit,
+  };
+}
+
+export function countRows(db: Database.Database, schema: TableSchema, q: RowQuery): number {
+  const { where, params } = rowSelect(schema, q);
+  return db.prepare(`SELECT count(*) FROM ${quoteId(schema.name)} ${where}`).pluck().safeIntegers(false).get(...params) as number;
+}
