@@ -1,0 +1,91 @@
+import { describe, it, expect, afterAll, beforeAll } from 'vitest';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { startBrowserHost, type BrowserHost } from './browser-host.ts';
+import { tempDir } from '../crr/test-helpers.ts';
+
+const tmp = tempDir('bridge-');
+let host: BrowserHost;
+beforeAll(async () => {
+  const path = join(tmp.dir, 'b.db');
+  const db = new Database(path);
+  db.exec(`CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, v TEXT); INSERT INTO t VALUES (1, 'one');`);
+  db.close();
+  host = await startBrowserHost({ file: path });
+});
+afterAll(async () => {
+  await host.close();
+  tmp.cleanup();
+});
+
+const apiUrl = (token: string | null) => {
+  const u = new URL(host.url);
+  return `ws://${u.host}/api${token === null ? '' : `?token=${encodeURIComponent(token)}`}`;
+};
+const token = () => new URL(host.url).searchParams.get('token')!;
+
+function connect(url: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+  });
+}
+
+function next(ws: WebSocket): Promise<{ id?: number; result?: unknown; error?: { code: string; message: string }; event?: string }> {
+  return new Promise((resolve) => ws.once('message', (d) => resolve(JSON.parse(String(d)))));
+}
+
+describe('browser-mode bridge', () => {
+  it('listens on 127.0.0.1 only', () => {
+    expect(new URL(host.url).hostname).toBe('127.0.0.1');
+    expect(token().length).toBeGreaterThanOrEqual(32);
+  });
+
+  it('refuses a connection without the token or with a wrong one', async () => {
+    await expect(connect(apiUrl(null))).rejects.toThrow(/401/);
+    await expect(connect(apiUrl('wrong-token'))).rejects.toThrow(/401/);
+    await expect(connect(apiUrl(token().slice(1)))).rejects.toThrow(/401/);
+  });
+
+  it('answers calls, replies to malformed messages with an error, and keeps serving', async () => {
+    const ws = await connect(apiUrl(token()));
+    const other = await connect(apiUrl(token()));
+    ws.send(JSON.stringify({ id: 1, method: 'listTables', params: {} }));
+    expect(await next(ws)).toEqual({ id: 1, result: [{ name: 't', rowEstimate: 1, isCrr: false }] });
+    ws.send('{not json');
+    expect((await next(ws)).error?.code).toBe('invalid-argument');
+    ws.send(JSON.stringify({ id: 2, method: 'dropEverything', params: {} }));
+    expect(await next(ws)).toMatchObject({ id: 2, error: { code: 'not-found' } });
+    ws.send(JSON.stringify({ id: 3, method: 'readRows', params: { table: 't', offset: -1, limit: 5 } }));
+    expect(await next(ws)).toMatchObject({ id: 3, error: { code: 'invalid-argument' } });
+    other.send(JSON.stringify({ id: 9, method: 'readRows', params: { table: 't', offset: 0, limit: 5 } }));
+    expect(await next(other)).toEqual({ id: 9, result: { columns: ['id', 'v'], offset: 0, rows: [{ key: [{ i: '1' }], values: [{ i: '1' }, 'one'] }], atEnd: true } });
+    ws.close();
+    other.close();
+  });
+
+  it('pushes rowsChanged events to connected pages', async () => {
+    const ws = await connect(apiUrl(token()));
+    ws.send(JSON.stringify({ id: 1, method: 'enableCrr', params: { table: 't' } }));
+    const messages: { id?: number; event?: string }[] = [];
+    await new Promise<void>((resolve) => {
+      ws.on('message', (d) => {
+        messages.push(JSON.parse(String(d)));
+        if (messages.some((m) => m.id === 1)) resolve();
+      });
+    });
+    const changed = new Promise((resolve) => ws.on('message', (d) => JSON.parse(String(d)).event === 'rowsChanged' && resolve(JSON.parse(String(d)))));
+    ws.send(JSON.stringify({ id: 2, method: 'updateCell', params: { table: 't', key: [{ i: '1' }], column: 'v', value: 'uno' } }));
+    expect(await changed).toMatchObject({ event: 'rowsChanged', payload: { tables: ['t'], origin: 'local' } });
+    ws.close();
+  });
+
+  it('serves pages with a strict CSP and never files outside the renderer folder', async () => {
+    const res = await fetch(new URL('/../../package.json', host.url));
+    expect(res.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
+    expect(await res.text()).not.toMatch(/"dependencies"/);
+  });
+});
