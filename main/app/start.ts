@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { serve } from './serve.ts';
 
-const ELECTRON_MAIN = join(import.meta.dirname, '..', '..', 'out', 'main', 'electron-main.js');
+const ELECTRON_MAIN = join(import.meta.dirname, '..', '..', 'out', 'main', 'electron-main.cjs');
 
 /** Why Electron cannot start here, or null. Never triggers Electron's lazy binary download. */
 function electronUnavailable(): string | null {

@@ -3,15 +3,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { ApiErrorCode, ApiMethod, BridgeReply } from '../../shared/api.ts';
-import { ApiError } from '../../shared/errors.ts';
+import type { BridgeReply } from '../../shared/api.ts';
+import { dispatch } from './dispatch.ts';
 import type { DatabaseService } from './service.ts';
 
-/** The calls this build answers; sync and conflict calls arrive with their issues. */
-export const BRIDGED_METHODS: readonly ApiMethod[] = [
-  'openDatabase', 'currentDatabase', 'listTables', 'tableSchema', 'readRows', 'countRows', 'updateCell',
-  'insertRow', 'deleteRows', 'runQuery', 'enableCrr', 'disableCrr',
-];
 const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 export function tokenMatches(expected: string, given: string | null): boolean {
@@ -44,29 +39,17 @@ export function attachBridge(server: Server, service: DatabaseService, token: st
 }
 
 async function answer(ws: WebSocket, service: DatabaseService, text: string): Promise<void> {
-  let id: number | null = null;
-  const reply = (r: BridgeReply | { id: null; error: { code: ApiErrorCode; message: string } }) => ws.send(JSON.stringify(r));
+  let msg: { id?: unknown; method?: unknown; params?: unknown };
   try {
-    let msg: unknown;
-    try {
-      msg = JSON.parse(text);
-    } catch {
-      throw new ApiError('invalid-argument', 'Messages must be JSON.');
-    }
-    const m = msg as { id?: unknown; method?: unknown; params?: unknown };
-    if (typeof m !== 'object' || m === null || typeof m.id !== 'number' || !Number.isSafeInteger(m.id)) {
-      throw new ApiError('invalid-argument', 'A request needs a numeric id.');
-    }
-    id = m.id;
-    if (typeof m.method !== 'string' || !BRIDGED_METHODS.includes(m.method as ApiMethod)) {
-      throw new ApiError('not-found', `Unknown method ${JSON.stringify(m.method)}.`);
-    }
-    const method = service[m.method as keyof DatabaseService] as (p: unknown) => Promise<unknown>;
-    const result = await method.call(service, m.params ?? {});
-    reply({ id, result: result ?? null });
-  } catch (err) {
-    const e = err instanceof ApiError ? err : new ApiError('internal', (err as Error)?.message ?? String(err));
-    if (!(err instanceof ApiError)) console.error('bridge call failed:', err);
-    reply({ id: id as number, error: { code: e.code, message: e.message } });
+    msg = JSON.parse(text);
+  } catch {
+    ws.send(JSON.stringify({ id: null, error: { code: 'invalid-argument', message: 'Messages must be JSON.' } }));
+    return;
   }
+  if (typeof msg !== 'object' || msg === null || typeof msg.id !== 'number' || !Number.isSafeInteger(msg.id)) {
+    ws.send(JSON.stringify({ id: null, error: { code: 'invalid-argument', message: 'A request needs a numeric id.' } }));
+    return;
+  }
+  const reply: BridgeReply = { id: msg.id, ...(await dispatch(service, msg.method, msg.params)) };
+  ws.send(JSON.stringify(reply));
 }

@@ -1,0 +1,26 @@
+// One place that turns a bridge request into a service call, for the WebSocket and Electron IPC.
+import type { ApiErrorCode, ApiMethod } from '../../shared/api.ts';
+import { ApiError } from '../../shared/errors.ts';
+import type { DatabaseService } from './service.ts';
+
+/** The calls this build answers; sync and conflict calls arrive with their issues. */
+export const BRIDGED_METHODS: readonly ApiMethod[] = [
+  'openDatabase', 'currentDatabase', 'listTables', 'tableSchema', 'readRows', 'countRows', 'updateCell',
+  'insertRow', 'deleteRows', 'runQuery', 'enableCrr', 'disableCrr',
+];
+
+export type DispatchResult = { result: unknown } | { error: { code: ApiErrorCode; message: string } };
+
+export async function dispatch(service: DatabaseService, method: unknown, params: unknown): Promise<DispatchResult> {
+  try {
+    if (typeof method !== 'string' || !BRIDGED_METHODS.includes(method as ApiMethod)) {
+      throw new ApiError('not-found', `Unknown method ${JSON.stringify(method)}.`);
+    }
+    const call = service[method as keyof DatabaseService] as (p: unknown) => Promise<unknown>;
+    return { result: (await call.call(service, params ?? {})) ?? null };
+  } catch (err) {
+    if (err instanceof ApiError) return { error: { code: err.code, message: err.message } };
+    console.error(`${String(method)} failed:`, err);
+    return { error: { code: 'internal', message: (err as Error)?.message ?? String(err) } };
+  }
+}
