@@ -219,6 +219,13 @@ export interface ApiEvents {
 }
 export type ApiEventName = keyof ApiEvents;
 
+/** What the renderer talks to: Electron's preload exposes it as window.crrApi; browser mode builds
+ * one over the WebSocket. `call` rejects with an error carrying `code` and `message`. */
+export interface CrrBridge {
+  call(method: ApiMethod, params: unknown): Promise<unknown>;
+  on(event: ApiEventName, listener: (payload: unknown) => void): () => void;
+}
+
 /** Wire messages of the bridge (WebSocket; Electron IPC carries the same shapes). */
 export type BridgeRequest = { id: number; method: ApiMethod; params: unknown };
 export type BridgeReply =

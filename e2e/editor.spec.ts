@@ -1,0 +1,81 @@
+import { test, expect } from '@playwright/test';
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startAppServer, type AppServer } from './app-server.ts';
+
+const shots = join(import.meta.dirname, 'screenshots');
+mkdirSync(shots, { recursive: true });
+
+test.describe('table editor on the demo database', () => {
+  let app: AppServer;
+  test.beforeAll(async () => {
+    app = await startAppServer();
+  });
+  test.afterAll(() => app.stop());
+
+  test('opens, sorts and edits a cell that persists', async ({ page }) => {
+    await page.goto(app.url);
+    const tables = page.getByRole('navigation', { name: 'Tables' });
+    await expect(tables.getByRole('button', { name: /customers/ })).toContainText('CRR');
+    await tables.getByRole('button', { name: /customers/ }).click();
+    const grid = page.getByRole('grid', { name: 'Rows of customers' });
+    await expect(grid).toHaveAttribute('aria-rowcount', '501');
+    const firstName = grid.locator('[role=row][aria-rowindex="2"] [role=gridcell][aria-colindex="2"]');
+    await expect(firstName).not.toHaveText('…');
+    await page.screenshot({ path: join(shots, 'grid.png') });
+
+    await grid.getByRole('columnheader', { name: /credit/ }).getByRole('button').click();
+    await grid.getByRole('columnheader', { name: /credit/ }).getByRole('button').click();
+    await expect(grid.getByRole('columnheader', { name: /credit/ })).toHaveAttribute('aria-sort', 'descending');
+    await expect(grid.locator('[role=row][aria-rowindex="2"] [role=gridcell][aria-colindex="5"]')).toHaveText('99.9');
+
+    const cell = grid.locator('[role=row][aria-rowindex="2"] [role=gridcell][aria-colindex="2"]');
+    await cell.dblclick();
+    const input = grid.getByRole('textbox');
+    await input.fill('Edited By Test');
+    await page.screenshot({ path: join(shots, 'editing.png') });
+    await input.press('Enter');
+    await expect(cell).toHaveText('Edited By Test');
+    await page.reload();
+    await page.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: /customers/ }).click();
+    await page.getByRole('grid').getByRole('columnheader', { name: /credit/ }).getByRole('button').click();
+    await page.getByRole('grid').getByRole('columnheader', { name: /credit/ }).getByRole('button').click();
+    await expect(page.getByRole('grid').locator('[role=row][aria-rowindex="2"] [role=gridcell][aria-colindex="2"]')).toHaveText('Edited By Test');
+  });
+
+  test('shows why a table cannot become collaborative', async ({ page }) => {
+    await page.goto(app.url);
+    await page.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: /orders/ }).click();
+    await page.getByRole('button', { name: 'Enable collaboration' }).click();
+    await expect(page.getByRole('alert')).toContainText('foreign key');
+  });
+});
+
+test.describe('a table of 1,000,000 rows', () => {
+  let app: AppServer;
+  let file: string;
+  test.beforeAll(async () => {
+    const dir = join(import.meta.dirname, '..', '.tmp');
+    mkdirSync(dir, { recursive: true });
+    file = join(dir, `million-${process.pid}.db`);
+    const db = new Database(file);
+    db.exec(`DROP TABLE IF EXISTS big; CREATE TABLE big (id INTEGER PRIMARY KEY NOT NULL, label TEXT, n REAL);
+      WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 1000000)
+      INSERT INTO big SELECT i, 'row ' || i, i / 7.0 FROM c;`);
+    db.close();
+    app = await startAppServer(file);
+  });
+  test.afterAll(() => app.stop());
+
+  test('paints the first rows, then scrolls to the very end', async ({ page }) => {
+    await page.goto(app.url);
+    const grid = page.getByRole('grid', { name: 'Rows of big' });
+    await expect(grid.locator('[role=row][aria-rowindex="2"] [role=gridcell][aria-colindex="2"]')).toHaveText('row 1');
+    await expect(grid).toHaveAttribute('aria-rowcount', '1000001');
+    await grid.locator('[role=rowgroup]').focus();
+    await page.keyboard.press('Control+End');
+    await expect(grid.locator('[role=row][aria-rowindex="1000001"] [role=gridcell][aria-colindex="2"]')).toHaveText('row 1000000');
+    await page.screenshot({ path: join(shots, 'million-end.png') });
+  });
+});

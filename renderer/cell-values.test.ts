@@ -1,0 +1,43 @@
+import { describe, it, expect } from 'vitest';
+import { displayValue, editText, parseEdit } from './cell-values.ts';
+import { pagesFor, visibleRange, PageCache, PAGE_ROWS } from './windowing.ts';
+
+describe('cell values', () => {
+  it('shows each storage class distinctly', () => {
+    expect(displayValue(null)).toBe('NULL');
+    expect(displayValue('')).toBe('');
+    expect(displayValue({ i: '9007199254740993' })).toBe('9007199254740993');
+    expect(displayValue({ r: 5 })).toBe('5.0');
+    expect(displayValue({ r: 2.5 })).toBe('2.5');
+    expect(displayValue({ b: 'AP8=' })).toBe('2 bytes · 00 ff');
+    expect(editText(null)).toBe('');
+  });
+  it('keeps an edit in the column class', () => {
+    expect(parseEdit('42', { i: '1' }, 'INTEGER')).toEqual({ i: '42' });
+    expect(parseEdit('9007199254740993', null, 'INT')).toEqual({ i: '9007199254740993' });
+    expect(parseEdit('4.5', { i: '1' }, 'INTEGER')).toEqual({ r: 4.5 });
+    expect(parseEdit('3', { r: 1.5 }, 'REAL')).toEqual({ r: 3 });
+    expect(parseEdit('3', 'x', 'TEXT')).toBe('3');
+    expect(parseEdit('7', { i: '1' }, '')).toEqual({ i: '7' });
+    expect(parseEdit('seven', { i: '1' }, '')).toBe('seven');
+    expect(parseEdit('', null, 'TEXT')).toBe('');
+  });
+});
+
+describe('windowing', () => {
+  it('covers the viewport plus overscan, clamped to the table', () => {
+    expect(visibleRange(0, 240, 24, 1_000_000, 5)).toEqual({ first: 0, end: 15 });
+    expect(visibleRange(24 * 999_990, 240, 24, 1_000_000, 5)).toEqual({ first: 999_985, end: 1_000_000 });
+    expect(visibleRange(0, 240, 24, 0)).toEqual({ first: 0, end: 0 });
+  });
+  it('fetches whole pages and drops far ones', () => {
+    expect(pagesFor({ first: 95, end: 205 })).toEqual([0, 1, 2]);
+    expect(pagesFor({ first: 5, end: 5 })).toEqual([]);
+    const cache = new PageCache<number>(2);
+    cache.put(0, [1, 2], 0);
+    cache.put(1, [3], 1);
+    cache.put(9, [4], 9);
+    expect(cache.has(0)).toBe(false);
+    expect(cache.row(9 * PAGE_ROWS)).toBe(4);
+  });
+});

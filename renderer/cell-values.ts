@@ -1,0 +1,65 @@
+// How cell values look in the grid and how edited text becomes a value again, keeping the
+// storage class: an INTEGER edit stays an integer, NULL is never confused with ''.
+import type { WireValue } from '../shared/values.ts';
+
+export type CellKind = 'null' | 'integer' | 'real' | 'text' | 'blob';
+
+export function kindOf(v: WireValue): CellKind {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return 'text';
+  if ('i' in v) return 'integer';
+  if ('r' in v) return 'real';
+  return 'blob';
+}
+
+function blobBytes(b64: string): number[] {
+  const bin = atob(b64);
+  return Array.from(bin, (c) => c.charCodeAt(0));
+}
+
+export function formatReal(r: number | string): string {
+  if (typeof r === 'string') return r;
+  return Number.isInteger(r) ? r.toFixed(1) : String(r);
+}
+
+/** Text shown in a cell. */
+export function displayValue(v: WireValue): string {
+  if (v === null) return 'NULL';
+  if (typeof v === 'string') return v;
+  if ('i' in v) return v.i;
+  if ('r' in v) return formatReal(v.r);
+  const bytes = blobBytes(v.b);
+  const hex = bytes.slice(0, 8).map((b) => b.toString(16).padStart(2, '0')).join(' ');
+  return `${bytes.length} bytes${bytes.length ? ` · ${hex}${bytes.length > 8 ? ' …' : ''}` : ''}`;
+}
+
+/** Text put in the editor when editing starts. */
+export function editText(v: WireValue): string {
+  if (v === null) return '';
+  if (typeof v === 'string') return v;
+  if ('i' in v) return v.i;
+  if ('r' in v) return formatReal(v.r);
+  return '';
+}
+
+/** The column's preferred class from its declared type (SQLite affinity rules). */
+export function affinity(declared: string): 'integer' | 'real' | 'text' | 'none' {
+  const t = declared.toUpperCase();
+  if (t.includes('INT')) return 'integer';
+  if (/CHAR|CLOB|TEXT/.test(t)) return 'text';
+  if (/REAL|FLOA|DOUB/.test(t)) return 'real';
+  return 'none';
+}
+
+/** The value an edit means: numbers stay numbers where the column or the old value is numeric. */
+export function parseEdit(text: string, previous: WireValue, declared: string): WireValue {
+  const aff = affinity(declared);
+  const was = kindOf(previous);
+  const wantsInteger = aff === 'integer' || (aff === 'none' && was === 'integer');
+  const wantsReal = aff === 'real' || (aff === 'none' && was === 'real');
+  if (wantsInteger && /^[-+]?\d+$/.test(text.trim())) return { i: BigInt(text.trim()).toString() };
+  if ((wantsInteger || wantsReal) && text.trim() !== '' && Number.isFinite(Number(text))) {
+    return wantsInteger && Number.isInteger(Number(text)) ? { i: String(Number(text)) } : { r: Number(text) };
+  }
+  return text;
+}
