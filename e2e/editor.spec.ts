@@ -44,6 +44,40 @@ test.describe('table editor on the demo database', () => {
     await expect(page.getByRole('grid').locator('[role=row][aria-rowindex="2"] [role=gridcell][aria-colindex="2"]')).toHaveText('Edited By Test');
   });
 
+  test('filters, adds and deletes rows, and undoes and redoes its own edits', async ({ page }) => {
+    await page.goto(app.url);
+    await page.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: /products/ }).click();
+    const grid = page.getByRole('grid', { name: 'Rows of products' });
+    await expect(grid).toHaveAttribute('aria-rowcount', '201');
+    await page.getByLabel('Filter column').selectOption('stock');
+    await page.getByLabel('Filter operator').selectOption('>');
+    await page.getByLabel('Filter value').fill('85');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect(grid).toHaveAttribute('aria-rowcount', '11'); // 10 products have stock > 85
+    await page.getByRole('button', { name: /stock > / }).click();
+    await expect(grid).toHaveAttribute('aria-rowcount', '201');
+
+    const title = grid.locator('[role=row][aria-rowindex="2"] [role=gridcell][aria-colindex="2"]');
+    const original = (await title.textContent())!;
+    await title.dblclick();
+    await grid.getByRole('textbox').fill('Renamed');
+    await grid.getByRole('textbox').press('Enter');
+    await expect(title).toHaveText('Renamed');
+    await grid.locator('[role=rowgroup]').focus();
+    await page.keyboard.press('Control+z');
+    await expect(title).toHaveText(original);
+    await page.keyboard.press('Control+Shift+z');
+    await expect(title).toHaveText('Renamed');
+
+    page.once('dialog', (d) => void d.accept());
+    await grid.locator('[role=rowgroup]').focus();
+    await page.keyboard.press('Delete');
+    await expect(grid).toHaveAttribute('aria-rowcount', '200');
+    await page.keyboard.press('Control+z');
+    await expect(grid).toHaveAttribute('aria-rowcount', '201');
+    await expect(title).toHaveText('Renamed');
+  });
+
   test('shows why a table cannot become collaborative', async ({ page }) => {
     await page.goto(app.url);
     await page.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: /orders/ }).click();

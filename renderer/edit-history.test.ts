@@ -1,0 +1,34 @@
+import { describe, it, expect } from 'vitest';
+import { EditHistory, inverse, type Edit } from './edit-history.ts';
+
+const cell = (after: string, before = 'old'): Edit => ({ kind: 'cell', table: 't', key: [{ i: '1' }], column: 'v', before, after });
+
+describe('edit history', () => {
+  it('undoes in reverse order, redoes, and forgets redo after a new edit', () => {
+    const h = new EditHistory();
+    h.record(cell('a'));
+    h.record(cell('b', 'a'));
+    expect(h.undo()).toEqual(cell('b', 'a'));
+    expect(h.undo()).toEqual(cell('a'));
+    expect(h.undo()).toBeUndefined();
+    expect(h.redo()).toEqual(cell('a'));
+    h.record(cell('c', 'a'));
+    expect(h.canRedo).toBe(false);
+    expect(h.undo()).toEqual(cell('c', 'a'));
+  });
+  it('keeps a bounded number of edits', () => {
+    const h = new EditHistory(2);
+    h.record(cell('1'));
+    h.record(cell('2'));
+    h.record(cell('3'));
+    expect(h.undo()).toEqual(cell('3'));
+    expect(h.undo()).toEqual(cell('2'));
+    expect(h.canUndo).toBe(false);
+  });
+  it('inverts cells, inserts and deletes', () => {
+    expect(inverse(cell('new', 'old'))).toEqual(cell('old', 'new'));
+    const rows = [{ key: [{ i: '1' }], values: { id: { i: '1' }, v: 'x' } }];
+    expect(inverse({ kind: 'insert', table: 't', rows })).toEqual({ kind: 'delete', table: 't', rows });
+    expect(inverse(inverse({ kind: 'delete', table: 't', rows }))).toEqual({ kind: 'delete', table: 't', rows });
+  });
+});
