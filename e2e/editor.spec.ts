@@ -78,6 +78,21 @@ test.describe('table editor on the demo database', () => {
     await expect(title).toHaveText('Renamed');
   });
 
+  test('shows a change written by another program without a reload', async ({ page }) => {
+    await page.goto(app.url);
+    await page.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: /customers/ }).click();
+    const grid = page.getByRole('grid', { name: 'Rows of customers' });
+    const city = grid.locator('[role=row][aria-rowindex="3"] [role=gridcell][aria-colindex="4"]');
+    await expect(city).not.toHaveText('…');
+    await grid.locator('[role=row][aria-rowindex="3"] [role=gridcell][aria-colindex="2"]').click();
+    const other = new Database(join(app.dataDir, 'demo.db'));
+    other.prepare(`UPDATE customers SET city = 'Written elsewhere' WHERE id = 2`).run();
+    other.close();
+    await expect(city).toHaveText('Written elsewhere');
+    await expect(page.getByText('Changed by another program.')).toBeVisible();
+    await expect(grid.locator('[role=row][aria-rowindex="3"] [role=gridcell][aria-colindex="2"]')).toHaveAttribute('aria-selected', 'true');
+  });
+
   test('shows why a table cannot become collaborative', async ({ page }) => {
     await page.goto(app.url);
     await page.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: /orders/ }).click();
