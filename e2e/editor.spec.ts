@@ -93,6 +93,20 @@ test.describe('table editor on the demo database', () => {
     await expect(grid.locator('[role=row][aria-rowindex="3"] [role=gridcell][aria-colindex="2"]')).toHaveAttribute('aria-selected', 'true');
   });
 
+  test('runs read-only SQL in the console and refuses writes; shows the schema', async ({ page }) => {
+    await page.goto(app.url);
+    await page.getByRole('tab', { name: 'SQL console' }).click();
+    await page.getByLabel('SQL (read-only)').fill('SELECT count(*) AS n, typeof(max(credit)) AS t FROM customers');
+    await page.getByRole('button', { name: 'Run' }).click();
+    const results = page.getByRole('grid', { name: 'Query results' });
+    await expect(results.getByRole('gridcell')).toHaveText(['500', 'real']);
+    await page.getByLabel('SQL (read-only)').fill('DELETE FROM customers');
+    await page.getByRole('button', { name: 'Run' }).click();
+    await expect(page.getByRole('alert')).toContainText('read-only');
+    await page.getByRole('tab', { name: 'Schema' }).click();
+    await expect(page.getByRole('region', { name: 'Schema of customers' })).toContainText('CREATE TABLE customers');
+  });
+
   test('shows why a table cannot become collaborative', async ({ page }) => {
     await page.goto(app.url);
     await page.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: /orders/ }).click();
