@@ -107,6 +107,24 @@ test.describe('table editor on the demo database', () => {
     await expect(page.getByRole('region', { name: 'Schema of customers' })).toContainText('CREATE TABLE customers');
   });
 
+  test('CSV round trip: export a table, import it as a new table', async ({ page }) => {
+    await page.goto(app.url);
+    await page.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: /products/ }).click();
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export CSV' }).click();
+    const file = await (await download).path();
+    page.once('dialog', (d) => void d.accept('products_copy'));
+    await page.getByLabel('Import CSV…').setInputFiles(file);
+    await expect(page.getByText('Imported 200 rows into products_copy.')).toBeVisible();
+    await page.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: /products_copy/ }).click();
+    await page.getByRole('tab', { name: 'SQL console' }).click();
+    await page.getByLabel('SQL (read-only)').fill(
+      'SELECT count(*) FROM products p JOIN products_copy c ON c.sku IS p.sku AND c.title IS p.title AND c.price IS p.price AND c.stock IS p.stock AND c.image IS p.image',
+    );
+    await page.getByRole('button', { name: 'Run' }).click();
+    await expect(page.getByRole('grid', { name: 'Query results' }).getByRole('gridcell')).toHaveText(['200']);
+  });
+
   test('shows why a table cannot become collaborative', async ({ page }) => {
     await page.goto(app.url);
     await page.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: /orders/ }).click();

@@ -40,7 +40,7 @@ export function ensureDemoDatabase(dir: string): string {
       WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
       INSERT INTO products SELECT printf('SKU-%04d', i),
         json_extract(${list(PRODUCTS)}, '$[' || (i % 10) || ']') || ' ' || (i / 10 + 1),
-        round(5 + (i * 13 % 300) + 0.99, 2), i * 11 % 90, CASE WHEN i % 5 = 0 THEN randomblob(0) || x'89504e47' END FROM n;
+        round(5 + (i * 13 % 300) + 0.99, 2), i * 11 % 90, CASE WHEN i % 5 = 0 THEN unhex('89504E470D0A1A0A' || printf('%04X', i)) END FROM n;
       WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
       INSERT INTO orders SELECT i, 1 + i * 31 % 500, printf('SKU-%04d', 1 + i * 7 % 200), 1 + i % 5,
         datetime('2025-01-01', '+' || (i * 97 % 500000) || ' minutes') FROM n;

@@ -6,7 +6,7 @@ import type { DatabaseService } from './service.ts';
 /** The calls this build answers; sync and conflict calls arrive with their issues. */
 export const BRIDGED_METHODS: readonly ApiMethod[] = [
   'openDatabase', 'currentDatabase', 'listTables', 'tableSchema', 'readRows', 'countRows', 'updateCell',
-  'insertRow', 'deleteRows', 'runQuery', 'enableCrr', 'disableCrr',
+  'insertRow', 'deleteRows', 'runQuery', 'enableCrr', 'disableCrr', 'importCsv', 'exportCsv',
 ];
 
 export type DispatchResult = { result: unknown } | { error: { code: ApiErrorCode; message: string } };

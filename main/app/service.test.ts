@@ -121,6 +121,23 @@ describe('tables and rows', () => {
     svc.close();
   });
 
+  it('exports a filtered view as CSV and imports it into a new table, all or nothing', async () => {
+    const svc = new DatabaseService();
+    await svc.openDatabase({ path: seeded() });
+    const csv = await svc.exportCsv({ table: 'people', filters: [{ column: 'score', op: '>', value: { r: 7.5 } }] });
+    expect(csv).toBe("id,name,age,score,photo\r\n1,Ada,36,9.5,X'00FF'\r\n3,Cy,41,8.25,\r\n");
+    expect(await svc.importCsv({ table: 'copy', create: true, csv, header: true })).toEqual({ inserted: 2 });
+    const r = await svc.runQuery({ sql: 'SELECT typeof(id), name, typeof(score), hex(photo), photo IS NULL FROM copy ORDER BY id' });
+    expect(r.rows).toEqual([
+      ['integer', 'Ada', 'real', '00FF', { i: '0' }],
+      ['integer', 'Cy', 'real', '', { i: '1' }],
+    ]);
+    const err = await rejection(svc.importCsv({ table: 'copy', create: false, csv: 'id,name\n9,x\n10\n', header: true }));
+    expect(err.message).toMatch(/line 3 has 1 fields/);
+    expect(await svc.countRows({ table: 'copy' })).toBe(2);
+    svc.close();
+  });
+
   it('runs only read-only SQL in the console', async () => {
     const svc = new DatabaseService();
     await svc.openDatabase({ path: seeded() });

@@ -4,14 +4,15 @@
 import '../polyfills.ts';
 import type Database from 'better-sqlite3';
 import { basename } from 'node:path';
-import type { ApiEvents, CellRef, DatabaseInfo, QueryResult, Row, RowQuery, RowWindow, RowWindowRequest, TableInfo, TableSchema } from '../../shared/api.ts';
+import type { ApiEvents, CellRef, CsvImportRequest, DatabaseInfo, QueryResult, Row, RowQuery, RowWindow, RowWindowRequest, TableInfo, TableSchema } from '../../shared/api.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { bytesToHex, fromWire, toWire, type SqlValue, type WireValue } from '../../shared/values.ts';
 import { installCrr, CrrRefusal } from '../crr/index.ts';
 import { quoteId } from '../crr/table-info.ts';
 import type { CrrEngine } from '../crr/types.ts';
 import { openDatabaseFile } from './open-database.ts';
-import { bind, countRows, listTables, readRows, tableSchema } from './table-queries.ts';
+import { bind, countRows, listTables, readRows, tableSchema, userTableNames } from './table-queries.ts';
+import { csvValue, parseCsv, toCsv } from './csv.ts';
 
 type Listener = <E extends keyof ApiEvents>(event: E, payload: ApiEvents[E]) => void;
 
@@ -206,6 +207,51 @@ export class DatabaseService {
       throw new ApiError('sql-error', (err as Error).message);
     }
     return { columns: stmt.columns().map((c) => c.name), rows, truncated };
+  }
+
+  /** The whole sorted, filtered view of a table as CSV, read in windows. */
+  async exportCsv(p: RowQuery): Promise<string> {
+    const db = this.open();
+    const schema = tableSchema(db, this.engine, p?.table);
+    const rows: SqlValue[][] = [];
+    for (let offset = 0; ; offset += 5000) {
+      const w = readRows(db, schema, { ...p, offset, limit: 5000 });
+      for (const r of w.rows) rows.push(r.values.map(fromWire));
+      if (w.atEnd) break;
+    }
+    return toCsv(schema.columns.map((c) => c.name), rows);
+  }
+
+  /** Imports CSV rows into a table (created with the header's columns if asked), in one transaction. */
+  async importCsv(p: CsvImportRequest): Promise<{ inserted: number }> {
+    const db = this.writable();
+    if (typeof p?.table !== 'string' || p.table === '') throw new ApiError('invalid-argument', 'A table name is required.');
+    let rows;
+    try {
+      rows = parseCsv(String(p.csv ?? ''));
+    } catch (err) {
+      throw new ApiError('invalid-argument', (err as Error).message);
+    }
+    if (rows.length === 0) throw new ApiError('invalid-argument', 'The CSV is empty.');
+    const exists = userTableNames(db).includes(p.table);
+    if (!exists && !p.create) throw new ApiError('not-found', `There is no table named ${JSON.stringify(p.table)}.`);
+    const header = p.header ? rows.shift()!.map((f, i) => f?.text || `column${i + 1}`) : null;
+    const width = header?.length ?? rows[0]?.length ?? 0;
+    const columns = exists ? tableSchema(db, this.engine, p.table).columns.map((c) => c.name) : (header ?? Array.from({ length: width }, (_, i) => `column${i + 1}`));
+    const target = header ?? columns.slice(0, width);
+    for (const c of target) if (!columns.includes(c)) throw new ApiError('invalid-argument', `${p.table} has no column ${JSON.stringify(c)}.`);
+    return this.write(() => {
+      if (!exists) db.exec(`CREATE TABLE ${quoteId(p.table)} (${target.map(quoteId).join(', ')})`);
+      const insert = db.prepare(`INSERT INTO ${quoteId(p.table)} (${target.map(quoteId).join(', ')}) VALUES (${target.map(() => '?').join(', ')})`);
+      rows.forEach((r, i) => {
+        if (r.length !== target.length) {
+          throw new ApiError('invalid-argument', `CSV line ${i + (p.header ? 2 : 1)} has ${r.length} fields, expected ${target.length}. Nothing was imported.`);
+        }
+        insert.run(...r.map((f) => bind(csvValue(f))));
+      });
+      if (!exists) this.emit('tablesChanged', {});
+      return { inserted: rows.length };
+    });
   }
 
   async enableCrr(p: { table: string }): Promise<TableInfo> {
