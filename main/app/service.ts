@@ -11,7 +11,7 @@ import { installCrr, CrrRefusal } from '../crr/index.ts';
 import { quoteId } from '../crr/table-info.ts';
 import type { CrrEngine } from '../crr/types.ts';
 import { openDatabaseFile } from './open-database.ts';
-import { bind, countRows, listTables, readRows, tableSchema, userTableNames } from './table-queries.ts';
+import { bind, countRows, listTables, readRows, tableSchema, tableShape, userTableNames, type TableShape } from './table-queries.ts';
 import { csvValue, parseCsv, toCsv } from './csv.ts';
 
 type Listener = <E extends keyof ApiEvents>(event: E, payload: ApiEvents[E]) => void;
@@ -98,14 +98,14 @@ export class DatabaseService {
   }
 
   async readRows(p: RowWindowRequest): Promise<RowWindow> {
-    return readRows(this.open(), tableSchema(this.open(), this.engine, p?.table), p);
+    return readRows(this.open(), tableShape(this.open(), p?.table), p);
   }
 
   async countRows(p: RowQuery): Promise<number> {
-    return countRows(this.open(), tableSchema(this.open(), this.engine, p?.table), p);
+    return countRows(this.open(), tableShape(this.open(), p?.table), p);
   }
 
-  private keyWhere(schema: TableSchema, key: WireValue[]): { sql: string; params: unknown[] } {
+  private keyWhere(schema: TableShape, key: WireValue[]): { sql: string; params: unknown[] } {
     if (!Array.isArray(key) || key.length !== schema.keyColumns.length) {
       throw new ApiError('invalid-argument', `A row of ${schema.name} is identified by ${schema.keyColumns.join(', ')}.`);
     }
@@ -115,7 +115,7 @@ export class DatabaseService {
     };
   }
 
-  private readRow(schema: TableSchema, where: { sql: string; params: unknown[] }): Row {
+  private readRow(schema: TableShape, where: { sql: string; params: unknown[] }): Row {
     const db = this.open();
     const keys = schema.keyColumns.map((k) => (k === 'rowid' ? 'rowid' : quoteId(k)));
     const r = db
@@ -140,7 +140,7 @@ export class DatabaseService {
   }
 
   async updateCell(p: CellRef & { value: WireValue }): Promise<Row> {
-    const schema = tableSchema(this.open(), this.engine, p?.table);
+    const schema = tableShape(this.open(), p?.table);
     if (!schema.columns.some((c) => c.name === p.column)) throw new ApiError('invalid-argument', `${schema.name} has no column ${JSON.stringify(p.column)}.`);
     const where = this.keyWhere(schema, p.key);
     const value = bind(fromWire(p.value));
@@ -156,7 +156,7 @@ export class DatabaseService {
   }
 
   async insertRow(p: { table: string; values: Record<string, WireValue> }): Promise<Row> {
-    const schema = tableSchema(this.open(), this.engine, p?.table);
+    const schema = tableShape(this.open(), p?.table);
     const names = Object.keys(p.values ?? {});
     for (const n of names) if (!schema.columns.some((c) => c.name === n)) throw new ApiError('invalid-argument', `${schema.name} has no column ${JSON.stringify(n)}.`);
     return this.write(() => {
@@ -171,7 +171,7 @@ export class DatabaseService {
   }
 
   async deleteRows(p: { table: string; keys: WireValue[][] }): Promise<number> {
-    const schema = tableSchema(this.open(), this.engine, p?.table);
+    const schema = tableShape(this.open(), p?.table);
     if (!Array.isArray(p.keys)) throw new ApiError('invalid-argument', 'keys must be a list of row keys.');
     const wheres = p.keys.map((k) => this.keyWhere(schema, k));
     return this.write(() => {
@@ -212,7 +212,7 @@ export class DatabaseService {
   /** The whole sorted, filtered view of a table as CSV, read in windows. */
   async exportCsv(p: RowQuery): Promise<string> {
     const db = this.open();
-    const schema = tableSchema(db, this.engine, p?.table);
+    const schema = tableShape(db, p?.table);
     const rows: SqlValue[][] = [];
     for (let offset = 0; ; offset += 5000) {
       const w = readRows(db, schema, { ...p, offset, limit: 5000 });
@@ -237,7 +237,7 @@ export class DatabaseService {
     if (!exists && !p.create) throw new ApiError('not-found', `There is no table named ${JSON.stringify(p.table)}.`);
     const header = p.header ? rows.shift()!.map((f, i) => f?.text || `column${i + 1}`) : null;
     const width = header?.length ?? rows[0]?.length ?? 0;
-    const columns = exists ? tableSchema(db, this.engine, p.table).columns.map((c) => c.name) : (header ?? Array.from({ length: width }, (_, i) => `column${i + 1}`));
+    const columns = exists ? tableShape(db, p.table).columns.map((c) => c.name) : (header ?? Array.from({ length: width }, (_, i) => `column${i + 1}`));
     const target = header ?? columns.slice(0, width);
     for (const c of target) if (!columns.includes(c)) throw new ApiError('invalid-argument', `${p.table} has no column ${JSON.stringify(c)}.`);
     return this.write(() => {
@@ -256,7 +256,7 @@ export class DatabaseService {
 
   async enableCrr(p: { table: string }): Promise<TableInfo> {
     this.writable();
-    const schema = tableSchema(this.open(), this.engine, p?.table);
+    const schema = tableShape(this.open(), p?.table);
     try {
       this.engine!.asCrr(schema.name);
     } catch (err) {
@@ -269,7 +269,7 @@ export class DatabaseService {
 
   async disableCrr(p: { table: string }): Promise<TableInfo> {
     this.writable();
-    const schema = tableSchema(this.open(), this.engine, p?.table);
+    const schema = tableShape(this.open(), p?.table);
     this.engine!.asTable(schema.name);
     this.emit('tablesChanged', {});
     return (await this.listTables()).find((t) => t.name === schema.name)!;

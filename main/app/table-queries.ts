@@ -50,7 +50,10 @@ export function listTables(db: Database.Database, engine: CrrEngine | null): Tab
   return userTableNames(db).map((name) => ({ name, rowEstimate: rowEstimate(db, name), isCrr: engine?.isCrr(name) ?? false }));
 }
 
-export function tableSchema(db: Database.Database, engine: CrrEngine | null, table: string): TableSchema {
+/** What reads and edits need: the columns and the key that addresses a row (cheap). */
+export type TableShape = Pick<TableSchema, 'name' | 'columns' | 'keyColumns'>;
+
+export function tableShape(db: Database.Database, table: string): TableShape {
   requireTable(db, table);
   const cols = db.prepare(`SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)`).safeIntegers(false).all(table) as {
     name: string;
@@ -61,7 +64,11 @@ export function tableSchema(db: Database.Database, engine: CrrEngine | null, tab
   }[];
   const columns: ColumnInfo[] = cols.map((c) => ({ name: c.name, type: c.type, notNull: !!c.notnull, defaultSql: c.dflt_value, pk: c.pk }));
   const pks = columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
-  const keyColumns = pks.length ? pks : ['rowid'];
+  return { name: table, columns, keyColumns: pks.length ? pks : ['rowid'] };
+}
+
+export function tableSchema(db: Database.Database, engine: CrrEngine | null, table: string): TableSchema {
+  const { columns, keyColumns } = tableShape(db, table);
   let crrRefusal: string | null = null;
   if (!engine?.isCrr(table)) {
     try {
@@ -122,7 +129,7 @@ function whereClause(columns: string[], filters: ColumnFilter[] = []): { sql: st
 export const bind = (v: SqlValue): unknown => (v instanceof Uint8Array ? Buffer.from(v) : v);
 const wire = (v: unknown) => toWire(v instanceof Uint8Array ? new Uint8Array(v) : (v as SqlValue));
 
-function rowSelect(schema: TableSchema, q: RowQuery) {
+function rowSelect(schema: TableShape, q: RowQuery) {
   const names = schema.columns.map((c) => c.name);
   const { sql: where, params } = whereClause(names, q.filters);
   if (q.sort && !names.includes(q.sort.column)) throw new ApiError('invalid-argument', `Unknown sort column ${JSON.stringify(q.sort.column)}.`);
@@ -131,7 +138,7 @@ function rowSelect(schema: TableSchema, q: RowQuery) {
   return { names, keys, where, params, order };
 }
 
-export function readRows(db: Database.Database, schema: TableSchema, q: RowQuery & { offset: number; limit: number }): RowWindow {
+export function readRows(db: Database.Database, schema: TableShape, q: RowQuery & { offset: number; limit: number }): RowWindow {
   if (!Number.isSafeInteger(q.offset) || q.offset < 0 || !Number.isSafeInteger(q.limit) || q.limit < 0 || q.limit > 10_000) {
     throw new ApiError('invalid-argument', 'offset must be >= 0 and limit between 0 and 10000.');
   }
@@ -149,7 +156,7 @@ export function readRows(db: Database.Database, schema: TableSchema, q: RowQuery
   };
 }
 
-export function countRows(db: Database.Database, schema: TableSchema, q: RowQuery): number {
+export function countRows(db: Database.Database, schema: TableShape, q: RowQuery): number {
   const { where, params } = rowSelect(schema, q);
   return db.prepare(`SELECT count(*) FROM ${quoteId(schema.name)} ${where}`).pluck().safeIntegers(false).get(...params) as number;
 }

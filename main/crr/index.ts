@@ -443,7 +443,8 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     }));
   }
 
-  function validateChange(c: Change, i: number): void {
+  /** Checks one incoming change and returns its decoded primary key. */
+  function validateChange(c: Change, i: number): SqlValue[] {
     const where = `change ${i}`;
     if (!c || typeof c !== 'object') throw new TypeError(`${where}: not an object`);
     const info = tables.get(c.table);
@@ -451,22 +452,24 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     if (altering.has(c.table)) throw new Error(`${where}: table ${c.table} is being altered (crsql_begin_alter without crsql_commit_alter)`);
     if (c.cid !== '-1' && !info.columns.includes(c.cid)) throw new Error(`${where}: table ${c.table} has no column ${JSON.stringify(c.cid)}`);
     if (!(c.pk instanceof Uint8Array)) throw new TypeError(`${where}: pk must be bytes`);
-    if (unpackPrimaryKey(c.pk).length !== info.pks.length) throw new TypeError(`${where}: pk does not match ${c.table}'s primary key`);
+    const pk = unpackPrimaryKey(c.pk);
+    if (pk.length !== info.pks.length) throw new TypeError(`${where}: pk does not match ${c.table}'s primary key`);
     if (!(c.site_id instanceof Uint8Array) || c.site_id.length !== 16) throw new TypeError(`${where}: site_id must be 16 bytes`);
     for (const k of ['col_version', 'db_version', 'cl', 'seq'] as const) {
       if (!Number.isSafeInteger(c[k]) || c[k] < 0) throw new TypeError(`${where}: ${k} must be a non-negative integer`);
     }
     if (c.cl < 1) throw new TypeError(`${where}: cl must be at least 1`);
+    return pk;
   }
 
   function applyChanges(changes: Change[]): number {
     if (!Array.isArray(changes)) throw new TypeError('applyChanges expects an array of changes');
     ensureSchemaCurrent();
-    changes.forEach(validateChange);
+    const pks = changes.map(validateChange);
     const before = mergesWon;
     db.transaction(() => {
       const touched = new Set<string>();
-      for (const c of changes) {
+      changes.forEach((c, i) => {
         const table = tables.get(c.table)!;
         let stage = stageStmts.get(c.table);
         if (!stage) {
@@ -474,9 +477,9 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
           stage = raw.prepare(`INSERT INTO ${incomingTable(c.table)} VALUES (${Array(cols).fill('?').join(', ')})`);
           stageStmts.set(c.table, stage);
         }
-        stage.run(...unpackPrimaryKey(c.pk).map(toSqlite), c.cid, toSqlite(c.val), c.col_version, c.db_version, Buffer.from(c.site_id), c.cl, c.seq);
+        stage.run(...pks[i].map(toSqlite), c.cid, toSqlite(c.val), c.col_version, c.db_version, Buffer.from(c.site_id), c.cl, c.seq);
         touched.add(c.table);
-      }
+      });
       for (const name of touched) {
         let program = programStmts.get(name);
         if (!program) {
