@@ -7,32 +7,77 @@ import { cellsTable, rowsTable } from './clock-tables.ts';
 import { mergeProgram, mergeTablesSql, stageNewSql } from './merge.ts';
 
 
-function viewBranches(info: TableInfo): string {
+/**
+ * One branch of crsql_changes: the sentinel clocks, the explicit cell clocks, or the implied
+ * cell clocks of local inserts. `version` and `keys` name the columns of the clock index that
+ * orders the branch (db_version, then the clock's primary key), for keyset paging (change-pages.ts).
+ */
+export interface ChangeArm {
+  select: string;
+  /** joins after the clock table (`clock.table clock.alias`) */
+  joins: string;
+  where: string;
+  version: string;
+  site: string;
+  keys: string[];
+  /** the table scanned in `version, keys` order, aliased as in `from` */
+  clock: { table: string; alias: string; where: string };
+}
+
+export function changeArms(info: TableInfo): ChangeArm[] {
   const t = quoteId(info.name);
   const pkArgs = (alias: string) => info.pks.map((p) => `${alias}.${quoteId(p)}`).join(', ');
+  const pkCols = (alias: string) => info.pks.map((p) => `${alias}.${quoteId(p)}`);
   const join = (a: string, b: string) => info.pks.map((p) => `${a}.${quoteId(p)} = ${b}.${quoteId(p)}`).join(' AND ');
   const val = info.columns.length
     ? `CASE c.cid ${info.columns.map((col) => `WHEN ${quoteText(col)} THEN b.${quoteId(col)}`).join(' ')} END`
     : 'NULL';
+  const name = quoteText(info.name);
   // sentinels first: a resurrection and its cells can share db_version and seq
-  return `SELECT ${quoteText(info.name)} AS "table", crr_pack_pk(${pkArgs('r')}) AS pk, '-1' AS cid, NULL AS val,
-    r.cl AS col_version, r.s_version AS db_version, s.site_id AS site_id, r.cl AS cl, r.s_seq AS seq
-  FROM ${rowsTable(info.name)} r JOIN crr_sites s ON s.ord = r.s_site WHERE r.s_version IS NOT NULL
-UNION ALL
-SELECT ${quoteText(info.name)}, crr_pack_pk(${pkArgs('c')}), c.cid, ${val}, c.col_version, c.db_version, s.site_id, r.cl, c.seq
-  FROM ${cellsTable(info.name)} c JOIN ${rowsTable(info.name)} r ON ${join('r', 'c')} AND r.cl = c.cl
-    LEFT JOIN ${t} b ON ${join('b', 'c')} JOIN crr_sites s ON s.ord = c.site${
-    info.columns.length
-      ? `
-UNION ALL
-SELECT ${quoteText(info.name)}, crr_pack_pk(${pkArgs('r')}), v.column1, ${val.replace('c.cid', 'v.column1')}, 1, r.i_version, s.site_id, r.cl,
-    r.i_seq + v.column2
-  FROM ${rowsTable(info.name)} r CROSS JOIN (VALUES ${info.columns.map((c, i) => `(${quoteText(c)}, ${i})`).join(', ')}) v
-    LEFT JOIN ${t} b ON ${join('b', 'r')} JOIN crr_sites s ON s.ord = r.i_site
-  WHERE r.i_cl = r.cl AND r.i_version IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${cellsTable(info.name)} c
-    WHERE ${join('c', 'r')} AND c.cid = v.column1 AND c.cl = r.cl)`
-      : ''
-  }`;
+  const arms: ChangeArm[] = [
+    {
+      select: `${name} AS "table", crr_pack_pk(${pkArgs('r')}) AS pk, '-1' AS cid, NULL AS val,
+    r.cl AS col_version, r.s_version AS db_version, s.site_id AS site_id, r.cl AS cl, r.s_seq AS seq`,
+      joins: 'JOIN crr_sites s ON s.ord = r.s_site',
+      where: 'r.s_version IS NOT NULL',
+      version: 'r.s_version',
+      site: 'r.s_site',
+      keys: pkCols('r'),
+      clock: { table: rowsTable(info.name), alias: 'r', where: 'r.s_version IS NOT NULL' },
+    },
+    {
+      select: `${name} AS "table", crr_pack_pk(${pkArgs('c')}) AS pk, c.cid AS cid, ${val} AS val, c.col_version AS col_version,
+    c.db_version AS db_version, s.site_id AS site_id, r.cl AS cl, c.seq AS seq`,
+      joins: `JOIN ${rowsTable(info.name)} r ON ${join('r', 'c')} AND r.cl = c.cl
+    LEFT JOIN ${t} b ON ${join('b', 'c')} JOIN crr_sites s ON s.ord = c.site`,
+      where: '1',
+      version: 'c.db_version',
+      site: 'c.site',
+      keys: [...pkCols('c'), 'c.cid'],
+      clock: { table: cellsTable(info.name), alias: 'c', where: '1' },
+    },
+  ];
+  if (info.columns.length) {
+    arms.push({
+      select: `${name} AS "table", crr_pack_pk(${pkArgs('r')}) AS pk, v.column1 AS cid, ${val.replace('c.cid', 'v.column1')} AS val,
+    1 AS col_version, r.i_version AS db_version, s.site_id AS site_id, r.cl AS cl, r.i_seq + v.column2 AS seq`,
+      joins: `CROSS JOIN (VALUES ${info.columns.map((c, i) => `(${quoteText(c)}, ${i})`).join(', ')}) v
+    LEFT JOIN ${t} b ON ${join('b', 'r')} JOIN crr_sites s ON s.ord = r.i_site`,
+      where: `r.i_cl = r.cl AND r.i_version IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${cellsTable(info.name)} c
+    WHERE ${join('c', 'r')} AND c.cid = v.column1 AND c.cl = r.cl)`,
+      version: 'r.i_version',
+      site: 'r.i_site',
+      keys: pkCols('r'),
+      clock: { table: rowsTable(info.name), alias: 'r', where: 'r.i_cl = r.cl AND r.i_version IS NOT NULL' },
+    });
+  }
+  return arms;
+}
+
+function viewBranches(info: TableInfo): string {
+  return changeArms(info)
+    .map((a) => `SELECT ${a.select}\n  FROM ${a.clock.table} ${a.clock.alias} ${a.joins} WHERE ${a.where}`)
+    .join('\nUNION ALL\n');
 }
 
 /** TEMP objects for the current set of CRR tables; safe to run again after any change. */

@@ -7,7 +7,7 @@
 // an explicit COMMIT, or a single write statement, which it wraps in BEGIN/COMMIT), and on
 // its data_version poll for commits made by other programs. See README.md.
 import type Database from 'better-sqlite3';
-import type { Change, ChangesSinceOptions, CommitEvent, CrrEngine, CrrOptions } from './types.ts';
+import type { Change, ChangePage, ChangePageCursor, ChangesSinceOptions, CommitEvent, CrrEngine, CrrOptions } from './types.ts';
 import type { SqlValue } from '../../shared/values.ts';
 import { packPrimaryKey, unpackPrimaryKey } from './pack-pk.ts';
 import { checkCrrRules, readTableInfo, quoteId, quoteText, type TableInfo } from './table-info.ts';
@@ -17,8 +17,9 @@ import { changesViewSql } from './changes-view.ts';
 import { backfillSql } from './backfill.ts';
 import { incomingTable, mergeProgram } from './merge.ts';
 import { ensureLocalSiteId } from './site-id.ts';
+import { createChangePager, fromSqlite, toChange } from './change-pages.ts';
 
-export type { Change, CommitEvent, CrrEngine, CrrOptions } from './types.ts';
+export type { Change, ChangePage, ChangePageCursor, CommitEvent, CrrEngine, CrrOptions } from './types.ts';
 export { CrrRefusal } from './table-info.ts';
 export { packPrimaryKey, unpackPrimaryKey } from './pack-pk.ts';
 
@@ -419,28 +420,15 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
          WHERE db_version > ? AND site_id IS NOT ? ORDER BY db_version, seq, cid <> '-1' LIMIT ?`,
       )
       .safeIntegers(true);
-    const rows = changesStmt.all(BigInt(dbVersion), opts.excludeSite ? Buffer.from(opts.excludeSite) : null, BigInt(opts.limit ?? -1)) as {
-      table: string;
-      pk: Buffer;
-      cid: string;
-      val: unknown;
-      col_version: bigint;
-      db_version: bigint;
-      site_id: Buffer;
-      cl: bigint;
-      seq: bigint;
-    }[];
-    return rows.map((r) => ({
-      table: r.table,
-      pk: new Uint8Array(r.pk),
-      cid: r.cid,
-      val: fromSqlite(r.val),
-      col_version: Number(r.col_version),
-      db_version: Number(r.db_version),
-      site_id: new Uint8Array(r.site_id),
-      cl: Number(r.cl),
-      seq: Number(r.seq),
-    }));
+    const rows = changesStmt.all(BigInt(dbVersion), opts.excludeSite ? Buffer.from(opts.excludeSite) : null, BigInt(opts.limit ?? -1));
+    return (rows as Parameters<typeof toChange>[0][]).map(toChange);
+  }
+
+  const pager = createChangePager(raw.prepare);
+  function readPage(cursor: ChangePageCursor, limit: number, exclude?: Uint8Array): ChangePage {
+    ensureSchemaCurrent();
+    sealOutside('outside');
+    return pager.page(tables, cursor, limit, exclude);
   }
 
   /** Checks one incoming change and returns its decoded primary key. */
@@ -535,6 +523,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     isCrr: (t) => tables.has(t),
     crrTables: () => [...tables.keys()],
     changesSince: (v, o = {}) => readChanges(v, o),
+    changesPage: (c, limit, o = {}) => readPage(c, limit, o.excludeSite),
     applyChanges,
     onCommit: (l) => {
       listeners.add(l);
@@ -566,12 +555,6 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   };
   engines.set(db, engine);
   return engine;
-}
-
-function fromSqlite(v: unknown): SqlValue {
-  if (v === null || typeof v === 'bigint' || typeof v === 'number' || typeof v === 'string') return v;
-  if (v instanceof Uint8Array) return new Uint8Array(v);
-  throw new TypeError(`unexpected SQLite value ${String(v)}`);
 }
 
 function toSqlite(v: SqlValue): unknown {

@@ -36,6 +36,24 @@ export interface ChangesSinceOptions {
   limit?: number;
 }
 
+/**
+ * Where a paged read of the changes with from < db_version <= to stands. Start with
+ * { from, to: engine.dbVersion() }; the engine fills in the rest. Plain data (JSON with wire values).
+ */
+export interface ChangePageCursor {
+  from: number;
+  to: number;
+  table?: string;
+  arm?: number;
+  key?: SqlValue[];
+}
+
+export interface ChangePage {
+  changes: Change[];
+  /** null when the range is done */
+  next: ChangePageCursor | null;
+}
+
 export interface CrrOptions {
   /** how often (ms) to check PRAGMA data_version for writes by other programs; 0 disables polling. Default 250. */
   pollMs?: number;
@@ -54,6 +72,11 @@ export interface CrrEngine {
   crrTables(): string[];
   /** changes with db_version > dbVersion, ordered by db_version, seq */
   changesSince(dbVersion: number, options?: ChangesSinceOptions): Change[];
+  /**
+   * About `limit` changes of a range, in index order (not db_version order), with bounded memory;
+   * for sync. Skips changes from `excludeSite`.
+   */
+  changesPage(cursor: ChangePageCursor, limit: number, options?: { excludeSite?: Uint8Array }): ChangePage;
   /** merge a batch in one transaction; returns how many changes changed something */
   applyChanges(changes: Change[]): number;
   /** called after every commit that changed CRR data (local, outside or merged) */
