@@ -1,0 +1,201 @@
+// One shared database as sync sees it: its engine, what sync keeps in its file, and its live
+// sessions with peers. Applies incoming frames (one transaction each, held changes included),
+// wakes every session on each commit so local, outside and merged changes flow on, and reports
+// peers and status for the UI.
+import type Database from 'better-sqlite3';
+import type { Change, ChangePageCursor, CrrEngine } from '../crr/types.ts';
+import type { PeerInfo, SyncStatus } from '../../shared/api.ts';
+import { SyncStore, type Share } from './sync-store.ts';
+import { adoptSchema, canApply, describeSchema, type SharedTable } from './schema-exchange.ts';
+import type { SyncSession } from './session.ts';
+
+export interface DatabaseSyncOptions {
+  /** this peer's name, shown to others */
+  name: string;
+  log?: (line: string) => void;
+  /** the share to adopt (joining from an invite); default: this file's, created on first use */
+  share?: Share;
+}
+
+export class DatabaseSync {
+  readonly store: SyncStore;
+  readonly sessions = new Set<SyncSession>();
+  readonly name: string;
+  private share: Share;
+  private readonly listeners = new Set<() => void>();
+  private readonly unsubscribe: () => void;
+  private lastError: string | null = null;
+  private heldSchemaVersion = -1;
+
+  constructor(
+    readonly db: Database.Database,
+    readonly engine: CrrEngine,
+    private readonly options: DatabaseSyncOptions,
+  ) {
+    this.store = new SyncStore(db);
+    this.share = options.share ? this.store.setShare(options.share) : this.store.ensureShare();
+    this.name = options.name;
+    this.unsubscribe = engine.onCommit(() => {
+      this.retryHeld();
+      for (const s of this.sessions) s.wake();
+    });
+  }
+
+  get databaseId(): string {
+    return this.share.databaseId;
+  }
+
+  get key(): Uint8Array {
+    return this.share.key;
+  }
+
+  /** Adopts a share from an invite (joining) or a new key (rotation). */
+  setShare(share: Share): void {
+    this.share = this.store.setShare(share);
+  }
+
+  rotateKey(): Share {
+    this.share = this.store.rotateKey();
+    for (const s of [...this.sessions]) s.close('the share key was rotated');
+    return this.share;
+  }
+
+  log(line: string): void {
+    this.options.log?.(line);
+  }
+
+  schema(): SharedTable[] {
+    return describeSchema(this.db, this.engine);
+  }
+
+  adoptSchema(theirs: unknown): { created: string[]; mismatch: string | null } {
+    const result = adoptSchema(this.db, this.engine, theirs);
+    if (result.created.length) this.retryHeld(true);
+    return result;
+  }
+
+  /** Applies one incoming frame and records progress through the sender's changes, in one transaction. */
+  applyFrom(site: Uint8Array, changes: Change[], to: number, next: ChangePageCursor | null): number {
+    const ok = canApply(this.db, this.engine);
+    let applied = 0;
+    this.db.transaction(() => {
+      const now: Change[] = [];
+      const later: Change[] = [];
+      for (const c of changes) (ok(c.table, c.cid) ? now : later).push(c);
+      if (now.length) applied = this.engine.applyChanges(now);
+      if (later.length) this.store.hold(later);
+      this.store.recordSeen(site, to, next);
+    })();
+    return applied;
+  }
+
+  /** Merges held changes whose table and column now exist (after a schema change). */
+  retryHeld(force = false): void {
+    const version = this.db.pragma('schema_version', { simple: true }) as number;
+    if (!force && version === this.heldSchemaVersion) return;
+    this.heldSchemaVersion = version;
+    if (this.store.heldCount() === 0) return;
+    const ok = canApply(this.db, this.engine);
+    let merged = 0;
+    this.db.transaction(() => {
+      const changes = this.store.takeHeld(ok);
+      if (changes.length) merged = this.engine.applyChanges(changes);
+    })();
+    if (merged) this.log(`merged ${merged} held change${merged === 1 ? '' : 's'} after a schema change`);
+  }
+
+  sessionAuthorised(s: SyncSession): void {
+    this.log(`authorised ${s.remotePeer.slice(-8)} for ${this.databaseId.slice(0, 8)}`);
+    this.changed();
+  }
+
+  sessionChanged(s: SyncSession): void {
+    const info = s.info();
+    if (info.authorised) this.store.rememberPeer({ peerId: s.remotePeer, name: info.remoteName, synced: info.lastSyncAt !== null });
+    this.changed();
+  }
+
+  sessionEnded(s: SyncSession): void {
+    this.sessions.delete(s);
+    const info = s.info();
+    if (info.lastError) this.lastError = info.lastError;
+    this.changed();
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
+  }
+
+  peers(connectedPeers: Map<string, string[]>, discovered: Set<string>): PeerInfo[] {
+    const out = new Map<string, PeerInfo>();
+    for (const known of this.store.peers()) {
+      out.set(known.peerId, {
+        peerId: known.peerId,
+        name: known.name,
+        color: colorFor(known.peerId),
+        addresses: known.addresses,
+        discovered: discovered.has(known.peerId),
+        connected: connectedPeers.has(known.peerId),
+        authorised: false,
+        behind: 0,
+        ahead: 0,
+        lastSyncAt: known.lastSync,
+        lastError: null,
+        schemaMismatch: null,
+      });
+    }
+    for (const s of this.sessions) {
+      const i = s.info();
+      const prev = out.get(s.remotePeer);
+      out.set(s.remotePeer, {
+        peerId: s.remotePeer,
+        name: i.remoteName || prev?.name || '',
+        color: colorFor(s.remotePeer),
+        addresses: connectedPeers.get(s.remotePeer) ?? prev?.addresses ?? [],
+        discovered: discovered.has(s.remotePeer),
+        connected: true,
+        authorised: i.authorised,
+        behind: i.behind,
+        ahead: i.ahead,
+        lastSyncAt: i.lastSyncAt ?? prev?.lastSyncAt ?? null,
+        lastError: i.lastError,
+        schemaMismatch: i.schemaMismatch,
+      });
+    }
+    for (const id of discovered) {
+      if (!out.has(id)) {
+        out.set(id, { peerId: id, name: '', color: colorFor(id), addresses: connectedPeers.get(id) ?? [], discovered: true, connected: connectedPeers.has(id), authorised: false, behind: 0, ahead: 0, lastSyncAt: null, lastError: null, schemaMismatch: null });
+      }
+    }
+    return [...out.values()];
+  }
+
+  status(): SyncStatus {
+    const infos = [...this.sessions].map((s) => s.info()).filter((i) => i.authorised);
+    const syncing = infos.some((i) => i.behind > 0 || i.ahead > 0);
+    return {
+      state: infos.length === 0 && this.lastError ? 'error' : syncing ? 'syncing' : 'idle',
+      shared: true,
+      connectedPeers: infos.length,
+      heldChanges: this.store.heldCount(),
+      lastError: this.lastError,
+    };
+  }
+
+  close(): void {
+    this.unsubscribe();
+    for (const s of [...this.sessions]) s.close('closing');
+  }
+}
+
+/** A stable colour per peer, for cells it changed. */
+export function colorFor(peerId: string): string {
+  let h = 0;
+  for (const ch of peerId) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return `hsl(${h % 360} 70% 45%)`;
+}

@@ -1,0 +1,346 @@
+// One sync session: one libp2p stream carrying one database between two peers.
+//
+//   initiator                         responder
+//   hello {db, nonce}            →
+//                                ←    challenge {nonce, proof}      (or refused)
+//   proof {proof}                →                                   (or refused)
+//   state {site, schema, head, seenOfYou}  ⇄  state {…}
+//   changes {n, head, to, next, data}      ⇄  ack {n}
+//
+// After the handshake each side pumps its changes the other has not seen, page by page
+// (engine.changesPage), at most WINDOW unacknowledged frames in flight, then keeps pumping as
+// local commits happen. The receiver applies each frame in one transaction together with its
+// progress (sync-store.ts), so a dropped connection resumes where it left off and re-delivery is
+// harmless. Any malformed frame closes the stream and applies nothing from it.
+import type { Stream } from '@libp2p/interface';
+import type { ChangePageCursor } from '../crr/types.ts';
+import { bytesToHex, hexToBytes } from '../../shared/values.ts';
+import { newNonce, proof, proofMatches, type HandshakeFacts } from './auth.ts';
+import { cursorFromWire, cursorToWire, decodeChanges, encodeChanges, ProtocolError } from './change-codec.ts';
+import { encodeFrame, FrameError, FrameReader } from './frames.ts';
+import type { DatabaseSync } from './database-sync.ts';
+
+export const PROTOCOL = '/crr-desk/sync/1.0.0';
+const WINDOW = 4;
+const TARGET_FRAME_BYTES = 1 << 20;
+const MAX_PAGE = 8000;
+const KEEPALIVE_MS = 30_000;
+
+type Role = 'initiator' | 'responder';
+export type RefusalReason = 'unknown-database' | 'bad-key' | 'duplicate' | 'closing';
+
+export class SessionRefused extends Error {
+  constructor(readonly reason: RefusalReason, message: string) {
+    super(message);
+  }
+}
+
+const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+const unb64 = (s: unknown, what: string): Uint8Array => {
+  if (typeof s !== 'string') throw new ProtocolError(`${what} missing`);
+  return new Uint8Array(Buffer.from(s, 'base64'));
+};
+
+export interface SessionInfo {
+  remotePeer: string;
+  remoteName: string;
+  remoteSite: string | null;
+  authorised: boolean;
+  /** db_versions of the peer's we have not received yet, as far as we know */
+  behind: number;
+  /** our db_versions the peer has not acknowledged */
+  ahead: number;
+  lastSyncAt: number | null;
+  lastError: string | null;
+  schemaMismatch: string | null;
+}
+
+export class SyncSession {
+  private readonly reader = new FrameReader();
+  private host: DatabaseSync | null;
+  private facts: Partial<HandshakeFacts> = {};
+  private authorised = false;
+  /** why the peer refused this session, if it did */
+  refusal: RefusalReason | null = null;
+  private closed = false;
+  private remoteSite: Uint8Array | null = null;
+  private remoteName = '';
+  private remoteHead = 0;
+  private receivedUpTo = 0;
+  private ackedUpTo = 0;
+  private lastSyncAt: number | null = null;
+  private lastError: string | null = null;
+  private schemaMismatch: string | null = null;
+  // sending side
+  private sentUpTo = 0;
+  private cursor: ChangePageCursor | null = null;
+  private pumping = false;
+  private wakeAgain = false;
+  private inFlight = new Map<number, number>();
+  private frameNo = 0;
+  private pageLimit = 1000;
+  private waiters: (() => void)[] = [];
+  private keepalive: NodeJS.Timeout | null = null;
+  readonly done: Promise<void>;
+
+  constructor(
+    private readonly stream: Stream,
+    readonly remotePeer: string,
+    readonly localPeer: string,
+    readonly role: Role,
+    /** the database (initiator), or how to find it from the hello (responder) */
+    host: DatabaseSync | ((databaseId: string, session: SyncSession) => DatabaseSync | SessionRefused),
+    private readonly onEnd: (s: SyncSession) => void,
+  ) {
+    this.host = typeof host === 'function' ? null : host;
+    const resolve = typeof host === 'function' ? host : null;
+    if (this.host && role === 'initiator') {
+      this.facts = { databaseId: this.host.databaseId, initiatorNonce: newNonce(), initiatorPeer: localPeer, responderPeer: remotePeer };
+      this.send({ t: 'hello', v: 1, db: this.host.databaseId, nonce: b64(this.facts.initiatorNonce!) });
+    }
+    this.done = this.readLoop(resolve);
+  }
+
+  get databaseId(): string | null {
+    return this.host?.databaseId ?? null;
+  }
+
+  info(): SessionInfo {
+    return {
+      remotePeer: this.remotePeer,
+      remoteName: this.remoteName,
+      remoteSite: this.remoteSite ? bytesToHex(this.remoteSite) : null,
+      authorised: this.authorised && !this.closed,
+      behind: Math.max(0, this.remoteHead - this.receivedUpTo),
+      ahead: this.authorised && this.host ? Math.max(0, this.host.engine.dbVersion() - this.ackedUpTo) : 0,
+      lastSyncAt: this.lastSyncAt,
+      lastError: this.lastError,
+      schemaMismatch: this.schemaMismatch,
+    };
+  }
+
+  /** New local or merged commits: send what the peer lacks. */
+  wake(): void {
+    if (this.authorised && !this.closed) void this.pump();
+  }
+
+  close(reason?: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (reason) this.lastError = reason;
+    if (this.keepalive) clearInterval(this.keepalive);
+    this.waiters.splice(0).forEach((w) => w());
+    void this.stream.close().catch(() => this.stream.abort(new Error(reason ?? 'closed')));
+    this.onEnd(this);
+  }
+
+  private fail(err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    this.host?.log(`sync error with ${this.remoteName || this.remotePeer.slice(-8)}: ${message}`);
+    this.lastError = message;
+    if (!this.closed) {
+      this.closed = true;
+      if (this.keepalive) clearInterval(this.keepalive);
+      this.waiters.splice(0).forEach((w) => w());
+      this.stream.abort(err instanceof Error ? err : new Error(message));
+      this.onEnd(this);
+    }
+  }
+
+  private send(message: unknown): Promise<void> | null {
+    if (this.closed) return null;
+    const frame = encodeFrame(message);
+    return this.stream.send(frame) ? null : this.stream.onDrain().catch(() => {});
+  }
+
+  private async readLoop(resolve: ((id: string, s: SyncSession) => DatabaseSync | SessionRefused) | null): Promise<void> {
+    try {
+      for await (const chunk of this.stream) {
+        const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray();
+        for (const message of this.reader.push(bytes)) {
+          if (this.closed) return;
+          this.handle(message as Record<string, unknown>, resolve);
+        }
+      }
+      if (!this.closed) this.close(this.authorised ? 'the peer closed the connection' : undefined);
+    } catch (err) {
+      if (this.closed) return;
+      if (err instanceof FrameError || err instanceof ProtocolError) this.fail(err);
+      else this.fail(err);
+    }
+  }
+
+  private handle(m: Record<string, unknown>, resolve: ((id: string, s: SyncSession) => DatabaseSync | SessionRefused) | null): void {
+    if (!m || typeof m !== 'object' || typeof m.t !== 'string') throw new ProtocolError('frame without a message type');
+    if (m.t === 'ping') return;
+    if (m.t === 'refused') {
+      const reason = String(m.reason) as RefusalReason;
+      this.refusal = reason;
+      this.lastError = typeof m.message === 'string' ? m.message : reason;
+      if (reason !== 'unknown-database' && reason !== 'duplicate') this.host?.log(`refused by ${this.remotePeer.slice(-8)}: ${this.lastError}`);
+      this.close(this.lastError);
+      return;
+    }
+    if (!this.authorised) return this.handshake(m, resolve);
+    switch (m.t) {
+      case 'state':
+        return this.onState(m);
+      case 'seen':
+        return this.onSeen(m);
+      case 'changes':
+        return this.onChanges(m);
+      case 'ack':
+        return this.onAck(m);
+      default:
+        throw new ProtocolError(`unexpected message ${JSON.stringify(m.t)}`);
+    }
+  }
+
+  private refuse(reason: RefusalReason, message: string): void {
+    this.send({ t: 'refused', reason, message });
+    this.close(message);
+  }
+
+  private handshake(m: Record<string, unknown>, resolve: ((id: string, s: SyncSession) => DatabaseSync | SessionRefused) | null): void {
+    if (this.role === 'responder' && m.t === 'hello' && !this.facts.databaseId) {
+      if (typeof m.db !== 'string' || m.v !== 1) throw new ProtocolError('hello: malformed');
+      const found = resolve!(m.db, this);
+      if (found instanceof SessionRefused) return this.refuse(found.reason, found.message);
+      this.host = found;
+      this.facts = {
+        databaseId: m.db,
+        initiatorNonce: unb64(m.nonce, 'hello nonce'),
+        responderNonce: newNonce(),
+        initiatorPeer: this.remotePeer,
+        responderPeer: this.localPeer,
+      };
+      this.send({ t: 'challenge', nonce: b64(this.facts.responderNonce!), proof: b64(proof(found.key, 'responder', this.facts as HandshakeFacts)) });
+      return;
+    }
+    if (this.role === 'initiator' && m.t === 'challenge' && !this.facts.responderNonce) {
+      this.facts.responderNonce = unb64(m.nonce, 'challenge nonce');
+      const facts = this.facts as HandshakeFacts;
+      if (!proofMatches(this.host!.key, 'responder', facts, unb64(m.proof, 'challenge proof'))) {
+        return this.refuse('bad-key', 'the peer does not hold this database\'s current key');
+      }
+      this.send({ t: 'proof', proof: b64(proof(this.host!.key, 'initiator', facts)) });
+      return this.authorise();
+    }
+    if (this.role === 'responder' && m.t === 'proof' && this.facts.responderNonce) {
+      if (!proofMatches(this.host!.key, 'initiator', this.facts as HandshakeFacts, unb64(m.proof, 'proof'))) {
+        this.host!.log(`refused ${this.remotePeer.slice(-8)}: it does not hold the key of this database`);
+        return this.refuse('bad-key', 'this peer does not hold the database\'s current key');
+      }
+      return this.authorise();
+    }
+    throw new ProtocolError(`unexpected ${JSON.stringify(m.t)} before the handshake finished`);
+  }
+
+  private authorise(): void {
+    this.authorised = true;
+    const host = this.host!;
+    host.sessionAuthorised(this);
+    this.keepalive = setInterval(() => this.send({ t: 'ping' }), KEEPALIVE_MS);
+    this.keepalive.unref();
+    this.send({ t: 'state', site: bytesToHex(host.engine.siteId), name: host.name, schema: host.schema(), head: host.engine.dbVersion() });
+  }
+
+  private onState(m: Record<string, unknown>): void {
+    if (typeof m.site !== 'string' || !/^[0-9a-fA-F]{32}$/.test(m.site)) throw new ProtocolError('state: malformed site');
+    const host = this.host!;
+    this.remoteSite = hexToBytes(m.site);
+    this.remoteName = typeof m.name === 'string' ? m.name.slice(0, 100) : '';
+    this.remoteHead = Number.isSafeInteger(m.head) ? (m.head as number) : 0;
+    const adopted = host.adoptSchema(m.schema);
+    this.schemaMismatch = adopted.mismatch;
+    if (adopted.created.length) host.log(`created ${adopted.created.join(', ')} from ${this.remoteName || 'the peer'}'s schema`);
+    const seen = host.store.seen(this.remoteSite);
+    this.receivedUpTo = seen.version;
+    this.send({ t: 'seen', version: seen.version, cursor: seen.cursor ? cursorToWire(seen.cursor) : null });
+    host.sessionChanged(this);
+  }
+
+  private onSeen(m: Record<string, unknown>): void {
+    const version = m.version;
+    if (!Number.isSafeInteger(version) || (version as number) < 0) throw new ProtocolError('seen: malformed version');
+    this.sentUpTo = this.ackedUpTo = version as number;
+    const cursor = m.cursor ? cursorFromWire(m.cursor) : null;
+    this.cursor = cursor && cursor.from === version ? cursor : null;
+    void this.pump();
+  }
+
+  private onChanges(m: Record<string, unknown>): void {
+    if (!this.remoteSite) throw new ProtocolError('changes before state');
+    const n = m.n;
+    const to = m.to;
+    if (!Number.isSafeInteger(n) || !Number.isSafeInteger(to)) throw new ProtocolError('changes: malformed frame number or range');
+    const next = m.next ? cursorFromWire(m.next) : null;
+    const changes = decodeChanges(m.data);
+    const applied = this.host!.applyFrom(this.remoteSite, changes, to as number, next);
+    if (Number.isSafeInteger(m.head)) this.remoteHead = Math.max(this.remoteHead, m.head as number);
+    if (!next) this.receivedUpTo = Math.max(this.receivedUpTo, to as number);
+    this.lastSyncAt = Date.now();
+    this.send({ t: 'ack', n });
+    if (changes.length) this.host!.log(`received ${changes.length} change${changes.length === 1 ? '' : 's'} from ${this.remoteName || this.remotePeer.slice(-8)} (${applied} applied)`);
+    this.host!.sessionChanged(this);
+  }
+
+  private onAck(m: Record<string, unknown>): void {
+    const to = this.inFlight.get(m.n as number);
+    if (to === undefined) throw new ProtocolError('ack for a frame never sent');
+    this.inFlight.delete(m.n as number);
+    if (to >= 0) this.ackedUpTo = Math.max(this.ackedUpTo, to);
+    this.lastSyncAt = Date.now();
+    this.waiters.splice(0).forEach((w) => w());
+    this.host!.sessionChanged(this);
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) {
+      this.wakeAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.wakeAgain = false;
+        await this.sendMissing();
+      } while (this.wakeAgain && !this.closed);
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async sendMissing(): Promise<void> {
+    const host = this.host!;
+    for (;;) {
+      if (this.closed || !this.remoteSite) return;
+      if (!this.cursor) {
+        const head = host.engine.dbVersion();
+        if (head <= this.sentUpTo) return;
+        this.cursor = { from: this.sentUpTo, to: head };
+      }
+      while (this.inFlight.size >= WINDOW && !this.closed) await new Promise<void>((r) => this.waiters.push(r));
+      if (this.closed) return;
+      const page = host.engine.changesPage(this.cursor, this.pageLimit, { excludeSite: this.remoteSite });
+      const frame = { t: 'changes', n: ++this.frameNo, head: host.engine.dbVersion(), to: this.cursor.to, next: page.next ? cursorToWire(page.next) : null, data: encodeChanges(page.changes) };
+      const bytes = encodeFrame(frame);
+      if (bytes.length > 4 * TARGET_FRAME_BYTES && this.pageLimit > 1) {
+        this.pageLimit = Math.max(1, this.pageLimit >> 2);
+        this.frameNo--;
+        continue;
+      }
+      if (bytes.length < TARGET_FRAME_BYTES / 2 && page.changes.length >= this.pageLimit) this.pageLimit = Math.min(MAX_PAGE, this.pageLimit * 2);
+      this.inFlight.set(frame.n, page.next ? -1 : this.cursor.to);
+      const drained = this.stream.send(bytes) ? null : this.stream.onDrain().catch(() => {});
+      if (page.next) this.cursor = page.next;
+      else {
+        this.sentUpTo = this.cursor.to;
+        this.cursor = null;
+      }
+      if (drained) await drained;
+    }
+  }
+}
