@@ -106,7 +106,11 @@ export class SyncNode {
 
   addDatabase(ds: DatabaseSync, addresses: string[] = []): void {
     this.databases.set(ds.databaseId, ds);
-    for (const a of addresses) this.rememberAddress(a);
+    for (const a of addresses) {
+      this.rememberAddress(a);
+      const peer = /\/p2p\/([^/]+)$/.exec(a)?.[1];
+      if (peer && peer !== this.peerId) ds.store.rememberPeer({ peerId: peer, addresses: addresses.filter((x) => x.endsWith(`/p2p/${peer}`)) });
+    }
     for (const conn of this.libp2p.getConnections()) void this.openSession(conn, ds);
     this.redial();
   }
@@ -168,6 +172,8 @@ export class SyncNode {
   /** Keeps known peers of every shared database connected. */
   private redial(): void {
     if (this.stopped) return;
+    // held changes wait for a schema change, which no commit announces
+    for (const ds of this.databases.values()) ds.retryHeld();
     const wanted = new Map<string, Set<string>>();
     for (const [peer, addrs] of this.extraAddresses) wanted.set(peer, new Set(addrs));
     for (const ds of this.databases.values()) {
@@ -213,8 +219,7 @@ export class SyncNode {
         stream.abort(new Error('duplicate'));
         return;
       }
-      this.register(key, new SyncSession(stream, remote, this.peerId, 'initiator', ds, (s) => this.ended(key, s)), ds);
-      if (conn.direction === 'outbound') ds.store.rememberPeer({ peerId: remote, addresses: [`${conn.remoteAddr.toString()}`.replace(/\/p2p\/.*$/, '') + `/p2p/${remote}`] });
+      this.register(key, new SyncSession(stream, remote, this.peerId, 'initiator', ds, (s) => this.ended(key, s)), ds, conn);
     } catch (err) {
       this.opening.delete(key);
       this.log(`could not open a sync stream to ${remote.slice(-8)}: ${(err as Error).message}`);
@@ -234,15 +239,20 @@ export class SyncNode {
         return new SessionRefused('duplicate', 'a session for this database is already open');
       }
       existing?.close();
-      this.register(key, session, ds);
+      this.register(key, session, ds, conn);
       return ds;
     };
     new SyncSession(stream, remote, this.peerId, 'responder', resolve, (s) => this.ended(key, s));
   }
 
-  private register(key: string, s: SyncSession, ds: DatabaseSync): void {
+  private register(key: string, s: SyncSession, ds: DatabaseSync, conn: Connection): void {
     this.sessions.set(key, s);
     ds.sessions.add(s);
+    // an address we dialed is one we can dial again after a restart
+    if (conn.direction === 'outbound') {
+      const peer = conn.remotePeer.toString();
+      ds.store.rememberPeer({ peerId: peer, addresses: [conn.remoteAddr.toString().replace(/\/p2p\/.*$/, '') + `/p2p/${peer}`] });
+    }
   }
 
   private ended(key: string, s: SyncSession): void {

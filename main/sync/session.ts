@@ -221,7 +221,8 @@ export class SyncSession {
       this.facts.responderNonce = unb64(m.nonce, 'challenge nonce');
       const facts = this.facts as HandshakeFacts;
       if (!proofMatches(this.host!.key, 'responder', facts, unb64(m.proof, 'challenge proof'))) {
-        return this.refuse('bad-key', 'the peer does not hold this database\'s current key');
+        this.host!.log(`refused ${this.remotePeer.slice(-8)}: it does not hold the key of this database (or we hold an old one)`);
+        return this.refuse('bad-key', 'the two peers hold different keys for this database');
       }
       this.send({ t: 'proof', proof: b64(proof(this.host!.key, 'initiator', facts)) });
       return this.authorise();
@@ -229,7 +230,7 @@ export class SyncSession {
     if (this.role === 'responder' && m.t === 'proof' && this.facts.responderNonce) {
       if (!proofMatches(this.host!.key, 'initiator', this.facts as HandshakeFacts, unb64(m.proof, 'proof'))) {
         this.host!.log(`refused ${this.remotePeer.slice(-8)}: it does not hold the key of this database`);
-        return this.refuse('bad-key', 'this peer does not hold the database\'s current key');
+        return this.refuse('bad-key', 'the two peers hold different keys for this database');
       }
       return this.authorise();
     }
