@@ -85,6 +85,10 @@ describe('sync protocol between nodes', () => {
     const intruder = await SyncNode.start({ identityFile: join(t.dir, 'x.key'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
     stops.push(() => intruder.stop());
 
+    // A opens its own session on the connection first (refused: the intruder has no databases);
+    // a hello racing it would be refused as a duplicate
+    await intruder.dial(a.node.addresses()[0]);
+    await sleep(1500);
     async function authorisedStream() {
       const stream = await intruder.libp2p.dialProtocol(multiaddr(a.node.addresses()[0]), PROTOCOL);
       const reader = new FrameReader();
