@@ -14,7 +14,7 @@ export interface AppServer {
 export async function startAppServer(file?: string): Promise<AppServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'crr-e2e-'));
   const child: ChildProcess = spawn('node', ['--import', 'tsx', 'main/app/serve.ts', ...(file ? [file] : [])], {
-    env: { ...process.env, CRR_DESK_DATA: dataDir, CRR_NO_MDNS: '1' },
+    env: { ...process.env, CRR_DESK_DATA: dataDir, CRR_NO_MDNS: '1', CRR_SYNC_LISTEN: '/ip4/127.0.0.1/tcp/0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DatabaseService } from './service.ts';
+import { stopSyncNode } from './sync-host.ts';
 import { attachBridge } from './ws-bridge.ts';
 import { serveStatic } from './static-files.ts';
 
@@ -35,6 +36,7 @@ export async function startBrowserHost(options: { file: string; create?: boolean
       wss.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       service.close();
+      await stopSyncNode();
     },
   };
 }

@@ -7,6 +7,7 @@ import type { DatabaseService } from './service.ts';
 export const BRIDGED_METHODS: readonly ApiMethod[] = [
   'openDatabase', 'currentDatabase', 'listTables', 'tableSchema', 'readRows', 'countRows', 'updateCell',
   'insertRow', 'deleteRows', 'runQuery', 'enableCrr', 'disableCrr', 'importCsv', 'exportCsv',
+  'shareDatabase', 'joinDatabase', 'rotateShareKey', 'listPeers', 'syncStatus', 'dialPeer',
 ];
 
 export type DispatchResult = { result: unknown } | { error: { code: ApiErrorCode; message: string } };

@@ -5,6 +5,7 @@ import '../polyfills.ts';
 import { app, BrowserWindow, Menu, dialog, ipcMain, shell, type MenuItemConstructorOptions } from 'electron';
 import { join } from 'node:path';
 import { DatabaseService } from './service.ts';
+import { stopSyncNode } from './sync-host.ts';
 import { dispatch } from './dispatch.ts';
 import { dataDir } from './data-dir.ts';
 import { ensureDemoDatabase } from './demo-database.ts';
@@ -115,5 +116,6 @@ if (!app.requestSingleInstanceLock()) {
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
+  app.on('will-quit', () => void stopSyncNode());
   void app.whenReady().then(() => openWindow(fileArg(process.argv) ?? ensureDemoDatabase(dataDir())));
 }

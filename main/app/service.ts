@@ -3,8 +3,8 @@
 // issues implement (LAN sync, conflict history) are not here yet.
 import '../polyfills.ts';
 import type Database from 'better-sqlite3';
-import { basename } from 'node:path';
-import type { ApiEvents, CellRef, CsvImportRequest, DatabaseInfo, QueryResult, Row, RowQuery, RowWindow, RowWindowRequest, TableInfo, TableSchema } from '../../shared/api.ts';
+import { basename, join } from 'node:path';
+import type { ApiEvents, CellRef, CsvImportRequest, DatabaseInfo, PeerInfo, SyncStatus, QueryResult, Row, RowQuery, RowWindow, RowWindowRequest, TableInfo, TableSchema } from '../../shared/api.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { bytesToHex, fromWire, toWire, type SqlValue, type WireValue } from '../../shared/values.ts';
 import { installCrr, CrrRefusal } from '../crr/index.ts';
@@ -13,6 +13,9 @@ import type { CrrEngine } from '../crr/types.ts';
 import { openDatabaseFile } from './open-database.ts';
 import { bind, countRows, listTables, readRows, tableSchema, tableShape, userTableNames, type TableShape } from './table-queries.ts';
 import { csvValue, parseCsv, toCsv } from './csv.ts';
+import { SyncControl } from './sync-control.ts';
+import { existsSync, statSync } from 'node:fs';
+import { dataDir } from './data-dir.ts';
 
 type Listener = <E extends keyof ApiEvents>(event: E, payload: ApiEvents[E]) => void;
 
@@ -21,6 +24,7 @@ export class DatabaseService {
   private engine: CrrEngine | null = null;
   private info: DatabaseInfo | null = null;
   private readonly listeners = new Set<Listener>();
+  private readonly sync = new SyncControl((event, payload) => this.emit(event, payload));
 
   on(listener: Listener): () => void {
     this.listeners.add(listener);
@@ -59,11 +63,50 @@ export class DatabaseService {
       path: p.path,
       name: basename(p.path),
       siteId: engine ? bytesToHex(engine.siteId) : '',
-      databaseId: engine ? bytesToHex(engine.siteId) : '',
+      databaseId: '',
       readOnly,
     };
+    await this.sync.attach(db, engine);
+    this.info.databaseId = this.sync.databaseId;
     this.emit('databaseOpened', this.info);
     return this.info;
+  }
+
+  // ---- LAN sync (main/sync) ----
+  async shareDatabase(): Promise<{ invite: string }> {
+    const invite = await this.sync.share(this.writable(), this.engine);
+    if (this.info) this.info.databaseId = this.sync.databaseId;
+    return { invite };
+  }
+
+  /** Creates `path` as a copy of the invite's database and keeps it syncing. */
+  async joinDatabase(p: { invite: string; path: string }): Promise<DatabaseInfo> {
+    const invite = SyncControl.parseInvite(p?.invite);
+    if (p?.path !== undefined && typeof p.path !== 'string') throw new ApiError('invalid-argument', 'The path to save the joined database must be text.');
+    const path = p?.path?.trim() || join(dataDir(), `shared-${invite.databaseId.slice(0, 8)}.db`);
+    if (existsSync(path) && statSync(path).size > 0) {
+      throw new ApiError('invalid-argument', `${path} already exists: joining creates a new file, choose another name.`);
+    }
+    const info = await this.openDatabase({ path, create: true });
+    await this.sync.join(this.open(), this.engine!, invite);
+    info.databaseId = this.sync.databaseId;
+    return info;
+  }
+
+  async rotateShareKey(): Promise<{ invite: string }> {
+    return { invite: this.sync.rotate() };
+  }
+
+  async listPeers(): Promise<PeerInfo[]> {
+    return this.sync.peers();
+  }
+
+  async syncStatus(): Promise<SyncStatus> {
+    return this.sync.status();
+  }
+
+  async dialPeer(p: { address: string }): Promise<void> {
+    await this.sync.dial(p?.address);
   }
 
   async currentDatabase(): Promise<DatabaseInfo | null> {
@@ -71,6 +114,7 @@ export class DatabaseService {
   }
 
   close(): void {
+    this.sync.detach();
     this.engine?.close();
     this.db?.close();
     this.db = null;

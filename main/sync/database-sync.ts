@@ -13,6 +13,8 @@ export interface DatabaseSyncOptions {
   /** this peer's name, shown to others */
   name: string;
   log?: (line: string) => void;
+  /** tables were created from a peer's schema */
+  onTablesCreated?: (tables: string[]) => void;
   /** the share to adopt (joining from an invite); default: this file's, created on first use */
   share?: Share;
 }
@@ -70,7 +72,10 @@ export class DatabaseSync {
 
   adoptSchema(theirs: unknown): { created: string[]; mismatch: string | null } {
     const result = adoptSchema(this.db, this.engine, theirs);
-    if (result.created.length) this.retryHeld(true);
+    if (result.created.length) {
+      this.retryHeld(true);
+      this.options.onTablesCreated?.(result.created);
+    }
     return result;
   }
 

@@ -1,0 +1,68 @@
+// Two app instances (two browser-mode servers, each its own process, data folder and peer
+// identity) sync through the real LAN sync on 127.0.0.1: Share in one, Join in the other, then
+// edits in either appear live in both, and each lists the other as a syncing peer.
+import { test, expect, type Page } from '@playwright/test';
+import { join } from 'node:path';
+import { startAppServer, type AppServer } from './app-server.ts';
+
+const shots = join(import.meta.dirname, 'screenshots');
+
+const cell = (page: Page, row: number, col: number) =>
+  page.getByRole('grid', { name: 'Rows of customers' }).locator(`[role=row][aria-rowindex="${row}"] [role=gridcell][aria-colindex="${col}"]`);
+
+async function edit(page: Page, row: number, col: number, text: string) {
+  await cell(page, row, col).dblclick();
+  const input = page.getByRole('grid', { name: 'Rows of customers' }).getByRole('textbox');
+  await input.fill(text);
+  await input.press('Enter');
+}
+
+test.describe('two instances', () => {
+  let a: AppServer;
+  let b: AppServer;
+  test.beforeAll(async () => {
+    [a, b] = await Promise.all([startAppServer(), startAppServer()]);
+  });
+  test.afterAll(() => {
+    a.stop();
+    b.stop();
+  });
+
+  test('share in one, join in the other, and edit both ways live', async ({ browser }) => {
+    const pa = await (await browser.newContext()).newPage();
+    const pb = await (await browser.newContext()).newPage();
+    await pa.goto(a.url);
+    await pb.goto(b.url);
+
+    const sharing = pa.getByRole('region', { name: 'Sharing and peers' });
+    await sharing.getByRole('button', { name: 'Share…' }).click();
+    const code = await sharing.getByRole('textbox', { name: 'Invite code' }).inputValue();
+    expect(code).toMatch(/^crrdesk1\./);
+    await expect(pa.locator('.sync-status')).toContainText('Sync: idle');
+
+    const joining = pb.getByRole('region', { name: 'Sharing and peers' });
+    await joining.getByRole('button', { name: 'Join…' }).click();
+    await joining.getByRole('textbox', { name: 'Invite code to join' }).fill(code);
+    await joining.getByRole('button', { name: 'Join', exact: true }).click();
+
+    // B now shows the joined copy: the shared tables arrive with their rows
+    await expect(pb.getByRole('heading', { level: 1 })).toContainText('shared-');
+    const tablesB = pb.getByRole('navigation', { name: 'Tables' });
+    await tablesB.getByRole('button', { name: /customers/ }).click();
+    await expect(pb.getByRole('grid', { name: 'Rows of customers' })).toHaveAttribute('aria-rowcount', '501', { timeout: 20_000 });
+    await expect(cell(pb, 2, 2)).toHaveText(await cell(pa, 2, 2).textContent() as string);
+    await expect(tablesB.getByRole('button', { name: /orders/ })).toHaveCount(0);
+
+    // each lists the other as a syncing peer
+    await expect(pa.getByRole('list', { name: 'Peers' })).toContainText('syncing');
+    await expect(pb.getByRole('list', { name: 'Peers' })).toContainText('syncing');
+    await expect(pb.locator('.sync-status')).toContainText('1 peer');
+
+    await edit(pa, 2, 2, 'Edited in A');
+    await expect(cell(pb, 2, 2)).toHaveText('Edited in A');
+    await edit(pb, 3, 2, 'Edited in B');
+    await expect(cell(pa, 3, 2)).toHaveText('Edited in B');
+    await pa.screenshot({ path: join(shots, 'sync-a.png') });
+    await pb.screenshot({ path: join(shots, 'sync-b.png') });
+  });
+});
