@@ -81,6 +81,8 @@ export class SyncSession {
   private pageLimit = 1000;
   private waiters: (() => void)[] = [];
   private keepalive: NodeJS.Timeout | null = null;
+  /** the first catch-up of this session: when it started, how many changes, whether done */
+  private catchUp = { since: Date.now(), changes: 0, done: false };
   readonly done: Promise<void>;
 
   constructor(
@@ -282,7 +284,13 @@ export class SyncSession {
     if (!next) this.receivedUpTo = Math.max(this.receivedUpTo, to as number);
     this.lastSyncAt = Date.now();
     this.send({ t: 'ack', n });
-    if (changes.length) this.host!.log(`received ${changes.length} change${changes.length === 1 ? '' : 's'} from ${this.remoteName || this.remotePeer.slice(-8)} (${applied} applied)`);
+    const who = this.remoteName || this.remotePeer.slice(-8);
+    if (changes.length) this.host!.log(`received ${changes.length} change${changes.length === 1 ? '' : 's'} from ${who} (${applied} applied)`);
+    this.catchUp.changes += changes.length;
+    if (!this.catchUp.done && !next && this.receivedUpTo >= this.remoteHead) {
+      this.catchUp.done = true;
+      this.host!.log(`caught up with ${who}: ${this.catchUp.changes} changes in ${Date.now() - this.catchUp.since} ms`);
+    }
     this.host!.sessionChanged(this);
   }
 
