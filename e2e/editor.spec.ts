@@ -89,8 +89,58 @@ test.describe('table editor on the demo database', () => {
     other.prepare(`UPDATE customers SET city = 'Written elsewhere' WHERE id = 2`).run();
     other.close();
     await expect(city).toHaveText('Written elsewhere');
+    await expect(city).toHaveClass(/flash/);
     await expect(page.getByText('Changed by another program.')).toBeVisible();
     await expect(grid.locator('[role=row][aria-rowindex="3"] [role=gridcell][aria-colindex="2"]')).toHaveAttribute('aria-selected', 'true');
+  });
+
+  test('copies a range as TSV, pastes it elsewhere in one undoable edit, and resizes a column', async ({ page }) => {
+    await page.goto(app.url);
+    await page.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: /customers/ }).click();
+    const grid = page.getByRole('grid', { name: 'Rows of customers' });
+    const at = (row: number, col: number) => grid.locator(`[role=row][aria-rowindex="${row}"] [role=gridcell][aria-colindex="${col}"]`);
+    await expect(at(2, 2)).not.toHaveText('…');
+    const source = [[await at(2, 3).textContent(), await at(2, 4).textContent()], [await at(3, 3).textContent(), await at(3, 4).textContent()]];
+
+    // select email..city of the first two rows with Shift+arrows, copy
+    await at(2, 3).click();
+    await page.keyboard.press('Shift+ArrowDown');
+    await page.keyboard.press('Shift+ArrowRight');
+    await expect(at(3, 4)).toHaveAttribute('aria-selected', 'true');
+    const copied = await grid.locator('[role=rowgroup]').evaluate((el) => {
+      const dt = new DataTransfer();
+      el.dispatchEvent(new ClipboardEvent('copy', { clipboardData: dt, bubbles: true, cancelable: true }));
+      return dt.getData('text/plain');
+    });
+    expect(copied).toBe(source.map((r) => r.join('\t')).join('\n'));
+
+    // paste into rows 10-11
+    await at(11, 3).click();
+    const before = [await at(11, 3).textContent(), await at(12, 4).textContent()];
+    await grid.locator('[role=rowgroup]').evaluate((el, text) => {
+      const dt = new DataTransfer();
+      dt.setData('text/plain', text);
+      el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+    }, copied);
+    await expect(at(11, 3)).toHaveText(source[0][0]!);
+    await expect(at(12, 4)).toHaveText(source[1][1]!);
+    await expect(page.getByText('Pasted 4 cells.')).toBeVisible();
+    await grid.locator('[role=rowgroup]').focus();
+    await page.keyboard.press('Control+z');
+    await expect(at(11, 3)).toHaveText(before[0]!);
+    await expect(at(12, 4)).toHaveText(before[1]!);
+
+    // widen the email column by dragging its handle
+    const head = grid.getByRole('columnheader', { name: /email/ });
+    const width = (await head.boundingBox())!.width;
+    const handle = grid.getByRole('separator', { name: 'Resize email' });
+    const box = (await handle.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 120, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    expect((await head.boundingBox())!.width).toBeGreaterThan(width + 100);
+    expect((await at(2, 3).boundingBox())!.width).toBeGreaterThan(width + 100);
   });
 
   test('runs read-only SQL in the console and refuses writes; shows the schema', async ({ page }) => {

@@ -60,8 +60,20 @@ test.describe('two instances', () => {
 
     await edit(pa, 2, 2, 'Edited in A');
     await expect(cell(pb, 2, 2)).toHaveText('Edited in A');
+    await expect(cell(pb, 2, 2)).toHaveClass(/flash/);
     await edit(pb, 3, 2, 'Edited in B');
     await expect(cell(pa, 3, 2)).toHaveText('Edited in B');
+
+    // B is typing in a cell when A changes it: B's text stays, the cell says so
+    await cell(pb, 4, 2).dblclick();
+    const input = pb.getByRole('grid', { name: 'Rows of customers' }).getByRole('textbox');
+    await input.fill('B is typing');
+    await edit(pa, 4, 2, 'A got there first');
+    await expect(pb.getByRole('status').filter({ hasText: 'changed underneath' })).toBeVisible();
+    await expect(input).toHaveValue('B is typing');
+    await pb.screenshot({ path: join(shots, 'changed-underneath.png') });
+    await input.press('Enter');
+    await expect(cell(pa, 4, 2)).toHaveText('B is typing');
     await pa.screenshot({ path: join(shots, 'sync-a.png') });
     await pb.screenshot({ path: join(shots, 'sync-b.png') });
   });

@@ -4,7 +4,8 @@ import type { WireValue } from '../shared/values.ts';
 
 export type Edit =
   | { kind: 'cell'; table: string; key: WireValue[]; column: string; before: WireValue; after: WireValue }
-  | { kind: 'insert' | 'delete'; table: string; rows: StoredRow[] };
+  | { kind: 'insert' | 'delete'; table: string; rows: StoredRow[] }
+  | { kind: 'cells'; table: string; cells: { key: WireValue[]; column: string; before: WireValue; after: WireValue }[] };
 
 /** A whole row as it was: enough to delete it again or bring it back. */
 export interface StoredRow {
@@ -48,5 +49,6 @@ export class EditHistory {
 /** The edit that reverses an edit. */
 export function inverse(e: Edit): Edit {
   if (e.kind === 'cell') return { ...e, before: e.after, after: e.before };
+  if (e.kind === 'cells') return { ...e, cells: e.cells.map((c) => ({ ...c, before: c.after, after: c.before })) };
   return { ...e, kind: e.kind === 'insert' ? 'delete' : 'insert' };
 }

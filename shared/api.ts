@@ -173,6 +173,8 @@ export interface Api {
   /** exact count, for after the first paint; may be slow on huge tables */
   countRows(p: RowQuery): Promise<number>;
   updateCell(p: CellRef & { value: WireValue }): Promise<Row>;
+  /** several cells of one table in one transaction (paste); returns how many */
+  updateCells(p: { table: string; cells: { key: WireValue[]; column: string; value: WireValue }[] }): Promise<number>;
   insertRow(p: { table: string; values: Record<string, WireValue> }): Promise<Row>;
   deleteRows(p: { table: string; keys: WireValue[][] }): Promise<number>;
   runQuery(p: { sql: string; limit?: number }): Promise<QueryResult>;

@@ -5,7 +5,7 @@ import type { DatabaseService } from './service.ts';
 
 /** The calls this build answers; sync and conflict calls arrive with their issues. */
 export const BRIDGED_METHODS: readonly ApiMethod[] = [
-  'openDatabase', 'currentDatabase', 'listTables', 'tableSchema', 'readRows', 'countRows', 'updateCell',
+  'openDatabase', 'currentDatabase', 'listTables', 'tableSchema', 'readRows', 'countRows', 'updateCell', 'updateCells',
   'insertRow', 'deleteRows', 'runQuery', 'enableCrr', 'disableCrr', 'importCsv', 'exportCsv',
   'shareDatabase', 'joinDatabase', 'rotateShareKey', 'listPeers', 'syncStatus', 'dialPeer',
 ];

@@ -14,6 +14,7 @@ import { openDatabaseFile } from './open-database.ts';
 import { bind, countRows, listTables, readRows, tableSchema, tableShape, userTableNames, type TableShape } from './table-queries.ts';
 import { csvValue, parseCsv, toCsv } from './csv.ts';
 import { SyncControl } from './sync-control.ts';
+import { changedCells } from './changed-cells.ts';
 import { existsSync, statSync } from 'node:fs';
 import { dataDir } from './data-dir.ts';
 
@@ -56,7 +57,8 @@ export class DatabaseService {
         tables: e.tables,
         origin: e.origin === 'merge' ? 'remote' : e.origin,
         site: e.origin === 'merge' && e.sites[0] ? bytesToHex(e.sites[0]) : null,
-        cells: null,
+        // the user's own edits need no flash
+        cells: e.origin === 'local' ? null : changedCells(engine, e),
       }),
     );
     this.info = {
@@ -196,6 +198,26 @@ export class DatabaseService {
       const keyChanged = schema.keyColumns.includes(p.column);
       const newKey = keyChanged ? schema.keyColumns.map((k, i) => (k === p.column ? p.value : p.key[i])) : p.key;
       return this.readRow(schema, this.keyWhere(schema, newKey));
+    });
+  }
+
+  /** Several cells of one table (a paste), all or nothing, in one transaction. */
+  async updateCells(p: { table: string; cells: { key: WireValue[]; column: string; value: WireValue }[] }): Promise<number> {
+    const schema = tableShape(this.open(), p?.table);
+    if (!Array.isArray(p.cells)) throw new ApiError('invalid-argument', 'cells must be a list.');
+    for (const c of p.cells) {
+      if (!schema.columns.some((col) => col.name === c?.column)) throw new ApiError('invalid-argument', `${schema.name} has no column ${JSON.stringify(c?.column)}.`);
+      if (schema.keyColumns.includes(c.column)) throw new ApiError('invalid-argument', `Pasting into the key column ${c.column} is not supported: edit key cells one at a time.`);
+    }
+    return this.write(() => {
+      for (const c of p.cells) {
+        const where = this.keyWhere(schema, c.key);
+        const changed = this.open()
+          .prepare(`UPDATE ${quoteId(schema.name)} SET ${quoteId(c.column)} = ? WHERE ${where.sql}`)
+          .run(bind(fromWire(c.value)), ...where.params).changes;
+        if (changed === 0) throw new ApiError('not-found', `A row of ${schema.name} being pasted into no longer exists.`);
+      }
+      return p.cells.length;
     });
   }
 

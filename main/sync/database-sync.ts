@@ -8,6 +8,7 @@ import type { PeerInfo, SyncStatus } from '../../shared/api.ts';
 import { SyncStore, type Share } from './sync-store.ts';
 import { adoptSchema, canApply, describeSchema, type SharedTable } from './schema-exchange.ts';
 import type { SyncSession } from './session.ts';
+import { colorFor } from '../../shared/peer-colors.ts';
 
 export interface DatabaseSyncOptions {
   /** this peer's name, shown to others */
@@ -160,7 +161,7 @@ export class DatabaseSync {
       out.set(s.remotePeer, {
         peerId: s.remotePeer,
         name: i.remoteName || prev?.name || '',
-        color: colorFor(s.remotePeer),
+        color: colorFor(i.remoteSite ?? s.remotePeer),
         addresses: connectedPeers.get(s.remotePeer) ?? prev?.addresses ?? [],
         discovered: discovered.has(s.remotePeer),
         connected: true,
@@ -196,11 +197,4 @@ export class DatabaseSync {
     this.unsubscribe();
     for (const s of [...this.sessions]) s.close('closing');
   }
-}
-
-/** A stable colour per peer, for cells it changed. */
-export function colorFor(peerId: string): string {
-  let h = 0;
-  for (const ch of peerId) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
-  return `hsl(${h % 360} 70% 45%)`;
 }
