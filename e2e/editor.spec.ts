@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAppServer, type AppServer } from './app-server.ts';
+import { dispatchCopy, dispatchPaste } from './clipboard.ts';
 
 const shots = join(import.meta.dirname, 'screenshots');
 mkdirSync(shots, { recursive: true });
@@ -107,21 +108,13 @@ test.describe('table editor on the demo database', () => {
     await page.keyboard.press('Shift+ArrowDown');
     await page.keyboard.press('Shift+ArrowRight');
     await expect(at(3, 4)).toHaveAttribute('aria-selected', 'true');
-    const copied = await grid.locator('[role=rowgroup]').evaluate((el) => {
-      const dt = new DataTransfer();
-      el.dispatchEvent(new ClipboardEvent('copy', { clipboardData: dt, bubbles: true, cancelable: true }));
-      return dt.getData('text/plain');
-    });
+    const copied = await dispatchCopy(grid.locator('[role=rowgroup]'));
     expect(copied).toBe(source.map((r) => r.join('\t')).join('\n'));
 
     // paste into rows 10-11
     await at(11, 3).click();
     const before = [await at(11, 3).textContent(), await at(12, 4).textContent()];
-    await grid.locator('[role=rowgroup]').evaluate((el, text) => {
-      const dt = new DataTransfer();
-      dt.setData('text/plain', text);
-      el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
-    }, copied);
+    await dispatchPaste(grid.locator('[role=rowgroup]'), copied);
     await expect(at(11, 3)).toHaveText(source[0][0]!);
     await expect(at(12, 4)).toHaveText(source[1][1]!);
     await expect(page.getByText('Pasted 4 cells.')).toBeVisible();
