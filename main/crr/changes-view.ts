@@ -81,7 +81,7 @@ function viewBranches(info: TableInfo): string {
 }
 
 /** TEMP objects for the current set of CRR tables; safe to run again after any change. */
-export function changesViewSql(tables: TableInfo[]): string {
+export function changesViewSql(tables: TableInfo[], history = true): string {
   const out: string[] = [
     'DROP VIEW IF EXISTS temp.crsql_changes;',
     `CREATE TEMP VIEW crsql_changes AS ${
@@ -97,7 +97,7 @@ export function changesViewSql(tables: TableInfo[]): string {
 BEGIN
   SELECT RAISE(ABORT, 'crsql_changes: no CRR table by that name (could not find the schema information for it)')
     WHERE NEW."table" NOT IN (${names});
-  ${[...tables.map(stageNewSql), ...tables.flatMap(mergeProgram).map((sql) => `${sql};`)].join('\n  ')}
+  ${[...tables.map(stageNewSql), ...tables.flatMap((t) => mergeProgram(t, history)).map((sql) => `${sql};`)].join('\n  ')}
 END;`);
   out.push(`CREATE TEMP TRIGGER crsql_changes_update INSTEAD OF UPDATE ON crsql_changes
 BEGIN SELECT RAISE(ABORT, 'crsql_changes only supports INSERT and SELECT: UPDATE is not allowed'); END;`);

@@ -24,7 +24,14 @@ CREATE TABLE IF NOT EXISTS crr_tx (id INTEGER PRIMARY KEY CHECK (id = 1), db_ver
 -- Non-empty while the engine merges: local-write triggers stay quiet.
 CREATE TABLE IF NOT EXISTS crr_merging (id INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS crr_tables (name TEXT PRIMARY KEY, columns TEXT NOT NULL) WITHOUT ROWID;
+-- Merge policy per column ('lww' when absent), a last-writer-wins register replicated by sync:
+-- the higher (clock, site) wins.
+CREATE TABLE IF NOT EXISTS crr_policies (tbl TEXT NOT NULL, cid TEXT NOT NULL, policy TEXT NOT NULL,
+  clock INTEGER NOT NULL, site BLOB NOT NULL, PRIMARY KEY (tbl, cid)) WITHOUT ROWID;
 INSERT OR IGNORE INTO crr_state (key, value) VALUES ('db_version', 0);
+-- cell history on (1) or off (0), and how many versions per cell it keeps
+INSERT OR IGNORE INTO crr_state (key, value) VALUES ('history', 1);
+INSERT OR IGNORE INTO crr_state (key, value) VALUES ('history_retention', 20);
 `;
 
 /** A pk column's declared type, for copies of it that must compare with the same affinity. */

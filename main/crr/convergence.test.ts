@@ -1,5 +1,6 @@
 // Property: replicas that have seen the same changes hold identical tables (contents and
-// storage classes), whatever the operations, delivery order, duplicates and partial syncs.
+// storage classes), whatever the operations, delivery order, duplicates and partial syncs; and
+// after a full sync (changes and the history route) the same cell history and conflicts, as sets.
 // Longer local soak: CRR_SOAK_RUNS=5000 npx vitest run main/crr/convergence.test.ts
 import { describe, it, expect, afterAll } from 'vitest';
 import fc from 'fast-check';
@@ -38,6 +39,8 @@ type Op =
   | { kind: 'move'; at: number; id: number; to: number }
   | { kind: 'tag'; at: number; a: number; b: string; add: boolean }
   | { kind: 'pair'; at: number; first: Op; second: Op }
+  | { kind: 'policy'; at: number; col: number; review: boolean }
+  | { kind: 'keep'; at: number; pick: number }
   | { kind: 'sync'; from: number; to: number; mode: 'full' | 'delta' | 'shuffled' | 'twice' | 'partial'; salt: number };
 
 const write: fc.Arbitrary<Op> = fc.oneof(
@@ -50,6 +53,8 @@ const write: fc.Arbitrary<Op> = fc.oneof(
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: write },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('pair' as const), at: replicaIx, first: write, second: write }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('policy' as const), at: replicaIx, col: fc.nat({ max: 4 }), review: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('keep' as const), at: replicaIx, pick: fc.nat() }) },
   {
     weight: 3,
     arbitrary: fc.record({
@@ -87,6 +92,21 @@ function runWrite(r: Replica, o: Op): void {
         runWrite(r, o.second);
       })();
       break;
+    case 'policy':
+      r.engine.history.setPolicy('t5', COLS[o.col], o.review ? 'review' : 'lww');
+      break;
+    case 'keep': {
+      // "Keep this value" on one of the replica's conflicts, resolved or not
+      const conflicts = r.engine.history.conflicts().filter((c) => c.versions.length > 1);
+      if (!conflicts.length) break;
+      const c = conflicts[o.pick % conflicts.length];
+      try {
+        r.engine.history.resolve(c, c.versions[Math.floor(o.pick / conflicts.length) % c.versions.length].site_id);
+      } catch (err) {
+        if (!/deleted or re-created/.test(String(err))) throw err;
+      }
+      break;
+    }
   }
 }
 
@@ -104,6 +124,7 @@ function shuffle<T>(items: T[], salt: number): T[] {
 describe('convergence (fast-check)', () => {
   it(`${RUNS} random scripts over 2–5 replicas converge to identical tables`, () => {
     let run = 0;
+    let conflictsSeen = 0;
     fc.assert(
       fc.property(fc.integer({ min: 2, max: 5 }), fc.array(op, { minLength: 1, maxLength: 40 }), (n, ops) => {
         run++;
@@ -114,6 +135,24 @@ describe('convergence (fast-check)', () => {
         });
         // seen[to][from]: from's db_version when `to` last pulled from it (delta sync)
         const seen = replicas.map(() => replicas.map(() => 0));
+        // hseen[to][from]: the last history row of `from` that `to` received, per table
+        const hseen = replicas.map(() => replicas.map(() => ({}) as Record<string, number>));
+        const syncHistory = (from: number, to: number, mode: string, salt: number) => {
+          const page = 1 + (salt % 4);
+          for (const table of ['t5', 'tags']) {
+            let after = mode === 'delta' ? (hseen[to][from][table] ?? 0) : 0;
+            for (let i = 0; ; i++) {
+              if (mode === 'partial' && i >= salt % 3) return; // dropped: nothing counts as seen
+              const got = replicas[from].engine.history.since(table, after, page, { excludeSite: replicas[to].engine.siteId });
+              replicas[to].engine.history.apply(mode === 'shuffled' ? shuffle(got.entries, salt) : got.entries);
+              if (mode === 'twice') replicas[to].engine.history.apply(got.entries);
+              if (got.last === after) break;
+              after = got.last;
+            }
+            hseen[to][from][table] = after;
+          }
+          replicas[to].engine.history.applyPolicies(replicas[from].engine.history.policies());
+        };
         const sync = (from: number, to: number, mode: string, salt: number) => {
           if (from === to) return;
           const since = mode === 'delta' ? seen[to][from] : 0;
@@ -124,10 +163,12 @@ describe('convergence (fast-check)', () => {
           if (mode === 'partial') {
             // a dropped connection: only a prefix arrives, so nothing counts as seen
             replicas[to].engine.applyChanges(changes.slice(0, salt % (changes.length + 1)));
+            syncHistory(from, to, mode, salt);
             return;
           }
           replicas[to].engine.applyChanges(changes);
           seen[to][from] = Math.max(seen[to][from], top);
+          syncHistory(from, to, mode, salt);
         };
         try {
           for (const o of ops) {
@@ -156,11 +197,30 @@ describe('convergence (fast-check)', () => {
               .map((c) => [c.table, Buffer.from(c.pk).toString('hex'), c.cid, c.col_version, c.cl].join('|'))
               .sort();
           for (let i = 1; i < n; i++) expect(clocks(replicas[i])).toEqual(clocks(replicas[0]));
+          // history and conflicts, as sets (local times aside)
+          const history = (r: Replica) =>
+            (r.db.prepare(`SELECT "table", pk, cid, cl, col_version, hex(site_id), quote(val), hex(parent_site_id), parent_col_version,
+                hex(resolves_parent_site_id), resolves_parent_col_version, won FROM crr_history`).raw().all() as unknown[][])
+              .map((x) => x.join('|'))
+              .sort();
+          const conflicts = (r: Replica) =>
+            r.engine.history
+              .conflicts()
+              .map((c) => [c.table, c.pk.map(String).join(','), c.cid, c.cl, c.parent.col_version, c.policy, c.resolved,
+                c.versions.map((v) => `${Buffer.from(v.site_id).toString('hex')}=${String(v.val)}`).join(',')].join('|'))
+              .sort();
+          for (let i = 1; i < n; i++) {
+            expect(history(replicas[i]), `history on replica ${i}`).toEqual(history(replicas[0]));
+            expect(conflicts(replicas[i]), `conflicts on replica ${i}`).toEqual(conflicts(replicas[0]));
+          }
+          conflictsSeen += conflicts(replicas[0]).length;
         } finally {
           replicas.forEach(closeReplica);
         }
       }),
       { numRuns: RUNS, seed: SEED, endOnFailure: true },
     );
+    // the scripts must actually produce conflicts for the history half to mean anything
+    expect(conflictsSeen).toBeGreaterThan(RUNS / 10);
   }, 30_000 + RUNS * 200);
 });

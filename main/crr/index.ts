@@ -18,8 +18,12 @@ import { backfillSql } from './backfill.ts';
 import { incomingTable, mergeProgram } from './merge.ts';
 import { ensureLocalSiteId } from './site-id.ts';
 import { createChangePager, fromSqlite, toChange } from './change-pages.ts';
+import { createHistoryTableSql, dropHistoryTableSql, histTable, historyViewsSql } from './history-sql.ts';
+import { createHistory } from './history.ts';
 
-export type { Change, ChangePage, ChangePageCursor, CommitEvent, CrrEngine, CrrOptions } from './types.ts';
+export type {
+  Change, ChangePage, ChangePageCursor, CommitEvent, CrrEngine, CrrOptions, CellVersion, Conflict, HistoryEntry, MergePolicy, PolicyEntry, VersionRef,
+} from './types.ts';
 export { CrrRefusal } from './table-info.ts';
 export { packPrimaryKey, unpackPrimaryKey } from './pack-pk.ts';
 
@@ -43,6 +47,9 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   };
   raw.exec(META_SQL);
   const siteId = ensureLocalSiteId(db, options.siteId);
+  // cell history (history.ts): recorded by the triggers and the merge program when on
+  if (options.history !== undefined) raw.prepare(`UPDATE crr_state SET value = ? WHERE key = 'history'`).run(options.history ? 1 : 0);
+  const historyOn = Number(raw.prepare(`SELECT value FROM crr_state WHERE key = 'history'`).pluck().get()) === 1;
   const listeners = new Set<(e: CommitEvent) => void>();
   let tables = new Map<string, TableInfo>();
   let mergeSeen = false;
@@ -143,7 +150,9 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
 
   /** After a commit: publish its version and tell the listeners (described only if someone listens). */
   function flushEvents(): void {
-    if (db.inTransaction || pendingCommits.length === 0) return;
+    if (db.inTransaction) return;
+    history.flush();
+    if (pendingCommits.length === 0) return;
     const commits = pendingCommits;
     pendingCommits = [];
     for (const c of commits) committedVersion = Math.max(committedVersion, c.marker.max_version);
@@ -283,17 +292,30 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
 
   function rebuildTemp(): void {
     // a table between crsql_begin_alter and crsql_commit_alter is left out until it is re-derived
-    raw.exec(changesViewSql([...tables.values()].filter((t) => !altering.has(t.name))));
+    const current = [...tables.values()].filter((t) => !altering.has(t.name));
+    raw.exec(changesViewSql(current, historyOn));
+    // the history views live in the file (for any SQLite tool): rewrite them only when they change
+    for (const create of historyViewsSql(current)) {
+      const name = /^CREATE VIEW (\w+)/.exec(create)![1];
+      if (raw.prepare(`SELECT sql FROM sqlite_schema WHERE type = 'view' AND name = ?`).pluck().get(name) === create) continue;
+      try {
+        raw.exec(`DROP VIEW IF EXISTS ${name}; ${create}`);
+      } catch (err) {
+        if (!/readonly|read-only|locked|busy/i.test(String(err))) throw err;
+      }
+    }
     changesStmt = null;
     stageStmts.clear();
     programStmts.clear();
+    maxHidStmts.clear();
     commitSitesStmts.clear();
   }
 
   function installTable(info: TableInfo): void {
     raw.exec(dropLocalTriggersSql(raw, info.name));
     raw.exec(createClockTablesSql(info));
-    raw.exec(localTriggersSql(info));
+    raw.exec(createHistoryTableSql(info));
+    raw.exec(localTriggersSql(info, historyOn));
     raw
       .prepare('INSERT INTO crr_tables (name, columns) VALUES (?, ?) ON CONFLICT DO UPDATE SET columns = excluded.columns')
       .run(info.name, JSON.stringify([...info.pks, ...info.columns]));
@@ -315,7 +337,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   function asTable(table: string): void {
     inTx(() => {
       raw.exec(dropLocalTriggersSql(raw, table));
-      raw.exec(dropClockTablesSql(table));
+      raw.exec(dropClockTablesSql(table) + dropHistoryTableSql(table));
       raw.prepare('DELETE FROM crr_tables WHERE name = ?').run(table);
       tables.delete(table);
     });
@@ -346,7 +368,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
         const exists = raw.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).get(name);
         if (!exists) {
           // dropped behind our back: forget its clocks
-          raw.exec(dropClockTablesSql(name));
+          raw.exec(dropClockTablesSql(name) + dropHistoryTableSql(name));
           raw.prepare('DELETE FROM crr_tables WHERE name = ?').run(name);
           continue;
         }
@@ -355,7 +377,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
         const pkChanged = stored.slice(0, info.pks.length).join('\0') !== info.pks.join('\0');
         if (pkChanged) {
           // a new primary key makes old clocks meaningless: start the table's history again
-          raw.exec(dropLocalTriggersSql(raw, name) + dropClockTablesSql(name));
+          raw.exec(dropLocalTriggersSql(raw, name) + dropClockTablesSql(name) + dropHistoryTableSql(name));
           installTable(info);
           raw.exec(backfillSql(info));
         } else {
@@ -367,8 +389,10 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
             if (info.columns.includes(c)) return;
             if (renamed && !before.includes(info.columns[i])) {
               raw.prepare(`UPDATE ${cellsTable(name)} SET cid = ? WHERE cid = ?`).run(info.columns[i], c);
+              raw.prepare(`UPDATE ${histTable(name)} SET cid = ? WHERE cid = ?`).run(info.columns[i], c);
             } else {
               raw.prepare(`DELETE FROM ${cellsTable(name)} WHERE cid = ?`).run(c);
+              raw.prepare(`DELETE FROM ${histTable(name)} WHERE cid = ?`).run(c);
             }
           });
           installTable(info);
@@ -455,8 +479,9 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     ensureSchemaCurrent();
     const pks = changes.map(validateChange);
     const before = mergesWon;
+    const touched = new Set<string>();
+    const hidBefore = new Map<string, number>();
     db.transaction(() => {
-      const touched = new Set<string>();
       changes.forEach((c, i) => {
         const table = tables.get(c.table)!;
         let stage = stageStmts.get(c.table);
@@ -466,12 +491,13 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
           stageStmts.set(c.table, stage);
         }
         stage.run(...pks[i].map(toSqlite), c.cid, toSqlite(c.val), c.col_version, c.db_version, Buffer.from(c.site_id), c.cl, c.seq);
+        if (!touched.has(c.table)) hidBefore.set(c.table, maxHid(c.table));
         touched.add(c.table);
       });
       for (const name of touched) {
         let program = programStmts.get(name);
         if (!program) {
-          program = mergeProgram(tables.get(name)!).map((sql) => raw.prepare(sql));
+          program = mergeProgram(tables.get(name)!, historyOn).map((sql) => raw.prepare(sql));
           programStmts.set(name, program);
         }
         for (const stmt of program) {
@@ -479,8 +505,20 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
           else stmt.run();
         }
       }
+      // merged versions that changed nothing are still history (a conflict's losers)
+      if (historyOn) history.noteChanged([...touched].filter((t) => maxHid(t) !== hidBefore.get(t)));
     })();
     return mergesWon - before;
+  }
+
+  const maxHidStmts = new Map<string, Statement>();
+  function maxHid(table: string): number {
+    let stmt = maxHidStmts.get(table);
+    if (!stmt) {
+      stmt = raw.prepare(`SELECT coalesce(max(hid), 0) FROM ${histTable(table)}`).pluck();
+      maxHidStmts.set(table, stmt);
+    }
+    return stmt.get() as number;
   }
 
   // ---- outside writers ----
@@ -499,6 +537,18 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
       if (!/busy|locked/i.test(String(err))) throw err;
     }
   }
+
+  const history = createHistory({
+    prepare: raw.prepare,
+    transaction: (fn) => db.transaction(fn)(),
+    tables: () => tables,
+    siteId,
+    refresh: () => {
+      if (db.inTransaction) return;
+      ensureSchemaCurrent();
+      sealOutside('outside');
+    },
+  });
 
   const pollMs = options.pollMs ?? 250;
   const timer = pollMs > 0 ? setInterval(noticeChanges, pollMs) : null;
@@ -525,6 +575,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     changesSince: (v, o = {}) => readChanges(v, o),
     changesPage: (c, limit, o = {}) => readPage(c, limit, o.excludeSite),
     applyChanges,
+    history: history.api,
     onCommit: (l) => {
       listeners.add(l);
       return () => listeners.delete(l);

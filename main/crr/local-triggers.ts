@@ -10,6 +10,7 @@ import type Database from 'better-sqlite3';
 import type { TableInfo } from './table-info.ts';
 import { quoteId, quoteText } from './table-info.ts';
 import { cellsTable, rowsTable, pkMatch } from './clock-tables.ts';
+import { insertHistorySqls, movedHistorySql, updateHistorySql } from './history-sql.ts';
 
 const NOT_MERGING = `NOT EXISTS (SELECT 1 FROM crr_merging)`;
 /** Opens the transaction's marker row on the first tracked write; later writes reuse it. */
@@ -20,7 +21,8 @@ const S = `(SELECT seq FROM crr_tx WHERE id = 1)`;
 
 export const triggerName = (table: string, what: string) => quoteId(`${table}__crr_${what}`);
 
-export function localTriggersSql(info: TableInfo): string {
+/** `history`: also record every new cell version in the table's history (history-sql.ts). */
+export function localTriggersSql(info: TableInfo, history = true): string {
   const t = quoteId(info.name);
   const rows = rowsTable(info.name);
   const cells = cellsTable(info.name);
@@ -33,6 +35,7 @@ export function localTriggersSql(info: TableInfo): string {
   const columnSlots = info.columns.map((c, i) => `(${quoteText(c)}, ${i})`).join(', ');
   /** the version a cell's next local write gets, from its explicit clock (c) or the row's implied one (r) */
   const nextVersion = `CASE WHEN c.cl = r.cl THEN c.col_version + 1 WHEN r.i_cl = r.cl THEN 2 ELSE 1 END`;
+  const hist = history ? insertHistorySqls(info, newPk, columnSlots) : { before: '', after: '' };
   const upsertCell = `ON CONFLICT DO UPDATE SET col_version = excluded.col_version, db_version = excluded.db_version,
       seq = excluded.seq, site = 0, cl = excluded.cl`;
 
@@ -51,7 +54,8 @@ BEGIN
   ${
     pkOnly
       ? ''
-      : `INSERT INTO ${cells} (${pkList}, cid, col_version, db_version, seq, site, cl)
+      : `${hist.before}
+  INSERT INTO ${cells} (${pkList}, cid, col_version, db_version, seq, site, cl)
     SELECT ${newPk.join(', ')}, v.column1, ${nextVersion}, ${V}, ${S} + v.column2, 0, r.cl
     FROM ${rows} r CROSS JOIN (VALUES ${columnSlots}) v
       LEFT JOIN ${cells} c ON ${pkMatch(info, 'c', newPk)} AND c.cid = v.column1
@@ -70,6 +74,7 @@ BEGIN
       i_seq = CASE WHEN ${wasDeleted} THEN ${S} + 1 ELSE i_seq END,
       i_site = CASE WHEN ${wasDeleted} THEN 0 ELSE i_site END,
       cl = CASE WHEN ${wasDeleted} THEN cl + 1 ELSE cl END;
+  ${hist.after}
   UPDATE crr_tx SET seq = seq + (SELECT CASE
       WHEN r.s_version = ${V} AND r.s_seq = ${S} THEN ${pkOnly ? 1 : n + 1}
       WHEN r.i_cl = r.cl AND r.i_version = ${V} AND r.i_seq = ${S} THEN ${n}
@@ -96,13 +101,7 @@ END;`);
     sql.push(`CREATE TRIGGER IF NOT EXISTS ${triggerName(info.name, `update_${i}`)} AFTER UPDATE OF ${col} ON ${t}
   WHEN ${NOT_MERGING} AND OLD.${col} IS NOT NEW.${col} AND ${pkSame}
 BEGIN
-  ${OPEN_TX}
-  INSERT INTO ${cells} (${pkList}, cid, col_version, db_version, seq, site, cl)
-    SELECT ${newPk.join(', ')}, ${quoteText(c)}, ${nextVersion}, ${V}, ${S}, 0, r.cl
-    FROM ${rows} r LEFT JOIN ${cells} c ON ${pkMatch(info, 'c', newPk)} AND c.cid = ${quoteText(c)}
-    WHERE ${pkMatch(info, 'r', newPk)}
-    ${upsertCell};
-  UPDATE crr_tx SET seq = seq + 1 WHERE id = 1;
+  ${cellWriteSqls(info, c, newPk, `NEW.${col}`, history).join(';\n  ')};
 END;`);
   });
 
@@ -141,9 +140,31 @@ BEGIN
   UPDATE ${cells} SET ${info.pks.map((p) => `${quoteId(p)} = NEW.${quoteId(p)}`).join(', ')},
     col_version = col_version + ${bump}, db_version = ${V}, seq = ${S} + 2 + ${slot}, site = 0, cl = ${rowCl(newPk)}
     WHERE ${pkMatch(info, cells, oldPk)} AND cl = ${rowCl(oldPk)} - 1;
+  ${history ? movedHistorySql(info, newPk) : ''}
   UPDATE crr_tx SET seq = seq + ${n + 2} WHERE id = 1;
 END;`);
   return sql.join('\n');
+}
+
+/**
+ * A local write of one cell: its version + 1 (and its history). The body of the column's UPDATE
+ * trigger; run with parameters, it also records a write that keeps the same value ("Keep").
+ */
+export function cellWriteSqls(info: TableInfo, c: string, pk: string[], val: string, history: boolean): string[] {
+  const rows = rowsTable(info.name);
+  const cells = cellsTable(info.name);
+  const nextVersion = `CASE WHEN c.cl = r.cl THEN c.col_version + 1 WHEN r.i_cl = r.cl THEN 2 ELSE 1 END`;
+  return [
+    OPEN_TX.replace(/;$/, ''),
+    ...(history ? [updateHistorySql(info, c, pk, val).replace(/;$/, '')] : []),
+    `INSERT INTO ${cells} (${info.pks.map(quoteId).join(', ')}, cid, col_version, db_version, seq, site, cl)
+    SELECT ${pk.join(', ')}, ${quoteText(c)}, ${nextVersion}, ${V}, ${S}, 0, r.cl
+    FROM ${rows} r LEFT JOIN ${cells} c ON ${pkMatch(info, 'c', pk)} AND c.cid = ${quoteText(c)}
+    WHERE ${pkMatch(info, 'r', pk)}
+    ON CONFLICT DO UPDATE SET col_version = excluded.col_version, db_version = excluded.db_version,
+      seq = excluded.seq, site = 0, cl = excluded.cl`,
+    `UPDATE crr_tx SET seq = seq + 1 WHERE id = 1`,
+  ];
 }
 
 export function dropLocalTriggersSql(db: Pick<Database.Database, 'prepare'>, table: string): string {

@@ -12,6 +12,7 @@ import type { TableInfo } from './table-info.ts';
 import { quoteId, quoteText } from './table-info.ts';
 import { cellsTable, rowsTable, declaredType } from './clock-tables.ts';
 import { sqlValueWins, sqlValueRank } from './compare-values.ts';
+import { mergeHistorySqls } from './history-sql.ts';
 
 export const incomingTable = (table: string) => `temp.${quoteId(`${table}__crr_in`)}`;
 const rowActions = (table: string) => `temp.${quoteId(`${table}__crr_rowact`)}`;
@@ -37,7 +38,7 @@ CREATE TEMP TABLE ${quoteId(`${info.name}__crr_win`)} (${pDecl}, cid TEXT, val, 
 }
 
 /** The merge program for one table: statements to run in order, inside one transaction. */
-export function mergeProgram(info: TableInfo): string[] {
+export function mergeProgram(info: TableInfo, history = true): string[] {
   const t = quoteId(info.name);
   const rows = rowsTable(info.name);
   const cells = cellsTable(info.name);
@@ -112,6 +113,7 @@ export function mergeProgram(info: TableInfo): string[] {
          seq = excluded.seq, site = excluded.site, cl = excluded.cl`,
     );
   }
+  if (history) program.push(...mergeHistorySqls(info, IN));
   program.push(`DELETE FROM crr_merging`, `DELETE FROM ${IN}`, `DELETE FROM ${RA}`, `DELETE FROM ${W}`);
   return program;
 }

@@ -54,7 +54,106 @@ export interface ChangePage {
   next: ChangePageCursor | null;
 }
 
+/** A version of a cell, named by its writer's site and col_version (within one life `cl` of the row). */
+export interface VersionRef {
+  /** null for "no version": the cell had none in that life */
+  site_id: Uint8Array | null;
+  col_version: number;
+}
+
+/** One version of a cell that this database has seen. */
+export interface CellVersion {
+  table: string;
+  pk: SqlValue[];
+  cid: string;
+  cl: number;
+  col_version: number;
+  site_id: Uint8Array;
+  val: SqlValue;
+  /** the version its writer's cell held when it wrote (col_version 0: none); null while not known */
+  parent: VersionRef | null;
+  /** ms since 1970 on the writer's clock, when known */
+  written_at: number | null;
+  /** ms since 1970 when this database first saw it */
+  seen_at: number;
+  /** it is the cell's value now */
+  won: boolean;
+  /** written by "Keep this value": the fork it resolves and how many versions it saw there */
+  resolves: (VersionRef & { versions: number }) | null;
+}
+
+export type MergePolicy = 'lww' | 'review';
+export const MERGE_POLICIES: readonly MergePolicy[] = ['lww', 'review'];
+
+/** Versions of one cell written over the same parent version: each writer had not seen the others'. */
+export interface Conflict {
+  table: string;
+  pk: SqlValue[];
+  cid: string;
+  cl: number;
+  parent: VersionRef;
+  /** the competing versions, the one cr-sqlite's rules pick first */
+  versions: CellVersion[];
+  policy: MergePolicy;
+  resolved: boolean;
+  /** when this database last saw one of its versions */
+  seen_at: number;
+}
+
+/** A history row as the history route of sync carries it (no local fields). */
+export interface HistoryEntry {
+  table: string;
+  pk: Uint8Array;
+  cid: string;
+  cl: number;
+  col_version: number;
+  site_id: Uint8Array;
+  val: SqlValue;
+  parent: VersionRef | null;
+  written_at: number | null;
+  resolves: (VersionRef & { versions: number }) | null;
+}
+
+export interface PolicyEntry {
+  table: string;
+  cid: string;
+  policy: MergePolicy;
+  /** Lamport clock of the setting; ties go to the larger site id */
+  clock: number;
+  site_id: Uint8Array;
+}
+
+export interface CrrHistory {
+  /** whether new versions are being recorded (crr_state 'history') */
+  enabled(): boolean;
+  /** every retained version of one cell, newest first */
+  cell(table: string, pk: SqlValue[], cid: string): CellVersion[];
+  /** the table's most recently seen versions, newest first */
+  activity(table: string, limit?: number): CellVersion[];
+  conflicts(options?: { table?: string; unresolvedOnly?: boolean; limit?: number }): Conflict[];
+  unresolvedCount(): number;
+  /**
+   * "Keep this value": writes the kept version's value as a new local version of the cell (it
+   * beats every version of the conflict on every peer) that records the fork it resolves.
+   */
+  resolve(conflict: { table: string; pk: SqlValue[]; cid: string; cl: number; parent: VersionRef }, keep: Uint8Array): void;
+  setPolicy(table: string, cid: string, policy: MergePolicy): void;
+  policies(): PolicyEntry[];
+  /** merges policy settings from a peer; returns how many changed */
+  applyPolicies(entries: PolicyEntry[]): number;
+  /** history rows after `afterHid` with a known parent, for the history route; skips `excludeSite`'s own */
+  since(table: string, afterHid: number, limit: number, options?: { excludeSite?: Uint8Array }): { entries: HistoryEntry[]; last: number };
+  /** adds (or completes) history rows from a peer; returns how many were new or completed */
+  apply(entries: HistoryEntry[]): number;
+  /** deletes versions beyond the retention per cell (never one with a sibling); returns how many */
+  prune(retention?: number): number;
+  /** called after history changed without a data commit (merged losers, history from a peer) */
+  onChange(listener: (tables: string[]) => void): () => void;
+}
+
 export interface CrrOptions {
+  /** record cell history (default: the file's setting, on for new files) */
+  history?: boolean;
   /** how often (ms) to check PRAGMA data_version for writes by other programs; 0 disables polling. Default 250. */
   pollMs?: number;
   /** site id to give a file that has none yet (tests, tools); default: 16 random bytes */
@@ -83,6 +182,8 @@ export interface CrrEngine {
   onCommit(listener: (event: CommitEvent) => void): () => void;
   /** delete cell clocks left behind by deleted or re-created rows; returns how many */
   compactClocks(): number;
+  /** cell history, conflicts and merge policies */
+  readonly history: CrrHistory;
   /** check for outside writes and schema changes now (the poller calls this) */
   noticeChanges(): void;
   /** stop polling and release the engine's resources; does not close the Database */

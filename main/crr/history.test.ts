@@ -1,0 +1,193 @@
+// Cell history and conflicts (HISTORY.md): concurrent writes on 3 replicas delivered in every
+// order give identical conflict records; causally ordered edits give history and no conflict;
+// "Keep this value" converges everywhere; the views answer in plain SQL.
+import { describe, it, expect, afterAll } from 'vitest';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { openReplica, closeReplica, tempDir, tableSnapshot, type Replica } from './test-helpers.ts';
+import type { Conflict } from './types.ts';
+
+const tmp = tempDir('crr-history-');
+afterAll(() => tmp.cleanup());
+let n = 0;
+
+const SCHEMA = `CREATE TABLE items (id INTEGER PRIMARY KEY NOT NULL, name TEXT, qty INTEGER DEFAULT 0);
+SELECT crsql_as_crr('items');`;
+
+function replicas(count: number): Replica[] {
+  n++;
+  return Array.from({ length: count }, (_, i) => {
+    const r = openReplica(join(tmp.dir, `h${n}-${i}.db`), { siteId: Uint8Array.from({ length: 16 }, () => i + 1) });
+    r.db.exec(SCHEMA);
+    return r;
+  });
+}
+
+/** changes then history from `from` to `to`, as our sync protocol sends them */
+export function syncPair(from: Replica, to: Replica): void {
+  to.engine.applyChanges(from.engine.changesSince(0, { excludeSite: to.engine.siteId }));
+  for (const table of from.engine.crrTables()) {
+    let after = 0;
+    for (;;) {
+      const page = from.engine.history.since(table, after, 3, { excludeSite: to.engine.siteId });
+      to.engine.history.apply(page.entries);
+      if (page.last === after) break;
+      after = page.last;
+    }
+  }
+  to.engine.history.applyPolicies(from.engine.history.policies());
+}
+
+const fullSync = (rs: Replica[]) => {
+  for (let round = 0; round < 2; round++) for (const a of rs) for (const b of rs) if (a !== b) syncPair(a, b);
+};
+
+/** conflicts as comparable text: cell, parent, versions (site, value) and resolved */
+const conflictSet = (r: Replica) =>
+  r.engine.history
+    .conflicts()
+    .map((c: Conflict) =>
+      [c.table, JSON.stringify(c.pk.map(String)), c.cid, c.cl, c.parent.col_version, c.versions.map((v) => `${v.site_id[0]}=${String(v.val)}`).join(','), c.resolved].join('|'),
+    )
+    .sort();
+const historySet = (r: Replica) =>
+  (r.db.prepare(`SELECT "table", pk, cid, cl, col_version, hex(site_id), quote(val), hex(parent_site_id), parent_col_version,
+      resolves_parent_col_version FROM crr_history`).raw().all() as unknown[][]).map((x) => x.join('|')).sort();
+
+function permutations<T>(items: T[]): T[][] {
+  if (items.length <= 1) return [items];
+  return items.flatMap((x, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((p) => [x, ...p]));
+}
+
+describe('cell history and conflicts', () => {
+  it('records every local version with its parent, and says which one is the value now', () => {
+    const [a] = replicas(1);
+    a.db.prepare(`INSERT INTO items VALUES (1, 'apple', 3)`).run();
+    a.db.prepare(`UPDATE items SET name = 'apples' WHERE id = 1`).run();
+    a.db.prepare(`UPDATE items SET name = 'green apples' WHERE id = 1`).run();
+    const h = a.engine.history.cell('items', [1n], 'name');
+    expect(h.map((v) => [v.val, v.col_version, v.parent?.col_version, v.won])).toEqual([
+      ['green apples', 3, 2, true],
+      ['apples', 2, 1, false],
+      ['apple', 1, 0, false],
+    ]);
+    expect(h[0].written_at).toBeGreaterThan(Date.now() - 60_000);
+    expect(a.engine.history.conflicts()).toEqual([]);
+    closeReplica(a);
+  });
+
+  it('concurrent writes of one cell on 3 replicas, delivered in every order, give identical conflict records', () => {
+    for (const order of permutations([0, 1, 2])) {
+      const rs = replicas(3);
+      rs[0].db.prepare(`INSERT INTO items VALUES (1, 'pear', 1)`).run();
+      for (const r of rs.slice(1)) syncPair(rs[0], r);
+      rs[0].engine.history.setPolicy('items', 'name', 'review');
+      for (const r of rs.slice(1)) syncPair(rs[0], r);
+      // three writers, none has seen the others' version
+      rs.forEach((r, i) => r.db.prepare(`UPDATE items SET name = ? WHERE id = 1`).run(`pear-${i}`));
+      // deliver pairwise in this order, then everything
+      for (const from of order) for (const to of order) if (from !== to) syncPair(rs[from], rs[to]);
+      fullSync(rs);
+      const first = conflictSet(rs[0]);
+      expect(first).toEqual([`items|["1"]|name|1|1|3=pear-2,2=pear-1,1=pear-0|false`]);
+      for (const r of rs) expect(conflictSet(r)).toEqual(first);
+      for (const r of rs) expect(historySet(r)).toEqual(historySet(rs[0]));
+      expect(rs[1].engine.history.unresolvedCount()).toBe(1);
+      rs.forEach(closeReplica);
+    }
+  });
+
+  it('a replica that only ever received the winning value still learns the losers', () => {
+    const [a, b, c] = replicas(3);
+    a.db.prepare(`INSERT INTO items VALUES (1, 'fig', 1)`).run();
+    syncPair(a, b);
+    a.db.prepare(`UPDATE items SET qty = 5 WHERE id = 1`).run();
+    b.db.prepare(`UPDATE items SET qty = 9 WHERE id = 1`).run();
+    syncPair(a, b); // b now holds both; 9 wins
+    syncPair(b, c); // c only ever talks to b: the change route carries only 9
+    const conflicts = c.engine.history.conflicts();
+    expect(conflicts).toHaveLength(1);
+    expect(conflicts[0].versions.map((v) => v.val)).toEqual([9n, 5n]);
+    expect(conflicts[0].resolved).toBe(true); // lww: recorded, decided
+    expect(conflictSet(c)).toEqual(conflictSet(b));
+    [a, b, c].forEach(closeReplica);
+  });
+
+  it('causally ordered edits are history, not conflicts', () => {
+    const [a, b] = replicas(2);
+    a.db.prepare(`INSERT INTO items VALUES (1, 'kiwi', 1)`).run();
+    syncPair(a, b);
+    b.db.prepare(`UPDATE items SET name = 'kiwi!' WHERE id = 1`).run(); // b saw a's value
+    syncPair(b, a);
+    a.db.prepare(`UPDATE items SET name = 'kiwis' WHERE id = 1`).run(); // a saw b's
+    fullSync([a, b]);
+    for (const r of [a, b]) {
+      expect(r.engine.history.conflicts()).toEqual([]);
+      expect(r.engine.history.cell('items', [1n], 'name').map((v) => v.val)).toEqual(['kiwis', 'kiwi!', 'kiwi']);
+    }
+    expect(historySet(a)).toEqual(historySet(b));
+    [a, b].forEach(closeReplica);
+  });
+
+  it('"Keep this value" writes a version that wins everywhere and resolves the conflict on every peer', () => {
+    const rs = replicas(3);
+    const [a, b, c] = rs;
+    a.db.prepare(`INSERT INTO items VALUES (1, 'plum', 1)`).run();
+    fullSync(rs);
+    a.engine.history.setPolicy('items', 'name', 'review');
+    fullSync(rs);
+    a.db.prepare(`UPDATE items SET name = 'plum A' WHERE id = 1`).run();
+    b.db.prepare(`UPDATE items SET name = 'plum B' WHERE id = 1`).run();
+    fullSync(rs);
+    expect(a.db.prepare('SELECT name FROM items').pluck().get()).toBe('plum B');
+    const [conflict] = c.engine.history.conflicts({ unresolvedOnly: true });
+    const keepA = conflict.versions.find((v) => v.val === 'plum A')!;
+    c.engine.history.resolve(conflict, keepA.site_id);
+    expect(c.engine.history.conflicts({ unresolvedOnly: true })).toEqual([]);
+    fullSync(rs);
+    for (const r of rs) {
+      expect(r.db.prepare('SELECT name FROM items').pluck().get()).toBe('plum A');
+      expect(r.engine.history.unresolvedCount()).toBe(0);
+      const latest = r.engine.history.cell('items', [1n], 'name')[0];
+      expect(latest.resolves?.versions).toBe(2);
+      expect(latest.site_id[0]).toBe(3);
+    }
+    expect(conflictSet(a)).toEqual(conflictSet(b));
+    expect(historySet(a)).toEqual(historySet(c));
+    // keeping the value that already won still records a resolution
+    a.db.prepare(`UPDATE items SET qty = 2 WHERE id = 1`).run();
+    a.engine.history.setPolicy('items', 'qty', 'review');
+    b.db.prepare(`UPDATE items SET qty = 3 WHERE id = 1`).run();
+    fullSync(rs);
+    const [q] = a.engine.history.conflicts({ unresolvedOnly: true });
+    a.engine.history.resolve(q, q.versions[0].site_id);
+    fullSync(rs);
+    for (const r of rs) expect(r.engine.history.unresolvedCount()).toBe(0);
+    for (const r of rs) expect(tableSnapshot(r.db, 'items')).toEqual(tableSnapshot(a.db, 'items'));
+    rs.forEach(closeReplica);
+  });
+
+  it('a plain connection without the engine can query crr_history and crr_conflicts', () => {
+    const [a, b] = replicas(2);
+    a.db.prepare(`INSERT INTO items VALUES (1, 'lime', 1)`).run();
+    syncPair(a, b);
+    a.db.prepare(`UPDATE items SET name = 'lemon' WHERE id = 1`).run();
+    b.db.prepare(`UPDATE items SET name = 'limes' WHERE id = 1`).run();
+    fullSync([a, b]);
+    const plain = new Database(a.path, { readonly: true });
+    expect(plain.prepare(`SELECT count(*) FROM crr_history WHERE cid = 'name'`).pluck().get()).toBe(3);
+    const row = plain.prepare(`SELECT "table", pk, cid, versions, resolved, competing FROM crr_conflicts`).get() as Record<string, unknown>;
+    expect(row).toMatchObject({ table: 'items', pk: '1', cid: 'name', versions: 2, resolved: 1 });
+    expect(JSON.parse(String(row.competing)).map((v: { val: string }) => v.val).sort()).toEqual([`'lemon'`, `'limes'`]);
+    plain.close();
+    [a, b].forEach(closeReplica);
+  });
+
+  it('rejects a malformed history entry and applies nothing from its batch', () => {
+    const [a] = replicas(1);
+    const bad = [{ table: 'items', pk: new Uint8Array([1, 9, 1]), cid: 'name', cl: 1, col_version: 0, site_id: new Uint8Array(16), val: 'x', parent: null, written_at: null, resolves: null }];
+    expect(() => a.engine.history.apply(bad)).toThrow(/col_version/);
+    expect(a.db.prepare(`SELECT count(*) FROM crr_history`).pluck().get()).toBe(0);
+    closeReplica(a);
+  });
+});
