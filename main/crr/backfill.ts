@@ -3,8 +3,10 @@
 import type { TableInfo } from './table-info.ts';
 import { quoteId } from './table-info.ts';
 import { rowsTable } from './clock-tables.ts';
+import { insertHistorySql, NOW_MS, valueByCid } from './history-sql.ts';
 
-export function backfillSql(info: TableInfo): string {
+/** `history`: the existing values also become the first version of their cells in the history. */
+export function backfillSql(info: TableInfo, history = true): string {
   const t = quoteId(info.name);
   const pkList = info.pks.map(quoteId).join(', ');
   const n = info.columns.length;
@@ -22,6 +24,14 @@ export function backfillSql(info: TableInfo): string {
     `INSERT INTO ${rowsTable(info.name)} (${pkList}, cl, s_version, s_seq, s_site, i_cl, i_version, i_seq, i_site)
        SELECT ${pkList}, 1, ${n === 0 ? `${V}, ${S} + rn, 0` : 'NULL, NULL, NULL'}, 1, ${V}, ${S} + rn * ${Math.max(n, 1)}, 0
        FROM temp.crr_backfill_rows;`,
+    ...(history && n > 0
+      ? [
+          `${insertHistorySql(info)}
+       SELECT ${info.pks.map((p) => `b.${quoteId(p)}`).join(', ')}, v.column1, 1, 1, 0, ${valueByCid(info, 'b', 'v.column1')}, NULL, 0, ${NOW_MS}, ${NOW_MS}
+       FROM temp.crr_backfill_rows k JOIN ${t} b ON ${info.pks.map((p) => `b.${quoteId(p)} = k.${quoteId(p)}`).join(' AND ')}
+       CROSS JOIN (VALUES ${info.columns.map((c) => `('${c.replace(/'/g, "''")}')`).join(', ')}) v;`,
+        ]
+      : []),
     `UPDATE crr_tx SET seq = seq + (SELECT count(*) FROM temp.crr_backfill_rows) * ${Math.max(n, 1)} WHERE id = 1;`,
     `DROP TABLE temp.crr_backfill_rows;`,
   ];

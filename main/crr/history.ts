@@ -289,6 +289,7 @@ export function createHistory(ctx: HistoryContext) {
       const t = info(table);
       column(t, cid);
       if (!MERGE_POLICIES.includes(policy)) throw new Error(`unknown merge policy ${JSON.stringify(policy)} (one of ${MERGE_POLICIES.join(', ')})`);
+      ctx.transaction(() => {
       const clock = Number(stmt('SELECT coalesce(max(clock), 0) + 1 FROM crr_policies').pluck().get());
       run(
         `INSERT INTO crr_policies (tbl, cid, policy, clock, site) VALUES (?, ?, ?, ?, ?)
@@ -300,7 +301,7 @@ export function createHistory(ctx: HistoryContext) {
         Buffer.from(ctx.siteId),
       );
       noteChanged([table]);
-      flush();
+      });
     },
 
     policies() {
@@ -316,6 +317,7 @@ export function createHistory(ctx: HistoryContext) {
     applyPolicies(entries) {
       let changed = 0;
       const tables = new Set<string>();
+      ctx.transaction(() => {
       for (const e of entries) {
         if (!e || typeof e.table !== 'string' || typeof e.cid !== 'string' || !MERGE_POLICIES.includes(e.policy)) {
           throw new TypeError('policy entry malformed');
@@ -337,6 +339,7 @@ export function createHistory(ctx: HistoryContext) {
         }
       }
       noteChanged(tables);
+      });
       return changed;
     },
 
@@ -387,8 +390,8 @@ export function createHistory(ctx: HistoryContext) {
             tables.add(e.table);
           }
         }
+        noteChanged(tables);
       });
-      noteChanged(tables);
       return n;
     },
 

@@ -112,7 +112,9 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
 
   // ---- transactions and sealing ----
   function inTx<T>(fn: () => T): T {
-    return raw.transaction(fn)();
+    // IMMEDIATE: a deferred transaction that reads, then writes, fails at once with SQLITE_BUSY
+    // (no busy wait) when another program committed in between, which outside writers do
+    return raw.transaction(fn).immediate();
   }
 
   /** Publish the marker's version as committed; runs inside the transaction about to commit. */
@@ -271,7 +273,8 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
           flushEvents();
         }
       };
-    const out = run(wrapped) as typeof wrapped;
+    // the default is IMMEDIATE for the same reason as inTx (deferred stays available)
+    const out = run(wrapped.immediate) as unknown as typeof wrapped;
     for (const v of ['deferred', 'immediate', 'exclusive'] as const) {
       Object.defineProperty(out, v, { value: run(wrapped[v]) });
     }
@@ -326,7 +329,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
       const info = checkCrrRules(db, table);
       const already = tables.has(table);
       installTable(info);
-      raw.exec(backfillSql(info));
+      raw.exec(backfillSql(info, historyOn));
       tables.set(table, info);
       if (!already) sealInside('local');
     });
@@ -379,7 +382,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
           // a new primary key makes old clocks meaningless: start the table's history again
           raw.exec(dropLocalTriggersSql(raw, name) + dropClockTablesSql(name) + dropHistoryTableSql(name));
           installTable(info);
-          raw.exec(backfillSql(info));
+          raw.exec(backfillSql(info, historyOn));
         } else {
           const before = stored.slice(info.pks.length);
           if (before.join('\0') !== info.columns.join('\0')) materializeImplied(name, before, info);

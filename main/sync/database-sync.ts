@@ -3,7 +3,7 @@
 // wakes every session on each commit so local, outside and merged changes flow on, and reports
 // peers and status for the UI.
 import type Database from 'better-sqlite3';
-import type { Change, ChangePageCursor, CrrEngine } from '../crr/types.ts';
+import type { Change, ChangePageCursor, CrrEngine, HistoryEntry } from '../crr/types.ts';
 import type { PeerInfo, SyncStatus } from '../../shared/api.ts';
 import { SyncStore, type Share } from './sync-store.ts';
 import { adoptSchema, canApply, describeSchema, type SharedTable } from './schema-exchange.ts';
@@ -27,6 +27,7 @@ export class DatabaseSync {
   private share: Share;
   private readonly listeners = new Set<() => void>();
   private readonly unsubscribe: () => void;
+  private readonly unsubscribeHistory: () => void;
   private lastError: string | null = null;
   private heldSchemaVersion = -1;
 
@@ -40,6 +41,10 @@ export class DatabaseSync {
     this.name = options.name;
     this.unsubscribe = engine.onCommit(() => {
       this.retryHeld();
+      for (const s of this.sessions) s.wake();
+    });
+    // history that arrives without a data commit (merged losers, peers' history, policies) flows on too
+    this.unsubscribeHistory = engine.history.onChange(() => {
       for (const s of this.sessions) s.wake();
     });
   }
@@ -91,6 +96,16 @@ export class DatabaseSync {
       if (now.length) applied = this.engine.applyChanges(now);
       if (later.length) this.store.hold(later);
       this.store.recordSeen(site, to, next);
+    })();
+    return applied;
+  }
+
+  /** Applies one frame of a peer's history route and records progress, in one transaction. */
+  applyHistoryFrom(site: Uint8Array, table: string, last: number, entries: HistoryEntry[]): number {
+    let applied = 0;
+    this.db.transaction(() => {
+      applied = this.engine.history.apply(entries);
+      this.store.recordHistorySeen(site, table, last);
     })();
     return applied;
   }
@@ -195,6 +210,7 @@ export class DatabaseSync {
 
   close(): void {
     this.unsubscribe();
+    this.unsubscribeHistory();
     for (const s of [...this.sessions]) s.close('closing');
   }
 }

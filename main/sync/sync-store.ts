@@ -12,6 +12,8 @@ CREATE TABLE IF NOT EXISTS crr_sync_share (id INTEGER PRIMARY KEY CHECK (id = 1)
   key BLOB NOT NULL, key_set_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS crr_sync_seen (site BLOB PRIMARY KEY, version INTEGER NOT NULL, cursor TEXT,
   synced_at INTEGER) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS crr_sync_hseen (site BLOB NOT NULL, tbl TEXT NOT NULL, hid INTEGER NOT NULL,
+  PRIMARY KEY (site, tbl)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS crr_sync_held (id INTEGER PRIMARY KEY, "table" TEXT NOT NULL, cid TEXT NOT NULL,
   change TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS crr_sync_peers (peer_id TEXT PRIMARY KEY, name TEXT NOT NULL, addresses TEXT NOT NULL,
@@ -95,6 +97,22 @@ export class SyncStore {
            synced_at = excluded.synced_at`,
       )
       .run({ site: Buffer.from(site), version: next ? next.from : to, cursor, now: Date.now() });
+  }
+
+  /** How far we have received a peer's history route, per table (its history row ids). */
+  historySeen(site: Uint8Array): Record<string, number> {
+    const rows = this.db.prepare('SELECT tbl, hid FROM crr_sync_hseen WHERE site = ?').all(Buffer.from(site)) as { tbl: string; hid: number }[];
+    return Object.fromEntries(rows.map((r) => [r.tbl, r.hid]));
+  }
+
+  /** Records progress through a peer's history of one table (inside the transaction that applied it). */
+  recordHistorySeen(site: Uint8Array, table: string, hid: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO crr_sync_hseen (site, tbl, hid) VALUES (?, ?, ?)
+         ON CONFLICT DO UPDATE SET hid = max(hid, excluded.hid)`,
+      )
+      .run(Buffer.from(site), table, hid);
   }
 
   hold(changes: Change[]): void {
