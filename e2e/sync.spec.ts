@@ -1,21 +1,12 @@
 // Two app instances (two browser-mode servers, each its own process, data folder and peer
 // identity) sync through the real LAN sync on 127.0.0.1: Share in one, Join in the other, then
 // edits in either appear live in both, and each lists the other as a syncing peer.
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import { join } from 'node:path';
 import { startAppServer, type AppServer } from './app-server.ts';
+import { cell, edit, shareAndJoin } from './two-instances.ts';
 
 const shots = join(import.meta.dirname, 'screenshots');
-
-const cell = (page: Page, row: number, col: number) =>
-  page.getByRole('grid', { name: 'Rows of customers' }).locator(`[role=row][aria-rowindex="${row}"] [role=gridcell][aria-colindex="${col}"]`);
-
-async function edit(page: Page, row: number, col: number, text: string) {
-  await cell(page, row, col).dblclick();
-  const input = page.getByRole('grid', { name: 'Rows of customers' }).getByRole('textbox');
-  await input.fill(text);
-  await input.press('Enter');
-}
 
 test.describe('two instances', () => {
   let a: AppServer;
@@ -34,22 +25,9 @@ test.describe('two instances', () => {
     await pa.goto(a.url);
     await pb.goto(b.url);
 
-    const sharing = pa.getByRole('region', { name: 'Sharing and peers' });
-    await sharing.getByRole('button', { name: 'Share…' }).click();
-    const code = await sharing.getByRole('textbox', { name: 'Invite code' }).inputValue();
-    expect(code).toMatch(/^crrdesk1\./);
+    await shareAndJoin(pa, pb);
     await expect(pa.locator('.sync-status')).toContainText('Sync: idle');
-
-    const joining = pb.getByRole('region', { name: 'Sharing and peers' });
-    await joining.getByRole('button', { name: 'Join…' }).click();
-    await joining.getByRole('textbox', { name: 'Invite code to join' }).fill(code);
-    await joining.getByRole('button', { name: 'Join', exact: true }).click();
-
-    // B now shows the joined copy: the shared tables arrive with their rows
-    await expect(pb.getByRole('heading', { level: 1 })).toContainText('shared-');
     const tablesB = pb.getByRole('navigation', { name: 'Tables' });
-    await tablesB.getByRole('button', { name: /customers/ }).click();
-    await expect(pb.getByRole('grid', { name: 'Rows of customers' })).toHaveAttribute('aria-rowcount', '501', { timeout: 20_000 });
     await expect(cell(pb, 2, 2)).toHaveText(await cell(pa, 2, 2).textContent() as string);
     await expect(tablesB.getByRole('button', { name: /orders/ })).toHaveCount(0);
 

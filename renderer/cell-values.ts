@@ -63,3 +63,6 @@ export function parseEdit(text: string, previous: WireValue, declared: string): 
   }
   return text;
 }
+
+/** One cell's identity across windows and events: its row key and column. */
+export const cellId = (key: WireValue[], column: string) => `${JSON.stringify(key)}\u0000${column}`;

@@ -123,6 +123,8 @@ export interface PeerInfo {
 
 export interface SyncStatus {
   state: 'off' | 'idle' | 'syncing' | 'error';
+  /** the user paused sync (work offline) */
+  paused?: boolean;
   shared: boolean;
   connectedPeers: number;
   /** changes received but held because this replica lacks their table or column */
@@ -130,37 +132,49 @@ export interface SyncStatus {
   lastError: string | null;
 }
 
+/** How a column merges concurrent writes: `lww` decides silently (the conflict is recorded as
+ * resolved); `review` applies the same winner and keeps the conflict open until someone keeps a value. */
 export type MergePolicy = 'lww' | 'review';
 
+/** One version of a cell (main/crr/HISTORY.md). */
 export interface CellVersion {
   value: WireValue;
+  /** hex site id of its writer */
   site: string;
+  /** the writer's name when known ("You" for this replica), else a short site id */
   peerName: string;
+  local: boolean;
   colVersion: number;
-  dbVersion: number;
+  /** the row's life it belongs to (causal length) */
+  cl: number;
+  /** col_version of the version its writer replaced (0: none), null while unknown */
+  parentColVersion: number | null;
+  writtenAt: number | null;
   seenAt: number;
+  /** the cell holds this value now */
   won: boolean;
+  /** written by "Keep this value" */
+  resolvesConflict: boolean;
 }
 
+/** Versions of one cell written concurrently (over the same earlier version). */
 export interface Conflict {
+  /** opaque, for resolveConflict */
   id: string;
   table: string;
   key: WireValue[];
   column: string;
-  winner: CellVersion;
-  losers: CellVersion[];
+  policy: MergePolicy;
   resolved: boolean;
+  seenAt: number;
+  /** the competing versions, the one the merge rules pick first */
+  versions: CellVersion[];
 }
 
 export interface ActivityEntry {
-  table: string;
   key: WireValue[];
   column: string;
-  value: WireValue;
-  site: string;
-  peerName: string;
-  at: number;
-  origin: 'local' | 'remote' | 'outside';
+  version: CellVersion;
 }
 
 /** Every call main answers. Each method takes one params object and returns a promise of its result. */
@@ -191,10 +205,15 @@ export interface Api {
   syncStatus(p: Record<string, never>): Promise<SyncStatus>;
   dialPeer(p: { address: string }): Promise<void>;
 
-  // Conflict history (issue: conflicts)
+  /** stop syncing (work offline) or resume */
+  setSyncPaused(p: { paused: boolean }): Promise<SyncStatus>;
+
+  // Cell history, conflicts and merge policies
   cellHistory(p: CellRef): Promise<CellVersion[]>;
   listConflicts(p: { table?: string; includeResolved?: boolean }): Promise<Conflict[]>;
-  resolveConflict(p: { id: string; value: WireValue }): Promise<void>;
+  /** "Keep this value": the version written by `keepSite` becomes a new version that wins everywhere */
+  resolveConflict(p: { id: string; keepSite: string }): Promise<void>;
+  mergePolicies(p: { table: string }): Promise<Record<string, MergePolicy>>;
   setMergePolicy(p: { table: string; column: string; policy: MergePolicy }): Promise<void>;
   tableActivity(p: { table: string; limit?: number }): Promise<ActivityEntry[]>;
 }

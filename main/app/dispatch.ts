@@ -3,11 +3,12 @@ import type { ApiErrorCode, ApiMethod } from '../../shared/api.ts';
 import { ApiError } from '../../shared/errors.ts';
 import type { DatabaseService } from './service.ts';
 
-/** The calls this build answers; sync and conflict calls arrive with their issues. */
+/** The calls this build answers. */
 export const BRIDGED_METHODS: readonly ApiMethod[] = [
   'openDatabase', 'currentDatabase', 'listTables', 'tableSchema', 'readRows', 'countRows', 'updateCell', 'updateCells',
   'insertRow', 'deleteRows', 'runQuery', 'enableCrr', 'disableCrr', 'importCsv', 'exportCsv',
-  'shareDatabase', 'joinDatabase', 'rotateShareKey', 'listPeers', 'syncStatus', 'dialPeer',
+  'shareDatabase', 'joinDatabase', 'rotateShareKey', 'listPeers', 'syncStatus', 'dialPeer', 'setSyncPaused',
+  'cellHistory', 'listConflicts', 'resolveConflict', 'mergePolicies', 'setMergePolicy', 'tableActivity',
 ];
 
 export type DispatchResult = { result: unknown } | { error: { code: ApiErrorCode; message: string } };

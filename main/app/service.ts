@@ -1,10 +1,10 @@
 // The main core behind shared/api.ts: one open database (a real file) and its CRR engine.
-// Electron IPC and the browser-mode WebSocket both call this same object. Calls that other
-// issues implement (LAN sync, conflict history) are not here yet.
+// Electron IPC and the browser-mode WebSocket both call this same object. Sync lives in
+// sync-control.ts, history and conflicts in history-calls.ts.
 import '../polyfills.ts';
 import type Database from 'better-sqlite3';
 import { basename, join } from 'node:path';
-import type { ApiEvents, CellRef, CsvImportRequest, DatabaseInfo, PeerInfo, SyncStatus, QueryResult, Row, RowQuery, RowWindow, RowWindowRequest, TableInfo, TableSchema } from '../../shared/api.ts';
+import type { ActivityEntry, ApiEvents, CellRef, CellVersion, Conflict, CsvImportRequest, MergePolicy, DatabaseInfo, PeerInfo, SyncStatus, QueryResult, Row, RowQuery, RowWindow, RowWindowRequest, TableInfo, TableSchema } from '../../shared/api.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { bytesToHex, fromWire, toWire, type SqlValue, type WireValue } from '../../shared/values.ts';
 import { installCrr, CrrRefusal } from '../crr/index.ts';
@@ -15,6 +15,7 @@ import { bind, countRows, listTables, readRows, tableSchema, tableShape, userTab
 import { csvValue, parseCsv, toCsv } from './csv.ts';
 import { SyncControl } from './sync-control.ts';
 import { changedCells } from './changed-cells.ts';
+import { HistoryCalls } from './history-calls.ts';
 import { existsSync, statSync } from 'node:fs';
 import { dataDir } from './data-dir.ts';
 
@@ -26,6 +27,8 @@ export class DatabaseService {
   private info: DatabaseInfo | null = null;
   private readonly listeners = new Set<Listener>();
   private readonly sync = new SyncControl((event, payload) => this.emit(event, payload));
+  private historyCalls: HistoryCalls | null = null;
+  private conflictsTimer: NodeJS.Timeout | null = null;
 
   on(listener: Listener): () => void {
     this.listeners.add(listener);
@@ -52,6 +55,9 @@ export class DatabaseService {
     this.close();
     this.db = db;
     this.engine = engine;
+    this.historyCalls = engine ? new HistoryCalls(engine, (site) => this.sync.siteName(site)) : null;
+    engine?.onCommit(() => this.conflictsMayHaveChanged());
+    engine?.history.onChange(() => this.conflictsMayHaveChanged());
     engine?.onCommit((e) =>
       this.emit('rowsChanged', {
         tables: e.tables,
@@ -111,12 +117,61 @@ export class DatabaseService {
     await this.sync.dial(p?.address);
   }
 
+  async setSyncPaused(p: { paused: boolean }): Promise<SyncStatus> {
+    return this.sync.setPaused(p?.paused === true);
+  }
+
+  // ---- cell history, conflicts and merge policies (main/crr/HISTORY.md) ----
+  private history(): HistoryCalls {
+    this.open();
+    if (!this.historyCalls) throw new ApiError('read-only', 'This database is open read-only: it has no collaboration history here.');
+    return this.historyCalls;
+  }
+
+  /** Tells the renderer how many conflicts wait, at most every 250 ms. */
+  private conflictsMayHaveChanged(): void {
+    this.conflictsTimer ??= setTimeout(() => {
+      this.conflictsTimer = null;
+      if (this.historyCalls) this.emit('conflictsChanged', { unresolved: this.historyCalls.unresolved() });
+    }, 250);
+  }
+
+  async cellHistory(p: CellRef): Promise<CellVersion[]> {
+    return this.history().cellHistory(p);
+  }
+
+  async listConflicts(p: { table?: string; includeResolved?: boolean }): Promise<Conflict[]> {
+    return this.history().listConflicts(p ?? {});
+  }
+
+  async resolveConflict(p: { id: string; keepSite: string }): Promise<void> {
+    this.writable();
+    this.history().resolveConflict(p);
+  }
+
+  async mergePolicies(p: { table: string }): Promise<Record<string, MergePolicy>> {
+    return this.history().mergePolicies(p);
+  }
+
+  async setMergePolicy(p: { table: string; column: string; policy: MergePolicy }): Promise<void> {
+    this.writable();
+    this.history().setMergePolicy(p);
+    this.conflictsMayHaveChanged();
+  }
+
+  async tableActivity(p: { table: string; limit?: number }): Promise<ActivityEntry[]> {
+    return this.history().tableActivity(p);
+  }
+
   async currentDatabase(): Promise<DatabaseInfo | null> {
     return this.info;
   }
 
   close(): void {
     this.sync.detach();
+    if (this.conflictsTimer) clearTimeout(this.conflictsTimer);
+    this.conflictsTimer = null;
+    this.historyCalls = null;
     this.engine?.close();
     this.db?.close();
     this.db = null;

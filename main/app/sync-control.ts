@@ -20,6 +20,7 @@ export class SyncControl {
   private node: SyncNode | null = null;
   private unsubscribe: (() => void)[] = [];
   private pending: NodeJS.Timeout | null = null;
+  private paused = false;
 
   constructor(
     private readonly emit: Emit,
@@ -59,6 +60,22 @@ export class SyncControl {
     node.addDatabase(ds, invite?.addresses ?? []);
     this.changed();
     return ds;
+  }
+
+  /** Work offline: the database leaves the node (its sessions close, peers are refused) until resumed. */
+  setPaused(paused: boolean): SyncStatus {
+    if (this.ds && this.node && paused !== this.paused) {
+      if (paused) this.node.removeDatabase(this.ds);
+      else this.node.addDatabase(this.ds);
+    }
+    this.paused = paused;
+    this.changed();
+    return this.status();
+  }
+
+  /** The name a peer gave for this site id, if one has synced with us. */
+  siteName(siteHex: string): string | null {
+    return this.ds?.siteName(siteHex) ?? null;
   }
 
   private changed(): void {
@@ -117,6 +134,8 @@ export class SyncControl {
   }
 
   status(): SyncStatus {
-    return this.ds ? this.ds.status() : OFF;
+    if (!this.ds) return OFF;
+    const status = this.ds.status();
+    return this.paused ? { ...status, state: 'off', paused: true, connectedPeers: 0 } : status;
   }
 }

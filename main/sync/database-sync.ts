@@ -130,8 +130,16 @@ export class DatabaseSync {
     this.changed();
   }
 
+  /** Names peers gave for their site ids (cell history shows who wrote what). */
+  private readonly siteNames = new Map<string, string>();
+
+  siteName(siteHex: string): string | null {
+    return this.siteNames.get(siteHex.toLowerCase()) ?? null;
+  }
+
   sessionChanged(s: SyncSession): void {
     const info = s.info();
+    if (info.remoteSite && info.remoteName) this.siteNames.set(info.remoteSite.toLowerCase(), info.remoteName);
     if (info.authorised) this.store.rememberPeer({ peerId: s.remotePeer, name: info.remoteName, synced: info.lastSyncAt !== null });
     this.changed();
   }
