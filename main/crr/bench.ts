@@ -1,5 +1,6 @@
 // Side-by-side engine benchmark: a CRR table against a plain table of the same schema, in one
-// run, on real files (WAL, synchronous=NORMAL). Ratios are CRR time / plain time.
+// run, on real files (WAL, synchronous=NORMAL). Ratios are CRR time / plain time. The CRR side
+// records cell history (the default); the same figures with history off are reported beside them.
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -17,11 +18,14 @@ interface Side {
   engine: CrrEngine | null;
 }
 
-function open(path: string, crr: boolean): Side {
+type Mode = 'plain' | 'crr' | 'crr-no-history';
+
+function open(path: string, mode: Mode): Side {
+  const crr = mode !== 'plain';
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  const engine = crr ? installCrr(db, { pollMs: 0 }) : null;
+  const engine = crr ? installCrr(db, { pollMs: 0, history: mode === 'crr' }) : null;
   db.exec(SCHEMA);
   if (crr) db.prepare(`SELECT crsql_as_crr('t')`).get();
   return { db, engine };
@@ -37,8 +41,8 @@ function time(fn: () => void): number {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function measure(dir: string, rep: number, crr: boolean) {
-  const side = open(join(dir, `${crr ? 'crr' : 'plain'}-${rep}.db`), crr);
+function measure(dir: string, rep: number, mode: Mode) {
+  const side = open(join(dir, `${mode}-${rep}.db`), mode);
   const { db } = side;
   const insert = db.prepare('INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)');
   const out: Record<string, number> = {};
@@ -52,7 +56,7 @@ function measure(dir: string, rep: number, crr: boolean) {
     const changes = db.prepare(`SELECT "table", pk, cid, val, col_version, db_version, site_id, cl, seq FROM crsql_changes WHERE db_version > ?`);
     out.readChanges = time(() => changes.all(0));
     const list = side.engine.changesSince(0);
-    const replica = open(join(dir, `replica-${rep}.db`), true);
+    const replica = open(join(dir, `replica-${mode}-${rep}.db`), mode);
     out.mergeCount = list.length;
     out.merge = time(() => replica.engine!.applyChanges(list));
     replica.db.close();
@@ -69,12 +73,14 @@ export async function runEngineBench(): Promise<Record<string, number>> {
   try {
     const plain: Record<string, number>[] = [];
     const crr: Record<string, number>[] = [];
+    const bare: Record<string, number>[] = [];
     for (let rep = 0; rep < REPEAT; rep++) {
-      plain.push(measure(tmp.dir, rep, false));
-      crr.push(measure(tmp.dir, rep, true));
+      plain.push(measure(tmp.dir, rep, 'plain'));
+      crr.push(measure(tmp.dir, rep, 'crr'));
+      bare.push(measure(tmp.dir, rep, 'crr-no-history'));
     }
     const m = (set: Record<string, number>[], k: string) => median(set.map((x) => x[k]));
-    const ratio = (k: string) => Number((m(crr, k) / m(plain, k)).toFixed(2));
+    const ratio = (k: string, set = crr) => Number((m(set, k) / m(plain, k)).toFixed(2));
     return {
       insert_ratio: ratio('insert'),
       insert_commit_each_ratio: ratio('commitEach'),
@@ -82,6 +88,11 @@ export async function runEngineBench(): Promise<Record<string, number>> {
       delete_ratio: ratio('delete'),
       changes_read_ratio: Number((m(crr, 'readChanges') / m(plain, 'readTable')).toFixed(2)),
       merge_changes_per_s: Math.round(m(crr, 'mergeCount') / (m(crr, 'merge') / 1000)),
+      insert_ratio_history_off: ratio('insert', bare),
+      insert_commit_each_ratio_history_off: ratio('commitEach', bare),
+      update_ratio_history_off: ratio('update', bare),
+      delete_ratio_history_off: ratio('delete', bare),
+      merge_changes_per_s_history_off: Math.round(m(bare, 'mergeCount') / (m(bare, 'merge') / 1000)),
       plain_insert_rows_per_s: Math.round(ROWS / (m(plain, 'insert') / 1000)),
     };
   } finally {
