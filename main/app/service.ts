@@ -29,6 +29,7 @@ export class DatabaseService {
   private readonly sync = new SyncControl((event, payload) => this.emit(event, payload));
   private historyCalls: HistoryCalls | null = null;
   private conflictsTimer: NodeJS.Timeout | null = null;
+  private pruneTimer: NodeJS.Timeout | null = null;
 
   on(listener: Listener): () => void {
     this.listeners.add(listener);
@@ -58,6 +59,8 @@ export class DatabaseService {
     this.historyCalls = engine ? new HistoryCalls(engine, (site) => this.sync.siteName(site)) : null;
     engine?.onCommit(() => this.conflictsMayHaveChanged());
     engine?.history.onChange(() => this.conflictsMayHaveChanged());
+    // history retention (crr_state.history_retention versions per cell): soon after opening, then hourly
+    if (engine) this.schedulePrune(engine, 10_000);
     engine?.onCommit((e) =>
       this.emit('rowsChanged', {
         tables: e.tables,
@@ -128,6 +131,20 @@ export class DatabaseService {
     return this.historyCalls;
   }
 
+  private schedulePrune(engine: CrrEngine, delayMs: number): void {
+    this.pruneTimer = setTimeout(() => {
+      if (this.engine !== engine) return;
+      try {
+        const removed = engine.history.prune();
+        if (removed) console.log(`history: pruned ${removed} old cell versions`);
+      } catch (err) {
+        console.error('history pruning failed (will retry):', (err as Error).message);
+      }
+      this.schedulePrune(engine, 3_600_000);
+    }, delayMs);
+    this.pruneTimer.unref();
+  }
+
   /** Tells the renderer how many conflicts wait, at most every 250 ms. */
   private conflictsMayHaveChanged(): void {
     this.conflictsTimer ??= setTimeout(() => {
@@ -171,6 +188,8 @@ export class DatabaseService {
     this.sync.detach();
     if (this.conflictsTimer) clearTimeout(this.conflictsTimer);
     this.conflictsTimer = null;
+    if (this.pruneTimer) clearTimeout(this.pruneTimer);
+    this.pruneTimer = null;
     this.historyCalls = null;
     this.engine?.close();
     this.db?.close();

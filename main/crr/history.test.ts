@@ -191,3 +191,23 @@ describe('cell history and conflicts', () => {
     closeReplica(a);
   });
 });
+
+describe('history retention', () => {
+  it('keeps the newest versions per cell and never a conflict member', () => {
+    const [a, b] = replicas(2);
+    a.db.prepare(`INSERT INTO items VALUES (1, 'v0', 1)`).run();
+    syncPair(a, b);
+    a.db.prepare(`UPDATE items SET qty = 10 WHERE id = 1`).run();
+    b.db.prepare(`UPDATE items SET qty = 20 WHERE id = 1`).run();
+    fullSync([a, b]);
+    for (let i = 1; i <= 30; i++) a.db.prepare(`UPDATE items SET name = ? WHERE id = 1`).run(`v${i}`);
+    expect(a.engine.history.cell('items', [1n], 'name')).toHaveLength(31);
+    expect(a.engine.history.prune(5)).toBe(26);
+    expect(a.engine.history.cell('items', [1n], 'name').map((v) => v.val)).toEqual(['v30', 'v29', 'v28', 'v27', 'v26']);
+    // qty has 3 versions; with retention 1 the two concurrent ones stay (they are a conflict)
+    a.engine.history.prune(1);
+    expect(a.engine.history.cell('items', [1n], 'qty').map((v) => v.val).sort()).toEqual([10n, 20n]);
+    expect(a.engine.history.conflicts()).toHaveLength(1);
+    [a, b].forEach(closeReplica);
+  });
+});
