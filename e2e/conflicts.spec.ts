@@ -2,29 +2,20 @@
 // the conflict with both values; keeping one in the first instance clears it in both.
 import { test, expect, type Page } from '@playwright/test';
 import { join } from 'node:path';
-import { startAppServer, type AppServer } from './app-server.ts';
-import { cell, edit, shareAndJoin, sharing } from './two-instances.ts';
+import { cell, edit, shareAndJoin, sharing, useTwoServers } from './two-instances.ts';
 
 const shots = join(import.meta.dirname, 'screenshots');
 const side = (page: Page) => page.getByRole('complementary', { name: 'Details' });
 const tab = (page: Page, name: string) => side(page).getByRole('tab', { name: new RegExp(`^${name}`) });
 
 test.describe('conflicts between two instances', () => {
-  let a: AppServer;
-  let b: AppServer;
-  test.beforeAll(async () => {
-    [a, b] = await Promise.all([startAppServer(), startAppServer()]);
-  });
-  test.afterAll(() => {
-    a.stop();
-    b.stop();
-  });
+  const servers = useTwoServers();
 
   test('concurrent offline edits of one cell: both show the conflict; Keep in one clears it in both', async ({ browser }) => {
     const pa = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     const pb = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-    await pa.goto(a.url);
-    await pb.goto(b.url);
+    await pa.goto(servers.a.url);
+    await pb.goto(servers.b.url);
     await shareAndJoin(pa, pb);
 
     // the email column asks for review (the policy replicates to B)

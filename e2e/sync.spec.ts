@@ -3,27 +3,18 @@
 // edits in either appear live in both, and each lists the other as a syncing peer.
 import { test, expect } from '@playwright/test';
 import { join } from 'node:path';
-import { startAppServer, type AppServer } from './app-server.ts';
-import { cell, edit, shareAndJoin } from './two-instances.ts';
+import { cell, edit, shareAndJoin, useTwoServers } from './two-instances.ts';
 
 const shots = join(import.meta.dirname, 'screenshots');
 
 test.describe('two instances', () => {
-  let a: AppServer;
-  let b: AppServer;
-  test.beforeAll(async () => {
-    [a, b] = await Promise.all([startAppServer(), startAppServer()]);
-  });
-  test.afterAll(() => {
-    a.stop();
-    b.stop();
-  });
+  const servers = useTwoServers();
 
   test('share in one, join in the other, and edit both ways live', async ({ browser }) => {
     const pa = await (await browser.newContext()).newPage();
     const pb = await (await browser.newContext()).newPage();
-    await pa.goto(a.url);
-    await pb.goto(b.url);
+    await pa.goto(servers.a.url);
+    await pb.goto(servers.b.url);
 
     await shareAndJoin(pa, pb);
     await expect(pa.locator('.sync-status')).toContainText('Sync: idle');

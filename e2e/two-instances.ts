@@ -1,5 +1,6 @@
 // Helpers for specs that drive two app instances synced over the real LAN sync on 127.0.0.1.
-import { expect, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
+import { startAppServer, type AppServer } from './app-server.ts';
 
 export const grid = (page: Page) => page.getByRole('grid', { name: 'Rows of customers' });
 
@@ -27,4 +28,17 @@ export async function shareAndJoin(pa: Page, pb: Page): Promise<string> {
   await pb.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: /customers/ }).click();
   await expect(grid(pb)).toHaveAttribute('aria-rowcount', '501', { timeout: 20_000 });
   return code;
+}
+
+/** Two browser-mode servers (own processes, files and peer identities) for the tests of a describe block. */
+export function useTwoServers(): { a: AppServer; b: AppServer } {
+  const servers = {} as { a: AppServer; b: AppServer };
+  test.beforeAll(async () => {
+    [servers.a, servers.b] = await Promise.all([startAppServer(), startAppServer()]);
+  });
+  test.afterAll(() => {
+    servers.a?.stop();
+    servers.b?.stop();
+  });
+  return servers;
 }
