@@ -105,7 +105,6 @@ export function mergeHistorySqls(info: TableInfo, IN: string): string[] {
   if (!info.columns.length) return [];
   const P = info.pks.map((_, i) => `i.p${i}`);
   return [
-    `INSERT OR IGNORE INTO crr_sites (site_id) SELECT DISTINCT site_id FROM ${IN} WHERE cid <> '-1'`,
     `${insertHistorySql(info)}
      SELECT ${P.join(', ')}, i.cid, i.cl, i.col_version, s.ord, i.val, NULL, CASE WHEN i.col_version = 1 THEN 0 END, NULL, ${NOW_MS}
      FROM ${IN} i JOIN crr_sites s ON s.site_id = i.site_id

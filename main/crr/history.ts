@@ -64,9 +64,9 @@ export function createHistory(ctx: HistoryContext) {
   }
 
   /** SELECT list giving everything a CellVersion needs from history row h */
-  const versionColumns = (t: TableInfo) => `h.hid, ${t.pks.map((p, i) => `h.${quoteId(p)} AS p${i}`).join(', ')}, h.cid, h.cl,
+  const versionColumns = (t: TableInfo, won = true) => `h.hid, ${t.pks.map((p, i) => `h.${quoteId(p)} AS p${i}`).join(', ')}, h.cid, h.cl,
     h.col_version, s.site_id, h.val, ps.site_id AS parent_site_id, h.parent_cv, h.written_at, h.seen_at,
-    rs.site_id AS res_site_id, h.res_cv, h.res_members, ${wonSql(t, 'h')} AS won
+    rs.site_id AS res_site_id, h.res_cv, h.res_members, ${won ? wonSql(t, 'h') : '0'} AS won
     FROM ${histTable(t.name)} h JOIN crr_sites s ON s.ord = h.site LEFT JOIN crr_sites ps ON ps.ord = h.parent_site
       LEFT JOIN crr_sites rs ON rs.ord = h.res_site`;
 
@@ -269,7 +269,7 @@ export function createHistory(ctx: HistoryContext) {
         const where = pkMatch(t, 'x', pkParams(t));
         const current = stmt(`SELECT ${quoteId(ref.cid)} FROM ${quoteId(t.name)} x WHERE ${where}`).pluck().get(bindPk(ref.pk));
         const params = { ...bindPk(ref.pk), val: toSqlite(chosen.val) };
-        if (compareValues(fromSqlite(current), chosen.val) === 0 && typeof current === typeof toSqlite(chosen.val)) {
+        if (compareValues(fromSqlite(current), chosen.val) === 0) {
           // the same value: the UPDATE trigger would not fire; write the version directly
           for (const sql of cellWriteSqls(t, ref.cid, pkParams(t), '@val', enabled())) ctx.prepare(sql).run(params);
         } else {
@@ -353,26 +353,15 @@ export function createHistory(ctx: HistoryContext) {
       // a first version that is still the cell's value reaches the peer as a change, and the
       // peer knows it has no parent: it need not travel twice
       const rows = stmt(
-        `SELECT ${versionColumns(t)} WHERE h.hid > @after AND h.hid <= @top AND h.parent_cv IS NOT NULL AND s.site_id IS NOT @exclude
+        `SELECT ${versionColumns(t, false)} WHERE h.hid > @after AND h.hid <= @top AND h.parent_cv IS NOT NULL AND s.site_id IS NOT @exclude
            AND NOT (h.col_version = 1 AND h.res_cv IS NULL AND ${isCurrentSql(t, 'h')})
          ORDER BY h.hid LIMIT @limit`,
       ).all({ after: afterHid, top, exclude: options.excludeSite ? Buffer.from(options.excludeSite) : null, limit }) as Row[];
       // nothing more to send below the bound: skip to it, past rows that were filtered out
       const last = rows.length < limit ? Math.max(top, afterHid) : Number(rows[rows.length - 1].hid);
       const entries = rows.map((r): HistoryEntry => {
-        const v = toVersion(t, r);
-        return {
-          table: t.name,
-          pk: packPrimaryKey(v.pk),
-          cid: v.cid,
-          cl: v.cl,
-          col_version: v.col_version,
-          site_id: v.site_id,
-          val: v.val,
-          parent: v.parent,
-          written_at: v.written_at,
-          resolves: v.resolves,
-        };
+        const { pk, seen_at: _seen, won: _won, ...rest } = toVersion(t, r);
+        return { ...rest, pk: packPrimaryKey(pk) };
       });
       return { entries, last };
     },

@@ -494,7 +494,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
           stageStmts.set(c.table, stage);
         }
         stage.run(...pks[i].map(toSqlite), c.cid, toSqlite(c.val), c.col_version, c.db_version, Buffer.from(c.site_id), c.cl, c.seq);
-        if (!touched.has(c.table)) hidBefore.set(c.table, maxHid(c.table));
+        if (historyOn && !touched.has(c.table)) hidBefore.set(c.table, maxHid(c.table));
         touched.add(c.table);
       });
       for (const name of touched) {

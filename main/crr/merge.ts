@@ -88,7 +88,7 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
      SELECT 1, value + 1, 0, value + 1 FROM crr_state WHERE key = 'db_version' AND ${any}`,
     `UPDATE crr_tx SET max_version = max(max_version, coalesce((SELECT max(db_version) FROM ${RA}), 0),
        coalesce((SELECT max(db_version) FROM ${W}), 0)) WHERE id = 1 AND ${any}`,
-    `INSERT OR IGNORE INTO crr_sites (site_id) SELECT site_id FROM ${RA} UNION SELECT site_id FROM ${W}`,
+    `INSERT OR IGNORE INTO crr_sites (site_id) SELECT DISTINCT site_id FROM ${IN}`,
     `SELECT crr_note_merge((SELECT count(*) FROM ${RA} WHERE sentinel) + (SELECT count(*) FROM ${W})) WHERE ${any}`,
     `INSERT OR IGNORE INTO crr_merging (id) SELECT 1 WHERE ${any}`,
     `DELETE FROM ${t} WHERE ${tuple(pkCols)} IN (SELECT ${P.join(', ')} FROM ${RA} WHERE new_cl % 2 = 0)`,

@@ -100,19 +100,8 @@ export interface Conflict {
   seen_at: number;
 }
 
-/** A history row as the history route of sync carries it (no local fields). */
-export interface HistoryEntry {
-  table: string;
-  pk: Uint8Array;
-  cid: string;
-  cl: number;
-  col_version: number;
-  site_id: Uint8Array;
-  val: SqlValue;
-  parent: VersionRef | null;
-  written_at: number | null;
-  resolves: (VersionRef & { versions: number }) | null;
-}
+/** A history row as the history route of sync carries it: no local fields, the key packed. */
+export type HistoryEntry = Omit<CellVersion, 'pk' | 'seen_at' | 'won'> & { pk: Uint8Array };
 
 export interface PolicyEntry {
   table: string;

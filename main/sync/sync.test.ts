@@ -76,7 +76,7 @@ describe('LAN sync between processes', () => {
 
   it('three peers converge under concurrent edits and a SIGKILL; a peer with a wrong key gets and puts nothing', async () => {
     const t = tempDir('crr-sync-');
-    cleanup = process.env.KEEP_SYNC_DIRS ? () => console.log("kept", t.dir) : t.cleanup;
+    cleanup = t.cleanup;
     const path = (n: string) => join(t.dir, `${n}.db`);
     const data = (n: string) => {
       const d = join(t.dir, `data-${n}`);
