@@ -137,13 +137,13 @@ describe('convergence (fast-check)', () => {
         const seen = replicas.map(() => replicas.map(() => 0));
         // hseen[to][from]: the last history row of `from` that `to` received, per table
         const hseen = replicas.map(() => replicas.map(() => ({}) as Record<string, number>));
-        const syncHistory = (from: number, to: number, mode: string, salt: number) => {
+        const syncHistory = (from: number, to: number, mode: string, salt: number, changesSentThrough?: number) => {
           const page = 1 + (salt % 4);
           for (const table of ['t5', 'tags']) {
             let after = mode === 'delta' ? (hseen[to][from][table] ?? 0) : 0;
             for (let i = 0; ; i++) {
               if (mode === 'partial' && i >= salt % 3) return; // dropped: nothing counts as seen
-              const got = replicas[from].engine.history.since(table, after, page, { excludeSite: replicas[to].engine.siteId });
+              const got = replicas[from].engine.history.since(table, after, page, { excludeSite: replicas[to].engine.siteId, changesSentThrough });
               replicas[to].engine.history.apply(mode === 'shuffled' ? shuffle(got.entries, salt) : got.entries);
               if (mode === 'twice') replicas[to].engine.history.apply(got.entries);
               if (got.last === after) break;
@@ -168,7 +168,7 @@ describe('convergence (fast-check)', () => {
           }
           replicas[to].engine.applyChanges(changes);
           seen[to][from] = Math.max(seen[to][from], top);
-          syncHistory(from, to, mode, salt);
+          syncHistory(from, to, mode, salt, top);
         };
         try {
           for (const o of ops) {

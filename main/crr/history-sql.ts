@@ -119,8 +119,9 @@ export const pkText = (info: TableInfo, alias: string) => info.pks.map((p) => `q
  * 1 when the cell's clock is version h's own (same life, col_version and site): the version the
  * change route carries for this cell.
  */
-export function isCurrentSql(info: TableInfo, h: string): string {
-  return clockIs(info, h, `AND c.site = ${h}.site`, `AND r.i_site = ${h}.site`);
+export function isCurrentSql(info: TableInfo, h: string, clockVersionAtMost?: string): string {
+  const upTo = (v: string) => (clockVersionAtMost ? `AND ${v} <= ${clockVersionAtMost}` : '');
+  return clockIs(info, h, `AND c.site = ${h}.site ${upTo('c.db_version')}`, `AND r.i_site = ${h}.site ${upTo('r.i_version')}`);
 }
 
 /**

@@ -25,11 +25,12 @@ function replicas(count: number): Replica[] {
 
 /** changes then history from `from` to `to`, as our sync protocol sends them */
 export function syncPair(from: Replica, to: Replica): void {
+  const sentThrough = from.engine.dbVersion();
   to.engine.applyChanges(from.engine.changesSince(0, { excludeSite: to.engine.siteId }));
   for (const table of from.engine.crrTables()) {
     let after = 0;
     for (;;) {
-      const page = from.engine.history.since(table, after, 3, { excludeSite: to.engine.siteId });
+      const page = from.engine.history.since(table, after, 3, { excludeSite: to.engine.siteId, changesSentThrough: sentThrough });
       to.engine.history.apply(page.entries);
       if (page.last === after) break;
       after = page.last;

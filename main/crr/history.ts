@@ -350,13 +350,13 @@ export function createHistory(ctx: HistoryContext) {
       // the bound first: another program may commit between two statements, and a row it adds
       // must not fall between what we read and where we say we stopped
       const top = Number(stmt(`SELECT coalesce(max(hid), 0) FROM ${histTable(t.name)}`).pluck().get());
-      // a first version that is still the cell's value reaches the peer as a change, and the
-      // peer knows it has no parent: it need not travel twice
+      // a first version that is still the cell's value, in a db_version the change route has
+      // already sent, reached the peer as a change (and it has no parent): it need not travel twice
       const rows = stmt(
         `SELECT ${versionColumns(t, false)} WHERE h.hid > @after AND h.hid <= @top AND h.parent_cv IS NOT NULL AND s.site_id IS NOT @exclude
-           AND NOT (h.col_version = 1 AND h.res_cv IS NULL AND ${isCurrentSql(t, 'h')})
+           AND NOT (h.col_version = 1 AND h.res_cv IS NULL AND ${isCurrentSql(t, 'h', '@sent')})
          ORDER BY h.hid LIMIT @limit`,
-      ).all({ after: afterHid, top, exclude: options.excludeSite ? Buffer.from(options.excludeSite) : null, limit }) as Row[];
+      ).all({ after: afterHid, top, exclude: options.excludeSite ? Buffer.from(options.excludeSite) : null, sent: options.changesSentThrough ?? -1, limit }) as Row[];
       // nothing more to send below the bound: skip to it, past rows that were filtered out
       const last = rows.length < limit ? Math.max(top, afterHid) : Number(rows[rows.length - 1].hid);
       const entries = rows.map((r): HistoryEntry => {

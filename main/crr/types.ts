@@ -130,8 +130,17 @@ export interface CrrHistory {
   policies(): PolicyEntry[];
   /** merges policy settings from a peer; returns how many changed */
   applyPolicies(entries: PolicyEntry[]): number;
-  /** history rows after `afterHid` with a known parent, for the history route; skips `excludeSite`'s own */
-  since(table: string, afterHid: number, limit: number, options?: { excludeSite?: Uint8Array }): { entries: HistoryEntry[]; last: number };
+  /**
+   * History rows after `afterHid` with a known parent, for the history route; skips `excludeSite`'s
+   * own, and first versions still current whose clock the change route has sent (db_version at most
+   * `changesSentThrough`): the peer has them from the change.
+   */
+  since(
+    table: string,
+    afterHid: number,
+    limit: number,
+    options?: { excludeSite?: Uint8Array; changesSentThrough?: number },
+  ): { entries: HistoryEntry[]; last: number };
   /** adds (or completes) history rows from a peer; returns how many were new or completed */
   apply(entries: HistoryEntry[]): number;
   /** deletes versions beyond the retention per cell (never one with a sibling); returns how many */

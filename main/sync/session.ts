@@ -390,7 +390,7 @@ export class SyncSession {
         while (this.inFlight.size >= WINDOW && !this.closed) await new Promise<void>((r) => this.waiters.push(r));
         if (this.closed || !this.remoteSite) return;
         const after = this.historySent[table] ?? 0;
-        const page = history.since(table, after, HISTORY_PAGE, { excludeSite: this.remoteSite });
+        const page = history.since(table, after, HISTORY_PAGE, { excludeSite: this.remoteSite, changesSentThrough: this.sentUpTo });
         if (page.last === after) break;
         this.historySent[table] = page.last;
         const frame = { t: 'history', n: ++this.frameNo, table, last: page.last, data: encodeHistory(page.entries) };
