@@ -65,7 +65,8 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     committed: raw.prepare(`SELECT value FROM crr_state WHERE key = 'db_version'`).pluck().safeIntegers(false),
     dataVersion: raw.prepare('PRAGMA data_version').pluck().safeIntegers(false),
     schemaVersion: raw.prepare('PRAGMA schema_version').pluck().safeIntegers(false),
-    begin: raw.prepare('BEGIN'),
+    // IMMEDIATE, like inTx: a write statement wrapped here may read (the marker) before it writes
+    begin: raw.prepare('BEGIN IMMEDIATE'),
     commit: raw.prepare('COMMIT'),
     rollback: raw.prepare('ROLLBACK'),
   };
