@@ -16,6 +16,21 @@ describe('edit history', () => {
     expect(h.canRedo).toBe(false);
     expect(h.undo()).toEqual(cell('c', 'a'));
   });
+  it('drops an edit whose undo was refused because a peer changed it since, and keeps one that failed otherwise', () => {
+    const h = new EditHistory();
+    h.record(cell('a'));
+    h.record(cell('b', 'a'));
+    h.undo();
+    h.undoFailed(true); // someone else wrote the cell since: 'b' can never be undone
+    expect(h.canRedo).toBe(false);
+    expect(h.undo()).toEqual(cell('a'));
+    h.undoFailed(false); // e.g. the connection dropped: still undoable
+    expect(h.undo()).toEqual(cell('a'));
+    expect(h.redo()).toEqual(cell('a'));
+    h.redoFailed(false);
+    expect(h.canRedo).toBe(true);
+    expect(h.canUndo).toBe(false);
+  });
   it('keeps a bounded number of edits', () => {
     const h = new EditHistory(2);
     h.record(cell('1'));

@@ -37,6 +37,21 @@ export class EditHistory {
     return e;
   }
 
+  /**
+   * After an undo that could not be applied: `lost` (someone changed those cells since) drops the
+   * edit for good, so the next undo goes further back; otherwise it stays undoable.
+   */
+  undoFailed(lost: boolean): void {
+    const e = this.undone.pop();
+    if (e && !lost) this.done.push(e);
+  }
+
+  /** After a redo that could not be applied, likewise. */
+  redoFailed(lost: boolean): void {
+    const e = this.done.pop();
+    if (e && !lost) this.undone.push(e);
+  }
+
   get canUndo(): boolean {
     return this.done.length > 0;
   }

@@ -90,8 +90,16 @@ export interface CellRef {
 export interface QueryResult {
   columns: string[];
   rows: WireValue[][];
-  /** true when the result was cut at the row limit */
+  /** true when more rows follow this window */
   truncated: boolean;
+}
+
+/** A window of a read-only statement's results, optionally sorted by a result column's position. */
+export interface QueryWindowRequest {
+  sql: string;
+  offset?: number;
+  limit?: number;
+  sort?: { index: number; dir: 'asc' | 'desc' };
 }
 
 export interface CsvImportRequest {
@@ -186,12 +194,16 @@ export interface Api {
   readRows(p: RowWindowRequest): Promise<RowWindow>;
   /** exact count, for after the first paint; may be slow on huge tables */
   countRows(p: RowQuery): Promise<number>;
-  updateCell(p: CellRef & { value: WireValue }): Promise<Row>;
+  /** `expected`: refuse (code 'changed') unless the cell still holds it (undo never reverts a peer's edit) */
+  updateCell(p: CellRef & { value: WireValue; expected?: WireValue }): Promise<Row>;
   /** several cells of one table in one transaction (paste); returns how many */
-  updateCells(p: { table: string; cells: { key: WireValue[]; column: string; value: WireValue }[] }): Promise<number>;
+  updateCells(p: { table: string; cells: { key: WireValue[]; column: string; value: WireValue; expected?: WireValue }[] }): Promise<number>;
   insertRow(p: { table: string; values: Record<string, WireValue> }): Promise<Row>;
-  deleteRows(p: { table: string; keys: WireValue[][] }): Promise<number>;
-  runQuery(p: { sql: string; limit?: number }): Promise<QueryResult>;
+  /** `expected`: per key, column values the row must still hold (undoing an insert) */
+  deleteRows(p: { table: string; keys: WireValue[][]; expected?: Record<string, WireValue>[] }): Promise<number>;
+  runQuery(p: QueryWindowRequest): Promise<QueryResult>;
+  /** how many rows a read-only statement returns */
+  countQuery(p: { sql: string }): Promise<number>;
   enableCrr(p: { table: string }): Promise<TableInfo>;
   disableCrr(p: { table: string }): Promise<TableInfo>;
   importCsv(p: CsvImportRequest): Promise<{ inserted: number }>;
@@ -256,6 +268,8 @@ export type BridgeEvent = { event: ApiEventName; payload: unknown };
 
 export type ApiErrorCode =
   | 'not-found'
+  /** the value an undo or redo expected was changed by someone else since */
+  | 'changed'
   | 'invalid-argument'
   | 'not-sqlite'
   | 'locked'

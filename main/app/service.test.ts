@@ -138,6 +138,47 @@ describe('tables and rows', () => {
     svc.close();
   });
 
+  it('an undo that expects a value refuses when someone else changed it since, changing nothing', async () => {
+    const svc = new DatabaseService();
+    await svc.openDatabase({ path: seeded() });
+    const ref = { table: 'people', key: [{ i: '1' }], column: 'name' };
+    await svc.updateCell({ ...ref, value: 'Peer' }); // another writer, after our edit to 'Ada'
+    const err = await rejection(svc.updateCell({ ...ref, value: 'Old', expected: 'Ada' }));
+    expect(err.code).toBe('changed');
+    expect(err.message).toMatch(/name of that row of people was changed by someone else/);
+    expect((await svc.updateCell({ ...ref, value: 'Back', expected: 'Peer' })).values[1]).toBe('Back');
+    // an integer is not the real it equals: storage classes count
+    expect((await rejection(svc.updateCell({ ...ref, column: 'age', value: null, expected: { r: 36 } }))).code).toBe('changed');
+    const cells = [
+      { key: [{ i: '2' }], column: 'age', value: { i: '50' }, expected: null },
+      { key: [{ i: '3' }], column: 'age', value: { i: '50' }, expected: { i: '40' } },
+    ];
+    expect((await rejection(svc.updateCells({ table: 'people', cells }))).code).toBe('changed');
+    expect(await svc.deleteRows({ table: 'people', keys: [[{ i: '2' }]], expected: [{ name: 'Bob', photo: { b: 'AP8=' } }] }).catch((e) => e.code)).toBe('changed');
+    const r = await svc.runQuery({ sql: 'SELECT count(*), sum(age IS 50) FROM people' });
+    expect(r.rows[0]).toEqual([{ i: '3' }, { i: '0' }]);
+    expect(await svc.deleteRows({ table: 'people', keys: [[{ i: '2' }]], expected: [{ name: 'Bob', photo: null }] })).toBe(1);
+    svc.close();
+  });
+
+  it('announces changes to tables that are not CRRs: its own writes and other programs\' commits', async () => {
+    const svc = new DatabaseService();
+    const path = seeded();
+    await svc.openDatabase({ path });
+    const seen: unknown[] = [];
+    svc.on((event, payload) => {
+      if (event === 'rowsChanged') seen.push(payload);
+    });
+    await svc.updateCell({ table: 'loose', key: [{ i: '1' }], column: 'b', value: 'z' });
+    expect(seen).toEqual([{ tables: ['loose'], origin: 'local', site: null, cells: null }]);
+    const other = new Database(path);
+    other.prepare(`UPDATE loose SET b = 'w' WHERE a = 2`).run();
+    other.close();
+    await new Promise((r) => setTimeout(r, 600));
+    expect(seen).toContainEqual({ tables: ['loose', 'people'], origin: 'outside', site: null, cells: null });
+    svc.close();
+  });
+
   it('runs only read-only SQL in the console', async () => {
     const svc = new DatabaseService();
     await svc.openDatabase({ path: seeded() });

@@ -4,7 +4,7 @@
 import '../polyfills.ts';
 import type Database from 'better-sqlite3';
 import { basename, join } from 'node:path';
-import type { ActivityEntry, ApiEvents, CellRef, CellVersion, Conflict, CsvImportRequest, MergePolicy, DatabaseInfo, PeerInfo, SyncStatus, QueryResult, Row, RowQuery, RowWindow, RowWindowRequest, TableInfo, TableSchema } from '../../shared/api.ts';
+import type { ActivityEntry, ApiEvents, CellRef, CellVersion, Conflict, CsvImportRequest, MergePolicy, DatabaseInfo, PeerInfo, SyncStatus, QueryResult, QueryWindowRequest, Row, RowQuery, RowWindow, RowWindowRequest, TableInfo, TableSchema } from '../../shared/api.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { bytesToHex, fromWire, toWire, type SqlValue, type WireValue } from '../../shared/values.ts';
 import { installCrr, CrrRefusal } from '../crr/index.ts';
@@ -12,6 +12,8 @@ import { quoteId } from '../crr/table-info.ts';
 import type { CrrEngine } from '../crr/types.ts';
 import { openDatabaseFile } from './open-database.ts';
 import { bind, countRows, listTables, readRows, tableSchema, tableShape, userTableNames, type TableShape } from './table-queries.ts';
+import { queryCount, queryWindow } from './query-window.ts';
+import { PlainTablesWatch } from './plain-tables-watch.ts';
 import { csvValue, parseCsv, toCsv } from './csv.ts';
 import { SyncControl } from './sync-control.ts';
 import { changedCells } from './changed-cells.ts';
@@ -24,6 +26,7 @@ type Listener = <E extends keyof ApiEvents>(event: E, payload: ApiEvents[E]) => 
 export class DatabaseService {
   private db: Database.Database | null = null;
   private engine: CrrEngine | null = null;
+  private plainWatch: PlainTablesWatch | null = null;
   private info: DatabaseInfo | null = null;
   private readonly listeners = new Set<Listener>();
   private readonly sync = new SyncControl((event, payload) => this.emit(event, payload));
@@ -56,6 +59,7 @@ export class DatabaseService {
     this.close();
     this.db = db;
     this.engine = engine;
+    this.plainWatch = new PlainTablesWatch(db, (t) => engine?.isCrr(t) ?? false, (e) => this.emit('rowsChanged', e));
     this.historyCalls = engine ? new HistoryCalls(engine, (site) => this.sync.siteName(site)) : null;
     engine?.onCommit(() => this.conflictsMayHaveChanged());
     engine?.history.onChange(() => this.conflictsMayHaveChanged());
@@ -191,6 +195,8 @@ export class DatabaseService {
     if (this.pruneTimer) clearTimeout(this.pruneTimer);
     this.pruneTimer = null;
     this.historyCalls = null;
+    this.plainWatch?.close();
+    this.plainWatch = null;
     this.engine?.close();
     this.db?.close();
     this.db = null;
@@ -248,9 +254,12 @@ export class DatabaseService {
     return { key: r.slice(0, keys.length).map(w), values: r.slice(keys.length).map(w) };
   }
 
-  private write<T>(fn: () => T): T {
+  /** One write transaction on `table`; listeners hear of it once committed. */
+  private write<T>(table: string, fn: () => T): T {
     try {
-      return this.writable().transaction(fn)();
+      const result = this.writable().transaction(fn)();
+      this.plainWatch?.wrote(table);
+      return result;
     } catch (err) {
       if (err instanceof ApiError) throw err;
       const message = (err as Error).message;
@@ -259,12 +268,24 @@ export class DatabaseService {
     }
   }
 
-  async updateCell(p: CellRef & { value: WireValue }): Promise<Row> {
+  /** Refuses when a cell no longer holds what an undo or redo expects (same storage class and value). */
+  private assertHolds(schema: TableShape, where: { sql: string; params: unknown[] }, column: string, expected: WireValue): void {
+    const v = bind(fromWire(expected));
+    const holds = this.open()
+      .prepare(`SELECT typeof(${quoteId(column)}) = typeof(?) AND ${quoteId(column)} IS ? FROM ${quoteId(schema.name)} WHERE ${where.sql}`)
+      .pluck()
+      .get(v, v, ...where.params);
+    if (holds === undefined) throw new ApiError('not-found', `That row of ${schema.name} no longer exists.`);
+    if (!holds) throw new ApiError('changed', `${column} of that row of ${schema.name} was changed by someone else since; it was left as it is.`);
+  }
+
+  async updateCell(p: CellRef & { value: WireValue; expected?: WireValue }): Promise<Row> {
     const schema = tableShape(this.open(), p?.table);
     if (!schema.columns.some((c) => c.name === p.column)) throw new ApiError('invalid-argument', `${schema.name} has no column ${JSON.stringify(p.column)}.`);
     const where = this.keyWhere(schema, p.key);
     const value = bind(fromWire(p.value));
-    return this.write(() => {
+    return this.write(schema.name, () => {
+      if (p.expected !== undefined) this.assertHolds(schema, where, p.column, p.expected);
       const changed = this.open()
         .prepare(`UPDATE ${quoteId(schema.name)} SET ${quoteId(p.column)} = ? WHERE ${where.sql}`)
         .run(value, ...where.params).changes;
@@ -276,16 +297,17 @@ export class DatabaseService {
   }
 
   /** Several cells of one table (a paste), all or nothing, in one transaction. */
-  async updateCells(p: { table: string; cells: { key: WireValue[]; column: string; value: WireValue }[] }): Promise<number> {
+  async updateCells(p: { table: string; cells: { key: WireValue[]; column: string; value: WireValue; expected?: WireValue }[] }): Promise<number> {
     const schema = tableShape(this.open(), p?.table);
     if (!Array.isArray(p.cells)) throw new ApiError('invalid-argument', 'cells must be a list.');
     for (const c of p.cells) {
       if (!schema.columns.some((col) => col.name === c?.column)) throw new ApiError('invalid-argument', `${schema.name} has no column ${JSON.stringify(c?.column)}.`);
       if (schema.keyColumns.includes(c.column)) throw new ApiError('invalid-argument', `Pasting into the key column ${c.column} is not supported: edit key cells one at a time.`);
     }
-    return this.write(() => {
+    return this.write(schema.name, () => {
       for (const c of p.cells) {
         const where = this.keyWhere(schema, c.key);
+        if (c.expected !== undefined) this.assertHolds(schema, where, c.column, c.expected);
         const changed = this.open()
           .prepare(`UPDATE ${quoteId(schema.name)} SET ${quoteId(c.column)} = ? WHERE ${where.sql}`)
           .run(bind(fromWire(c.value)), ...where.params).changes;
@@ -299,7 +321,7 @@ export class DatabaseService {
     const schema = tableShape(this.open(), p?.table);
     const names = Object.keys(p.values ?? {});
     for (const n of names) if (!schema.columns.some((c) => c.name === n)) throw new ApiError('invalid-argument', `${schema.name} has no column ${JSON.stringify(n)}.`);
-    return this.write(() => {
+    return this.write(schema.name, () => {
       const sql = names.length
         ? `INSERT INTO ${quoteId(schema.name)} (${names.map(quoteId).join(', ')}) VALUES (${names.map(() => '?').join(', ')})`
         : `INSERT INTO ${quoteId(schema.name)} DEFAULT VALUES`;
@@ -310,43 +332,29 @@ export class DatabaseService {
     });
   }
 
-  async deleteRows(p: { table: string; keys: WireValue[][] }): Promise<number> {
+  async deleteRows(p: { table: string; keys: WireValue[][]; expected?: Record<string, WireValue>[] }): Promise<number> {
     const schema = tableShape(this.open(), p?.table);
     if (!Array.isArray(p.keys)) throw new ApiError('invalid-argument', 'keys must be a list of row keys.');
     const wheres = p.keys.map((k) => this.keyWhere(schema, k));
-    return this.write(() => {
+    return this.write(schema.name, () => {
       let n = 0;
+      wheres.forEach((w, i) => {
+        for (const [column, value] of Object.entries(p.expected?.[i] ?? {})) {
+          if (!schema.columns.some((c) => c.name === column)) throw new ApiError('invalid-argument', `${schema.name} has no column ${JSON.stringify(column)}.`);
+          this.assertHolds(schema, w, column, value);
+        }
+      });
       for (const w of wheres) n += this.open().prepare(`DELETE FROM ${quoteId(schema.name)} WHERE ${w.sql}`).run(...w.params).changes;
       return n;
     });
   }
 
-  async runQuery(p: { sql: string; limit?: number }): Promise<QueryResult> {
-    const db = this.open();
-    let stmt: Database.Statement;
-    try {
-      stmt = db.prepare(p?.sql ?? '');
-    } catch (err) {
-      throw new ApiError('sql-error', (err as Error).message);
-    }
-    if (!stmt.readonly || !stmt.reader) {
-      throw new ApiError('read-only', 'The SQL console runs read-only queries (SELECT, WITH, EXPLAIN, read-only PRAGMAs).');
-    }
-    const limit = Math.min(Math.max(1, p.limit ?? 1000), 10_000);
-    const rows: WireValue[][] = [];
-    let truncated = false;
-    try {
-      for (const r of stmt.raw().safeIntegers(true).iterate() as Iterable<unknown[]>) {
-        if (rows.length === limit) {
-          truncated = true;
-          break;
-        }
-        rows.push(r.map((v) => toWire(v instanceof Uint8Array ? new Uint8Array(v) : (v as SqlValue))));
-      }
-    } catch (err) {
-      throw new ApiError('sql-error', (err as Error).message);
-    }
-    return { columns: stmt.columns().map((c) => c.name), rows, truncated };
+  async runQuery(p: QueryWindowRequest): Promise<QueryResult> {
+    return queryWindow(this.open(), p);
+  }
+
+  async countQuery(p: { sql: string }): Promise<number> {
+    return queryCount(this.open(), p?.sql);
   }
 
   /** The whole sorted, filtered view of a table as CSV, read in windows. */
@@ -380,7 +388,7 @@ export class DatabaseService {
     const columns = exists ? tableShape(db, p.table).columns.map((c) => c.name) : (header ?? Array.from({ length: width }, (_, i) => `column${i + 1}`));
     const target = header ?? columns.slice(0, width);
     for (const c of target) if (!columns.includes(c)) throw new ApiError('invalid-argument', `${p.table} has no column ${JSON.stringify(c)}.`);
-    return this.write(() => {
+    return this.write(p.table, () => {
       if (!exists) db.exec(`CREATE TABLE ${quoteId(p.table)} (${target.map(quoteId).join(', ')})`);
       const insert = db.prepare(`INSERT INTO ${quoteId(p.table)} (${target.map(quoteId).join(', ')}) VALUES (${target.map(() => '?').join(', ')})`);
       rows.forEach((r, i) => {
