@@ -136,6 +136,69 @@ test.describe('table editor on the demo database', () => {
     expect((await at(2, 3).boundingBox())!.width).toBeGreaterThan(width + 100);
   });
 
+  test('deletes a selected range of rows after confirmation and undoes it as one edit', async ({ page }) => {
+    await page.goto(app.url);
+    await page.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: /events/ }).click();
+    const grid = page.getByRole('grid', { name: 'Rows of events' });
+    const at = (row: number, col: number) => grid.locator(`[role=row][aria-rowindex="${row}"] [role=gridcell][aria-colindex="${col}"]`);
+    await expect(grid).toHaveAttribute('aria-rowcount', '100001');
+    await at(5, 2).click();
+    await page.keyboard.press('Shift+ArrowDown');
+    await page.keyboard.press('Shift+ArrowDown');
+    let asked = '';
+    page.once('dialog', (d) => {
+      asked = d.message();
+      void d.accept();
+    });
+    await page.getByRole('button', { name: 'Delete row' }).click();
+    await expect(grid).toHaveAttribute('aria-rowcount', '99998');
+    expect(asked).toBe('Delete these 3 rows of events?');
+    await expect(at(5, 1)).toHaveText('7'); // ids 4, 5, 6 are gone
+    await grid.locator('[role=rowgroup]').focus();
+    await page.keyboard.press('Control+z');
+    await expect(grid).toHaveAttribute('aria-rowcount', '100001');
+    await expect(at(5, 1)).toHaveText('4');
+    await expect(at(7, 1)).toHaveText('6');
+  });
+
+  test('undo never reverts a value another writer put there since', async ({ page }) => {
+    await page.goto(app.url);
+    await page.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: /events/ }).click();
+    const grid = page.getByRole('grid', { name: 'Rows of events' });
+    const kind = grid.locator('[role=row][aria-rowindex="21"] [role=gridcell][aria-colindex="2"]');
+    const before = (await kind.textContent())!;
+    await kind.dblclick();
+    await grid.getByRole('textbox').fill('mine');
+    await grid.getByRole('textbox').press('Enter');
+    await expect(kind).toHaveText('mine');
+    const other = new Database(join(app.dataDir, 'demo.db'));
+    other.prepare(`UPDATE events SET kind = 'theirs' WHERE id = 20`).run();
+    other.close();
+    await expect(kind).toHaveText('theirs');
+    await grid.locator('[role=rowgroup]').focus();
+    await page.keyboard.press('Control+z');
+    await expect(page.locator('.status')).toContainText('Could not undo: kind of that row of events was changed by someone else since');
+    await expect(kind).toHaveText('theirs');
+    expect(before).not.toBe('theirs');
+  });
+
+  test('keeps the header in line with the columns when scrolled sideways', async ({ page }) => {
+    await page.setViewportSize({ width: 1000, height: 700 });
+    await page.goto(app.url);
+    const grid = page.getByRole('grid', { name: 'Rows of customers' });
+    const first = grid.locator('[role=row][aria-rowindex="2"] [role=gridcell]');
+    await expect(first.nth(1)).not.toHaveText('…');
+    const last = grid.getByRole('columnheader').last();
+    await last.getByRole('button').focus(); // a header button hidden under the side panel takes focus
+    await grid.locator('[role=rowgroup]').evaluate((el) => (el.scrollLeft = 120));
+    for (const i of [0, 3, 5]) {
+      const head = (await grid.getByRole('columnheader').nth(i).boundingBox())!;
+      const body = (await first.nth(i).boundingBox())!;
+      expect(Math.abs(head.x - body.x)).toBeLessThan(1);
+      expect(Math.abs(head.width - body.width)).toBeLessThan(1);
+    }
+  });
+
   test('runs read-only SQL in the console and refuses writes; shows the schema', async ({ page }) => {
     await page.goto(app.url);
     await page.getByRole('tab', { name: 'SQL console' }).click();
@@ -201,5 +264,27 @@ test.describe('a table of 1,000,000 rows', () => {
     await page.keyboard.press('Control+End');
     await expect(grid.locator('[role=row][aria-rowindex="1000001"] [role=gridcell][aria-colindex="2"]')).toHaveText('row 1000000');
     await page.screenshot({ path: join(shots, 'million-end.png') });
+  });
+
+  test('pages query results through the same grid: counted, sorted by a result column, scrolled to the end', async ({ page }) => {
+    await page.goto(app.url);
+    await page.getByRole('tab', { name: 'SQL console' }).click();
+    await page.getByLabel('SQL (read-only)').fill('SELECT id, label, id * 2 AS double FROM big WHERE id % 2 = 0');
+    await page.getByLabel('SQL (read-only)').press('Control+Enter');
+    const results = page.getByRole('grid', { name: 'Query results' });
+    await expect(results).toHaveAttribute('aria-rowcount', '500001');
+    await expect(results).toHaveAttribute('aria-readonly', 'true');
+    const at = (row: number, col: number) => results.locator(`[role=row][aria-rowindex="${row}"] [role=gridcell][aria-colindex="${col}"]`);
+    await expect(at(2, 2)).toHaveText('row 2');
+    await results.getByRole('columnheader', { name: /double/ }).getByRole('button').click();
+    await results.getByRole('columnheader', { name: /double/ }).getByRole('button').click();
+    await expect(results.getByRole('columnheader', { name: /double/ })).toHaveAttribute('aria-sort', 'descending');
+    await expect(at(2, 3)).toHaveText('2000000');
+    await results.locator('[role=rowgroup]').focus();
+    await page.keyboard.press('Control+End');
+    await expect(at(500001, 2)).toHaveText('row 2');
+    await page.keyboard.press('Enter');
+    await expect(page.locator('.status')).toContainText('Query results are read-only.');
+    await page.screenshot({ path: join(shots, 'sql-console.png') });
   });
 });

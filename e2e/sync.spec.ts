@@ -21,6 +21,8 @@ test.describe('two instances', () => {
     const tablesB = pb.getByRole('navigation', { name: 'Tables' });
     await expect(cell(pb, 2, 2)).toHaveText(await cell(pa, 2, 2).textContent() as string);
     await expect(tablesB.getByRole('button', { name: /orders/ })).toHaveCount(0);
+    // the joined copy's sidebar estimate follows the rows that arrived (it was created empty)
+    await expect(tablesB.getByRole('button', { name: /customers/ }).locator('.count')).toHaveText('500');
 
     // each lists the other as a syncing peer
     await expect(pa.getByRole('list', { name: 'Peers' })).toContainText('syncing');
