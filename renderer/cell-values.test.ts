@@ -22,6 +22,15 @@ describe('cell values', () => {
     expect(parseEdit('seven', { i: '1' }, '')).toBe('seven');
     expect(parseEdit('', null, 'TEXT')).toBe('');
   });
+  it('edits and copies a blob as an X\'…\' literal that parses back to the same bytes', () => {
+    expect(editText({ b: 'AP8=' })).toBe("X'00FF'");
+    expect(parseEdit("X'00FF'", { b: 'AP8=' }, 'BLOB')).toEqual({ b: 'AP8=' });
+    expect(parseEdit("x'cafe'", null, '')).toEqual({ b: 'yv4=' });
+    expect(parseEdit("x''", { b: 'AP8=' }, 'BLOB')).toEqual({ b: '' });
+    // in a TEXT column the literal is text, unless the cell held a blob
+    expect(parseEdit("X'00'", 'a', 'TEXT')).toBe("X'00'");
+    expect(parseEdit("X'0'", { b: 'AP8=' }, 'BLOB')).toBe("X'0'");
+  });
 });
 
 describe('windowing', () => {

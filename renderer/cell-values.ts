@@ -1,6 +1,6 @@
 // How cell values look in the grid and how edited text becomes a value again, keeping the
 // storage class: an INTEGER edit stays an integer, NULL is never confused with ''.
-import type { WireValue } from '../shared/values.ts';
+import { base64ToBytes, bytesToBase64, bytesToHex, hexToBytes, type WireValue } from '../shared/values.ts';
 
 export type CellKind = 'null' | 'integer' | 'real' | 'text' | 'blob';
 
@@ -33,13 +33,22 @@ export function displayValue(v: WireValue): string {
   return `${bytes.length} bytes${bytes.length ? ` · ${hex}${bytes.length > 8 ? ' …' : ''}` : ''}`;
 }
 
-/** Text put in the editor when editing starts. */
+/** A blob as editable and copyable text: SQLite's literal X'…' (pasted back, it is a blob again). */
+const BLOB_LITERAL = /^[xX]'((?:[0-9a-fA-F]{2})*)'$/;
+/** blobs larger than this are not edited inline (their hex would be megabytes of text) */
+export const MAX_INLINE_BLOB = 64 * 1024;
+
+export function blobSize(v: WireValue): number {
+  return v !== null && typeof v === 'object' && 'b' in v ? base64ToBytes(v.b).length : 0;
+}
+
+/** Text put in the editor when editing starts (and copied as TSV). */
 export function editText(v: WireValue): string {
   if (v === null) return '';
   if (typeof v === 'string') return v;
   if ('i' in v) return v.i;
   if ('r' in v) return formatReal(v.r);
-  return '';
+  return `X'${bytesToHex(base64ToBytes(v.b))}'`;
 }
 
 /** The column's preferred class from its declared type (SQLite affinity rules). */
@@ -57,6 +66,8 @@ export function parseEdit(text: string, previous: WireValue, declared: string): 
   const was = kindOf(previous);
   const wantsInteger = aff === 'integer' || (aff === 'none' && was === 'integer');
   const wantsReal = aff === 'real' || (aff === 'none' && was === 'real');
+  const blob = BLOB_LITERAL.exec(text.trim());
+  if (blob && (was === 'blob' || aff === 'none')) return { b: bytesToBase64(hexToBytes(blob[1])) };
   if (wantsInteger && /^[-+]?\d+$/.test(text.trim())) return { i: BigInt(text.trim()).toString() };
   if ((wantsInteger || wantsReal) && text.trim() !== '' && Number.isFinite(Number(text))) {
     return wantsInteger && Number.isInteger(Number(text)) ? { i: String(Number(text)) } : { r: Number(text) };
