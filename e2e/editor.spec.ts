@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAppServer, type AppServer } from './app-server.ts';
 import { dispatchCopy, dispatchPaste } from './clipboard.ts';
@@ -257,12 +257,20 @@ test.describe('table editor on the demo database', () => {
     await expect(page.getByRole('region', { name: 'Schema of customers' })).toContainText('CREATE TABLE customers');
   });
 
-  test('CSV round trip: export a table, import it as a new table', async ({ page }) => {
+  test('CSV round trip: export a table as sorted, import it as a new table and into an existing one', async ({ page }) => {
     await page.goto(app.url);
     await page.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: /products/ }).click();
+    const price = page.getByRole('grid', { name: 'Rows of products' }).getByRole('columnheader', { name: /price/ });
+    await price.getByRole('button').click();
+    await price.getByRole('button').click();
+    await expect(price).toHaveAttribute('aria-sort', 'descending');
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Export CSV' }).click();
     const file = await (await download).path();
+    // the export follows the grid's sort
+    const prices = readFileSync(file, 'utf8').trim().split(/\r\n/).slice(1).map((l) => Number(l.split(',')[2]));
+    expect(prices).toHaveLength(200);
+    expect(prices).toEqual([...prices].sort((a, b) => b - a));
     await page.getByLabel('Import CSV…').setInputFiles(file);
     const dialog = page.getByRole('dialog', { name: /Import/ });
     await expect(dialog.getByLabel('First lines of the file')).toContainText('sku,title,price,stock,image');
