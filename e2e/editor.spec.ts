@@ -226,6 +226,46 @@ test.describe('table editor on the demo database', () => {
     await expect(image).toHaveText('2 bytes · ca fe');
   });
 
+  test('adds a row where the view puts it and edits it at once; undo takes it back', async ({ page }) => {
+    await page.goto(app.url);
+    const grid = page.getByRole('grid', { name: 'Rows of customers' });
+    await expect(grid).toHaveAttribute('aria-rowcount', '501');
+    await page.getByRole('button', { name: 'Add row' }).click();
+    await expect(page.locator('.status')).toContainText('Row added (row 501).');
+    await expect(grid).toHaveAttribute('aria-rowcount', '502');
+    const input = grid.getByRole('textbox', { name: 'Edit name' });
+    await expect(input).toBeFocused();
+    await input.fill('New Person');
+    await input.press('Enter');
+    const added = grid.locator('[role=row][aria-rowindex="502"] [role=gridcell]');
+    await expect(added.nth(0)).toHaveText('501');
+    await expect(added.nth(1)).toHaveText('New Person');
+    await page.screenshot({ path: join(shots, 'added-row.png') });
+    await grid.locator('[role=rowgroup]').focus();
+    await page.keyboard.press('Control+z');
+    await expect(added.nth(1)).toHaveText('');
+    await page.keyboard.press('Control+z');
+    await expect(grid).toHaveAttribute('aria-rowcount', '501');
+    // a table whose key has no default asks for it first; a duplicate key is refused in the dialog
+    await page.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: /products/ }).click();
+    await page.getByRole('button', { name: 'Add row' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New row in products' });
+    await dialog.getByLabel('sku').fill('SKU-0001');
+    await dialog.getByRole('button', { name: 'Add' }).click();
+    await expect(dialog.getByRole('alert')).toContainText('UNIQUE constraint failed: products.sku');
+    await dialog.getByLabel('sku').fill('SKU-9999');
+    await dialog.getByRole('button', { name: 'Add' }).click();
+    await expect(dialog).toBeHidden();
+    const products = page.getByRole('grid', { name: 'Rows of products' });
+    await expect(products).toHaveAttribute('aria-rowcount', '202');
+    await expect(products.getByRole('textbox', { name: 'Edit title' })).toBeFocused();
+    await products.getByRole('textbox', { name: 'Edit title' }).press('Escape');
+    await expect(products.locator('[role=row][aria-rowindex="202"] [role=gridcell]').first()).toHaveText('SKU-9999');
+    await products.locator('[role=rowgroup]').focus();
+    await page.keyboard.press('Control+z');
+    await expect(products).toHaveAttribute('aria-rowcount', '201');
+  });
+
   test('keeps the header in line with the columns when scrolled sideways', async ({ page }) => {
     await page.setViewportSize({ width: 1000, height: 700 });
     await page.goto(app.url);

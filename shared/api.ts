@@ -194,6 +194,8 @@ export interface Api {
   readRows(p: RowWindowRequest): Promise<RowWindow>;
   /** exact count, for after the first paint; may be slow on huge tables */
   countRows(p: RowQuery): Promise<number>;
+  /** where a row stands in the sorted, filtered view (0-based), or null when the view leaves it out */
+  rowPosition(p: RowQuery & { key: WireValue[] }): Promise<number | null>;
   /** `expected`: refuse (code 'changed') unless the cell still holds it (undo never reverts a peer's edit) */
   updateCell(p: CellRef & { value: WireValue; expected?: WireValue }): Promise<Row>;
   /** several cells of one table in one transaction (paste); returns how many */

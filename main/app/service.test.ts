@@ -179,6 +179,19 @@ describe('tables and rows', () => {
     svc.close();
   });
 
+  it('finds where a row stands in a sorted, filtered view', async () => {
+    const svc = new DatabaseService();
+    await svc.openDatabase({ path: seeded() });
+    const key = [{ i: '3' }];
+    expect(await svc.rowPosition({ table: 'people', key })).toBe(2);
+    expect(await svc.rowPosition({ table: 'people', key, sort: { column: 'score', dir: 'desc' } })).toBe(1);
+    expect(await svc.rowPosition({ table: 'people', key, filters: [{ column: 'age', op: 'is not null' }] })).toBe(1);
+    expect(await svc.rowPosition({ table: 'people', key, filters: [{ column: 'age', op: '<', value: { i: '40' } }] })).toBeNull();
+    expect(await svc.rowPosition({ table: 'loose', key: [{ i: '2' }] })).toBe(1);
+    expect((await rejection(svc.rowPosition({ table: 'people', key: [] }))).code).toBe('invalid-argument');
+    svc.close();
+  });
+
   it('runs only read-only SQL in the console', async () => {
     const svc = new DatabaseService();
     await svc.openDatabase({ path: seeded() });

@@ -11,7 +11,7 @@ import { installCrr, CrrRefusal } from '../crr/index.ts';
 import { quoteId } from '../crr/table-info.ts';
 import type { CrrEngine } from '../crr/types.ts';
 import { openDatabaseFile } from './open-database.ts';
-import { bind, countRows, listTables, readRows, tableSchema, tableShape, userTableNames, type TableShape } from './table-queries.ts';
+import { bind, countRows, rowPosition, listTables, readRows, tableSchema, tableShape, userTableNames, type TableShape } from './table-queries.ts';
 import { queryCount, queryWindow } from './query-window.ts';
 import { PlainTablesWatch } from './plain-tables-watch.ts';
 import { csvValue, parseCsv, toCsv } from './csv.ts';
@@ -229,6 +229,10 @@ export class DatabaseService {
 
   async countRows(p: RowQuery): Promise<number> {
     return countRows(this.open(), tableShape(this.open(), p?.table), p);
+  }
+
+  async rowPosition(p: RowQuery & { key: WireValue[] }): Promise<number | null> {
+    return rowPosition(this.open(), tableShape(this.open(), p?.table), p);
   }
 
   private keyWhere(schema: TableShape, key: WireValue[]): { sql: string; params: unknown[] } {

@@ -2,7 +2,7 @@
 import type Database from 'better-sqlite3';
 import type { ColumnFilter, ColumnInfo, RowQuery, RowWindow, TableInfo, TableSchema } from '../../shared/api.ts';
 import { ApiError } from '../../shared/errors.ts';
-import { fromWire, toWire, type SqlValue } from '../../shared/values.ts';
+import { fromWire, toWire, type SqlValue, type WireValue } from '../../shared/values.ts';
 import { checkCrrRules, quoteId } from '../crr/table-info.ts';
 import type { CrrEngine } from '../crr/types.ts';
 
@@ -154,6 +154,22 @@ export function readRows(db: Database.Database, schema: TableShape, q: RowQuery 
     rows: rows.map((r) => ({ key: r.slice(0, keys.length).map(wire), values: r.slice(keys.length).map(wire) })),
     atEnd: rows.length < q.limit,
   };
+}
+
+/** Where a row stands in a sorted, filtered view (0-based), or null when the view does not show it. */
+export function rowPosition(db: Database.Database, schema: TableShape, q: RowQuery & { key: WireValue[] }): number | null {
+  const { keys, where, params, order } = rowSelect(schema, q);
+  if (!Array.isArray(q.key) || q.key.length !== keys.length) throw new ApiError('invalid-argument', `A row of ${schema.name} is identified by ${schema.keyColumns.join(', ')}.`);
+  const aliases = keys.map((_, i) => `k${i}`);
+  const n = db
+    .prepare(
+      `SELECT n FROM (SELECT ${keys.map((k, i) => `${k} AS ${aliases[i]}`).join(', ')}, row_number() OVER (ORDER BY ${order}) - 1 AS n
+         FROM ${quoteId(schema.name)} ${where}) WHERE ${aliases.map((a) => `${a} IS ?`).join(' AND ')}`,
+    )
+    .pluck()
+    .safeIntegers(false)
+    .get(...params, ...q.key.map((v) => bind(fromWire(v))));
+  return (n as number | undefined) ?? null;
 }
 
 export function countRows(db: Database.Database, schema: TableShape, q: RowQuery): number {
