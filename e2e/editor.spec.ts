@@ -341,11 +341,21 @@ test.describe('table editor on the demo database', () => {
     await expect(page.getByRole('grid', { name: 'Rows of products_copy' })).toHaveAttribute('aria-rowcount', '401');
   });
 
-  test('shows why a table cannot become collaborative', async ({ page }) => {
+  test('shows why a table cannot become collaborative, and makes one that can', async ({ page }) => {
     await page.goto(app.url);
     await page.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: /orders/ }).click();
     await page.getByRole('button', { name: 'Enable collaboration' }).click();
     await expect(page.getByRole('alert')).toContainText('foreign key');
+    // a table that follows the rules becomes collaborative: badge, and history for its cells
+    const events = page.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: /events/ });
+    await events.click();
+    await page.getByRole('button', { name: 'Enable collaboration' }).click();
+    await expect(page.locator('.status')).toContainText('events is now collaborative.');
+    await expect(events).toContainText('CRR');
+    await expect(page.getByRole('button', { name: 'Enable collaboration' })).toHaveCount(0);
+    await page.getByRole('grid', { name: 'Rows of events' }).locator('[role=row][aria-rowindex="2"] [role=gridcell][aria-colindex="2"]').click();
+    await page.getByRole('tab', { name: 'History' }).click();
+    await expect(page.getByRole('region', { name: 'Cell history' })).toContainText('kind of row 1');
   });
 });
 
