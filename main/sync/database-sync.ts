@@ -130,16 +130,21 @@ export class DatabaseSync {
     this.changed();
   }
 
-  /** Names peers gave for their site ids (cell history shows who wrote what). */
-  private readonly siteNames = new Map<string, string>();
+  /** Names peers gave for their site ids (cell history shows who wrote what), kept in the file. */
+  private readonly siteNames = new Map<string, string | null>();
 
   siteName(siteHex: string): string | null {
-    return this.siteNames.get(siteHex.toLowerCase()) ?? null;
+    const site = siteHex.toLowerCase();
+    if (!this.siteNames.has(site)) this.siteNames.set(site, this.store.siteName(site));
+    return this.siteNames.get(site) ?? null;
   }
 
   sessionChanged(s: SyncSession): void {
     const info = s.info();
-    if (info.remoteSite && info.remoteName) this.siteNames.set(info.remoteSite.toLowerCase(), info.remoteName);
+    if (info.remoteSite && info.remoteName && this.siteName(info.remoteSite) !== info.remoteName) {
+      this.siteNames.set(info.remoteSite.toLowerCase(), info.remoteName);
+      this.store.rememberSiteName(info.remoteSite, info.remoteName);
+    }
     if (info.authorised) this.store.rememberPeer({ peerId: s.remotePeer, name: info.remoteName, synced: info.lastSyncAt !== null });
     this.changed();
   }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { multiaddr } from '@multiformats/multiaddr';
 import { closeReplica, openReplica, tableSnapshot, tempDir, type Replica } from '../crr/test-helpers.ts';
 import { DatabaseSync } from './database-sync.ts';
+import { SyncStore } from './sync-store.ts';
 import { SyncNode } from './node.ts';
 import { encodeFrame, FrameError, FrameReader } from './frames.ts';
 import { decodeChanges, encodeChanges, ProtocolError } from './change-codec.ts';
@@ -138,6 +139,10 @@ describe('sync protocol between nodes', () => {
     expect(tableSnapshot(b.r.db, 't')).toEqual([['1', "'one'"]]);
     expect(b.ds.status().heldChanges).toBe(1);
     expect(b.node.peers(b.ds).find((p) => p.peerId === a.node.peerId)?.schemaMismatch).toMatch(/this copy lacks column extra/);
+    // b knows a's site by the name a gave, and keeps it in the file (history names writers after a restart)
+    const siteA = Buffer.from(a.r.engine.siteId).toString('hex');
+    expect(b.ds.siteName(siteA)).toBe('a');
+    expect(new SyncStore(b.r.db).siteName(siteA.toUpperCase())).toBe('a');
 
     b.r.engine.noticeChanges();
     b.r.db.exec(`SELECT crsql_begin_alter('t'); ALTER TABLE t ADD COLUMN extra TEXT; SELECT crsql_commit_alter('t');`);

@@ -1,6 +1,7 @@
 // What sync keeps inside the database file (plain tables, hidden from the editor by the crr_
 // prefix, never replicated): the share (database id and key), how far each peer's changes have
-// been received, changes held for tables or columns this replica lacks, and known peers.
+// been received, changes held for tables or columns this replica lacks, known peers, and the names
+// peers gave for their site ids (so cell history names its writers after a restart too).
 import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import type { Change, ChangePageCursor } from '../crr/types.ts';
@@ -18,6 +19,7 @@ CREATE TABLE IF NOT EXISTS crr_sync_held (id INTEGER PRIMARY KEY, "table" TEXT N
   change TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS crr_sync_peers (peer_id TEXT PRIMARY KEY, name TEXT NOT NULL, addresses TEXT NOT NULL,
   last_sync INTEGER) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS crr_sync_site_names (site TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID;
 `;
 
 export interface Share {
@@ -148,6 +150,17 @@ export class SyncStore {
       addresses: string;
       last_sync: number | null;
     }[]).map((r) => ({ peerId: r.peer_id, name: r.name, addresses: JSON.parse(r.addresses), lastSync: r.last_sync }));
+  }
+
+  /** The name a peer gave for its site id (hex), kept for cell history. */
+  rememberSiteName(siteHex: string, name: string): void {
+    this.db
+      .prepare(`INSERT INTO crr_sync_site_names (site, name) VALUES (?, ?) ON CONFLICT (site) DO UPDATE SET name = excluded.name`)
+      .run(siteHex.toLowerCase(), name);
+  }
+
+  siteName(siteHex: string): string | null {
+    return (this.db.prepare(`SELECT name FROM crr_sync_site_names WHERE site = ?`).pluck().get(siteHex.toLowerCase()) as string | undefined) ?? null;
   }
 
   rememberPeer(peer: { peerId: string; name?: string; addresses?: string[]; synced?: boolean }): void {
