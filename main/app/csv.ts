@@ -13,8 +13,9 @@ function field(v: SqlValue): string {
     : s;
 }
 
-export function toCsv(columns: string[], rows: SqlValue[][]): string {
-  const lines = [columns.map((c) => field(c)).join(','), ...rows.map((r) => r.map(field).join(','))];
+export function toCsv(columns: string[], rows: Iterable<SqlValue[]>): string {
+  const lines = [columns.map((c) => field(c)).join(',')];
+  for (const r of rows) lines.push(r.map(field).join(','));
   return lines.join('\r\n') + '\r\n';
 }
 

@@ -11,7 +11,7 @@ import { installCrr, CrrRefusal } from '../crr/index.ts';
 import { quoteId } from '../crr/table-info.ts';
 import type { CrrEngine } from '../crr/types.ts';
 import { openDatabaseFile } from './open-database.ts';
-import { bind, countRows, rowPosition, listTables, readRows, tableSchema, tableShape, userTableNames, type TableShape } from './table-queries.ts';
+import { bind, countRows, rowPosition, viewRows, listTables, readRows, tableSchema, tableShape, userTableNames, type TableShape } from './table-queries.ts';
 import { queryCount, queryWindow } from './query-window.ts';
 import { PlainTablesWatch } from './plain-tables-watch.ts';
 import { csvValue, parseCsv, toCsv } from './csv.ts';
@@ -361,17 +361,11 @@ export class DatabaseService {
     return queryCount(this.open(), p?.sql);
   }
 
-  /** The whole sorted, filtered view of a table as CSV, read in windows. */
+  /** The whole sorted, filtered view of a table as CSV, read by one statement (a consistent snapshot). */
   async exportCsv(p: RowQuery): Promise<string> {
     const db = this.open();
     const schema = tableShape(db, p?.table);
-    const rows: SqlValue[][] = [];
-    for (let offset = 0; ; offset += 5000) {
-      const w = readRows(db, schema, { ...p, offset, limit: 5000 });
-      for (const r of w.rows) rows.push(r.values.map(fromWire));
-      if (w.atEnd) break;
-    }
-    return toCsv(schema.columns.map((c) => c.name), rows);
+    return toCsv(schema.columns.map((c) => c.name), viewRows(db, schema, p));
   }
 
   /** Imports CSV rows into a table (created with the header's columns if asked), in one transaction. */

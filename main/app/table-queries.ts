@@ -156,6 +156,16 @@ export function readRows(db: Database.Database, schema: TableShape, q: RowQuery 
   };
 }
 
+/** Every row of a sorted, filtered view, values only, read by one statement (one consistent snapshot). */
+export function viewRows(db: Database.Database, schema: TableShape, q: RowQuery): Iterable<SqlValue[]> {
+  const { names, where, params, order } = rowSelect(schema, q);
+  const stmt = db.prepare(`SELECT ${names.map(quoteId).join(', ')} FROM ${quoteId(schema.name)} ${where} ORDER BY ${order}`);
+  const rows = stmt.raw().safeIntegers(true).iterate(...params) as Iterable<unknown[]>;
+  return (function* () {
+    for (const r of rows) yield r.map((v) => (v instanceof Uint8Array ? new Uint8Array(v) : (v as SqlValue)));
+  })();
+}
+
 /** Where a row stands in a sorted, filtered view (0-based), or null when the view does not show it. */
 export function rowPosition(db: Database.Database, schema: TableShape, q: RowQuery & { key: WireValue[] }): number | null {
   const { keys, where, params, order } = rowSelect(schema, q);
