@@ -290,6 +290,18 @@ test.describe('table editor on the demo database', () => {
     await page.getByRole('button', { name: 'Run' }).click();
     const results = page.getByRole('grid', { name: 'Query results' });
     await expect(results.getByRole('gridcell')).toHaveText(['500', 'real']);
+    // results follow later changes, here another program's
+    await page.getByLabel('SQL (read-only)').fill('SELECT city FROM customers WHERE id = 5');
+    await page.getByRole('button', { name: 'Run' }).click();
+    await expect(results).toHaveAttribute('aria-rowcount', '2');
+    await expect(results.getByRole('gridcell')).not.toHaveText('…');
+    const before = (await results.getByRole('gridcell').textContent())!;
+    const other = new Database(join(app.dataDir, 'demo.db'));
+    other.prepare(`UPDATE customers SET city = 'Moved' WHERE id = 5`).run();
+    await expect(results.getByRole('gridcell')).toHaveText(['Moved']);
+    other.prepare(`UPDATE customers SET city = ? WHERE id = 5`).run(before);
+    other.close();
+    await expect(results.getByRole('gridcell')).toHaveText([before]);
     await page.getByLabel('SQL (read-only)').fill('DELETE FROM customers');
     await page.getByRole('button', { name: 'Run' }).click();
     await expect(page.getByRole('alert')).toContainText('read-only');
