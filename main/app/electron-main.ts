@@ -57,10 +57,6 @@ async function chooseFile(save: boolean): Promise<string | null> {
   return r.canceled ? null : r.filePaths[0];
 }
 
-function notYet(what: string): void {
-  void dialog.showMessageBox({ type: 'info', message: `${what} arrives with LAN sync.` });
-}
-
 function buildMenu(): void {
   const recent = readRecentFiles(dataDir());
   const template: MenuItemConstructorOptions[] = [
@@ -73,9 +69,6 @@ function buildMenu(): void {
           label: 'Open Recent',
           submenu: recent.length ? recent.map((p) => ({ label: p, click: () => void openWindow(p) })) : [{ label: 'No recent files', enabled: false }],
         },
-        { type: 'separator' },
-        { label: 'Share…', click: () => notYet('Sharing') },
-        { label: 'Join…', click: () => notYet('Joining a shared database') },
         { type: 'separator' },
         { label: 'Close', accelerator: 'CmdOrCtrl+W', role: 'close' },
         { role: 'quit' },
