@@ -134,6 +134,13 @@ test.describe('table editor on the demo database', () => {
     await page.mouse.up();
     expect((await head.boundingBox())!.width).toBeGreaterThan(width + 100);
     expect((await at(2, 3).boundingBox())!.width).toBeGreaterThan(width + 100);
+    // a filter keeps the user's widths
+    const resized = (await head.boundingBox())!.width;
+    await page.getByLabel('Filter column').selectOption('city');
+    await page.getByLabel('Filter value').fill('Oslo');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect(grid).toHaveAttribute('aria-rowcount', /^\d\d$/);
+    expect((await head.boundingBox())!.width).toBe(resized);
   });
 
   test('deletes a selected range of rows after confirmation and undoes it as one edit', async ({ page }) => {
