@@ -209,6 +209,12 @@ test.describe('table editor on the demo database', () => {
     await grid.locator('[role=rowgroup]').focus();
     await page.keyboard.press('Control+z');
     await expect(city(16)).toHaveText(before);
+    // the grid lists its keys
+    await grid.getByText('Keyboard').click();
+    await expect(grid.locator('.keys dl')).toContainText('set the selected cells to NULL');
+    await page.screenshot({ path: join(shots, 'keys.png') });
+    await grid.getByText('Keyboard').click();
+    await expect(grid.locator('.keys dl')).toBeHidden();
     // Ctrl+Backspace on a selection
     await city(14).click();
     await page.keyboard.press('Shift+ArrowDown');
