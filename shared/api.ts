@@ -189,6 +189,8 @@ export interface ActivityEntry {
 export interface Api {
   openDatabase(p: { path: string; create?: boolean }): Promise<DatabaseInfo>;
   currentDatabase(p: Record<string, never>): Promise<DatabaseInfo | null>;
+  /** files opened lately, newest first (those that still exist) */
+  recentFiles(p: Record<string, never>): Promise<string[]>;
   listTables(p: Record<string, never>): Promise<TableInfo[]>;
   tableSchema(p: { table: string }): Promise<TableSchema>;
   readRows(p: RowWindowRequest): Promise<RowWindow>;

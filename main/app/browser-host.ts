@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DatabaseService } from './service.ts';
+import { dataDir } from './data-dir.ts';
 import { stopSyncNode } from './sync-host.ts';
 import { attachBridge } from './ws-bridge.ts';
 import { serveStatic } from './static-files.ts';
@@ -18,7 +19,7 @@ export interface BrowserHost {
 export const RENDERER_DIR = join(import.meta.dirname, '..', '..', 'out', 'renderer');
 
 export async function startBrowserHost(options: { file: string; create?: boolean; port?: number }): Promise<BrowserHost> {
-  const service = new DatabaseService();
+  const service = new DatabaseService({ recentFilesDir: dataDir() });
   await service.openDatabase({ path: options.file, create: options.create });
   const token = randomBytes(24).toString('base64url');
   const server: Server = createServer((req, res) => serveStatic(RENDERER_DIR, req, res));

@@ -5,7 +5,7 @@ import type { DatabaseService } from './service.ts';
 
 /** The calls this build answers. */
 export const BRIDGED_METHODS: readonly ApiMethod[] = [
-  'openDatabase', 'currentDatabase', 'listTables', 'tableSchema', 'readRows', 'countRows', 'rowPosition', 'updateCell', 'updateCells',
+  'openDatabase', 'currentDatabase', 'recentFiles', 'listTables', 'tableSchema', 'readRows', 'countRows', 'rowPosition', 'updateCell', 'updateCells',
   'insertRow', 'deleteRows', 'runQuery', 'countQuery', 'enableCrr', 'disableCrr', 'importCsv', 'exportCsv',
   'shareDatabase', 'joinDatabase', 'rotateShareKey', 'listPeers', 'syncStatus', 'dialPeer', 'setSyncPaused',
   'cellHistory', 'listConflicts', 'resolveConflict', 'mergePolicies', 'setMergePolicy', 'tableActivity',

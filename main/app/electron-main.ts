@@ -9,7 +9,7 @@ import { stopSyncNode } from './sync-host.ts';
 import { dispatch } from './dispatch.ts';
 import { dataDir } from './data-dir.ts';
 import { ensureDemoDatabase } from './demo-database.ts';
-import { readRecentFiles, rememberRecentFile } from './recent-files.ts';
+import { readRecentFiles } from './recent-files.ts';
 import { CSP } from './static-files.ts';
 
 const RENDERER = join(__dirname, '..', 'renderer', 'index.html');
@@ -17,14 +17,13 @@ const PRELOAD = join(__dirname, '..', 'preload', 'preload.cjs');
 const services = new Map<number, DatabaseService>();
 
 async function openWindow(path: string, create = false): Promise<void> {
-  const service = new DatabaseService();
+  const service = new DatabaseService({ recentFilesDir: dataDir() });
   try {
     await service.openDatabase({ path, create });
   } catch (err) {
     dialog.showErrorBox('Cannot open this file', (err as Error).message);
     return;
   }
-  rememberRecentFile(dataDir(), path);
   const win = new BrowserWindow({
     width: 1280,
     height: 800,

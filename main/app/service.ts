@@ -20,10 +20,18 @@ import { changedCells } from './changed-cells.ts';
 import { HistoryCalls } from './history-calls.ts';
 import { existsSync, statSync } from 'node:fs';
 import { dataDir } from './data-dir.ts';
+import { readRecentFiles, rememberRecentFile } from './recent-files.ts';
 
 type Listener = <E extends keyof ApiEvents>(event: E, payload: ApiEvents[E]) => void;
 
+export interface ServiceOptions {
+  /** where recently opened files are remembered (the shells pass the data folder; tests none) */
+  recentFilesDir?: string;
+}
+
 export class DatabaseService {
+  constructor(private readonly options: ServiceOptions = {}) {}
+
   private db: Database.Database | null = null;
   private engine: CrrEngine | null = null;
   private plainWatch: PlainTablesWatch | null = null;
@@ -41,6 +49,10 @@ export class DatabaseService {
 
   private emit<E extends keyof ApiEvents>(event: E, payload: ApiEvents[E]): void {
     for (const l of this.listeners) l(event, payload);
+  }
+
+  async recentFiles(): Promise<string[]> {
+    return this.options.recentFilesDir ? readRecentFiles(this.options.recentFilesDir) : [];
   }
 
   async openDatabase(p: { path: string; create?: boolean }): Promise<DatabaseInfo> {
@@ -83,6 +95,7 @@ export class DatabaseService {
     };
     await this.sync.attach(db, engine);
     this.info.databaseId = this.sync.databaseId;
+    if (this.options.recentFilesDir) rememberRecentFile(this.options.recentFilesDir, p.path);
     this.emit('databaseOpened', this.info);
     return this.info;
   }
