@@ -11,6 +11,7 @@ import { dataDir } from './data-dir.ts';
 import { ensureDemoDatabase } from './demo-database.ts';
 import { readRecentFiles } from './recent-files.ts';
 import { CSP } from './static-files.ts';
+import type { ApiEvents } from '../../shared/api.ts';
 
 const RENDERER = join(__dirname, '..', 'renderer', 'index.html');
 const PRELOAD = join(__dirname, '..', 'preload', 'preload.cjs');
@@ -31,7 +32,14 @@ async function openWindow(path: string, create = false): Promise<void> {
     webPreferences: { preload: PRELOAD, contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true },
   });
   services.set(win.webContents.id, service);
-  const stop = service.on((event, payload) => win.webContents.send('crr:event', { event, payload }));
+  const stop = service.on((event, payload) => {
+    win.webContents.send('crr:event', { event, payload });
+    // a file opened from the page (Open…): the title and Open Recent follow
+    if (event === 'databaseOpened') {
+      win.setTitle((payload as ApiEvents['databaseOpened']).path);
+      buildMenu();
+    }
+  });
   win.on('closed', () => {
     stop();
     service.close();
