@@ -279,6 +279,36 @@ test.describe('table editor on the demo database', () => {
     await expect(products).toHaveAttribute('aria-rowcount', '201');
   });
 
+  test('shows a cell\'s history in a popover by the cell (right-click, Shift+F10)', async ({ page }) => {
+    await page.goto(app.url);
+    const grid = page.getByRole('grid', { name: 'Rows of customers' });
+    const name = grid.locator('[role=row][aria-rowindex="31"] [role=gridcell][aria-colindex="2"]');
+    const before = (await name.textContent())!;
+    await name.dblclick();
+    await grid.getByRole('textbox').fill('Renamed 30');
+    await grid.getByRole('textbox').press('Enter');
+    await expect(name).toHaveText('Renamed 30');
+    await name.click({ button: 'right' });
+    const popover = page.getByRole('dialog', { name: 'History of name' });
+    await expect(popover).toBeVisible();
+    const versions = popover.getByRole('list', { name: 'Versions' }).getByRole('listitem');
+    await expect(versions).toHaveCount(2);
+    await expect(versions.first()).toContainText('Renamed 30');
+    await expect(versions.first()).toContainText('current');
+    await expect(versions.last()).toContainText(before);
+    await expect(versions.last()).toContainText('You');
+    await page.screenshot({ path: join(shots, 'cell-popover.png') });
+    await page.keyboard.press('Escape');
+    await expect(popover).toBeHidden();
+    await page.keyboard.press('Shift+F10');
+    await expect(popover).toBeVisible();
+    await page.keyboard.press('Escape');
+    // a plain table has no history: the browser's own menu stays
+    await page.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: /orders/ }).click();
+    await page.getByRole('grid', { name: 'Rows of orders' }).locator('[role=row][aria-rowindex="2"] [role=gridcell][aria-colindex="2"]').click({ button: 'right' });
+    await expect(page.getByRole('dialog', { name: /History of/ })).toHaveCount(0);
+  });
+
   test('keeps the header in line with the columns when scrolled sideways', async ({ page }) => {
     await page.setViewportSize({ width: 1000, height: 700 });
     await page.goto(app.url);
