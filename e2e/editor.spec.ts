@@ -59,6 +59,7 @@ test.describe('table editor on the demo database', () => {
     await expect(grid).toHaveAttribute('aria-rowcount', '201');
 
     const title = grid.locator('[role=row][aria-rowindex="2"] [role=gridcell][aria-colindex="2"]');
+    await expect(title).not.toHaveText('…');
     const original = (await title.textContent())!;
     await title.dblclick();
     await grid.getByRole('textbox').fill('Renamed');
@@ -173,6 +174,7 @@ test.describe('table editor on the demo database', () => {
     await page.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: /events/ }).click();
     const grid = page.getByRole('grid', { name: 'Rows of events' });
     const kind = grid.locator('[role=row][aria-rowindex="21"] [role=gridcell][aria-colindex="2"]');
+    await expect(kind).not.toHaveText('…');
     const before = (await kind.textContent())!;
     await kind.dblclick();
     await grid.getByRole('textbox').fill('mine');
@@ -283,6 +285,7 @@ test.describe('table editor on the demo database', () => {
     await page.goto(app.url);
     const grid = page.getByRole('grid', { name: 'Rows of customers' });
     const name = grid.locator('[role=row][aria-rowindex="31"] [role=gridcell][aria-colindex="2"]');
+    await expect(name).not.toHaveText('…');
     const before = (await name.textContent())!;
     await name.dblclick();
     await grid.getByRole('textbox').fill('Renamed 30');
