@@ -2,7 +2,7 @@
 // critical violations on the grid, editing, the side panel's tabs, the SQL console and the dialogs.
 import { test, expect, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
-import { startAppServer, type AppServer } from './app-server.ts';
+import { useAppServer } from './app-server.ts';
 
 async function violations(page: Page, screen: string): Promise<string[]> {
   const r = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
@@ -12,11 +12,7 @@ async function violations(page: Page, screen: string): Promise<string[]> {
 }
 
 test.describe('accessibility', () => {
-  let app: AppServer;
-  test.beforeAll(async () => {
-    app = await startAppServer();
-  });
-  test.afterAll(() => app.stop());
+  const app = useAppServer();
   // axe injects its engine as a script: the page's strict CSP (no eval) is bypassed for the checker only
   test.use({ bypassCSP: true });
 

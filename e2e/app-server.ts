@@ -1,5 +1,6 @@
 // Starts the real browser-mode server (npm run serve) on a file of the test's, in a temp data
 // folder, and stops it afterwards.
+import { test } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,6 +39,23 @@ export async function startAppServer(file?: string): Promise<AppServer> {
     stop: () => {
       child.kill('SIGTERM');
       rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One browser-mode server for the tests of a describe block (on `file`, or the demo database). */
+export function useAppServer(file?: () => string): { readonly url: string; readonly dataDir: string } {
+  let server: AppServer | undefined;
+  test.beforeAll(async () => {
+    server = await startAppServer(file?.());
+  });
+  test.afterAll(() => server?.stop());
+  return {
+    get url() {
+      return server!.url;
+    },
+    get dataDir() {
+      return server!.dataDir;
     },
   };
 }

@@ -2,18 +2,15 @@ import { test, expect } from '@playwright/test';
 import Database from 'better-sqlite3';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startAppServer, type AppServer } from './app-server.ts';
+import { useAppServer } from './app-server.ts';
 import { dispatchCopy, dispatchPaste } from './clipboard.ts';
+import { cellAt, typeInto } from './grid-helpers.ts';
 
 const shots = join(import.meta.dirname, 'screenshots');
 mkdirSync(shots, { recursive: true });
 
 test.describe('table editor on the demo database', () => {
-  let app: AppServer;
-  test.beforeAll(async () => {
-    app = await startAppServer();
-  });
-  test.afterAll(() => app.stop());
+  const app = useAppServer();
 
   test('opens, sorts and edits a cell that persists', async ({ page }) => {
     await page.goto(app.url);
@@ -61,10 +58,7 @@ test.describe('table editor on the demo database', () => {
     const title = grid.locator('[role=row][aria-rowindex="2"] [role=gridcell][aria-colindex="2"]');
     await expect(title).not.toHaveText('…');
     const original = (await title.textContent())!;
-    await title.dblclick();
-    await grid.getByRole('textbox').fill('Renamed');
-    await grid.getByRole('textbox').press('Enter');
-    await expect(title).toHaveText('Renamed');
+    await typeInto(grid, title, 'Renamed');
     await grid.locator('[role=rowgroup]').focus();
     await page.keyboard.press('Control+z');
     await expect(title).toHaveText(original);
@@ -100,7 +94,7 @@ test.describe('table editor on the demo database', () => {
     await page.goto(app.url);
     await page.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: /customers/ }).click();
     const grid = page.getByRole('grid', { name: 'Rows of customers' });
-    const at = (row: number, col: number) => grid.locator(`[role=row][aria-rowindex="${row}"] [role=gridcell][aria-colindex="${col}"]`);
+    const at = (row: number, col: number) => cellAt(grid, row, col);
     await expect(at(2, 2)).not.toHaveText('…');
     const source = [[await at(2, 3).textContent(), await at(2, 4).textContent()], [await at(3, 3).textContent(), await at(3, 4).textContent()]];
 
@@ -148,7 +142,7 @@ test.describe('table editor on the demo database', () => {
     await page.goto(app.url);
     await page.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: /events/ }).click();
     const grid = page.getByRole('grid', { name: 'Rows of events' });
-    const at = (row: number, col: number) => grid.locator(`[role=row][aria-rowindex="${row}"] [role=gridcell][aria-colindex="${col}"]`);
+    const at = (row: number, col: number) => cellAt(grid, row, col);
     await expect(grid).toHaveAttribute('aria-rowcount', '100001');
     await at(5, 2).click();
     await page.keyboard.press('Shift+ArrowDown');
@@ -176,10 +170,7 @@ test.describe('table editor on the demo database', () => {
     const kind = grid.locator('[role=row][aria-rowindex="21"] [role=gridcell][aria-colindex="2"]');
     await expect(kind).not.toHaveText('…');
     const before = (await kind.textContent())!;
-    await kind.dblclick();
-    await grid.getByRole('textbox').fill('mine');
-    await grid.getByRole('textbox').press('Enter');
-    await expect(kind).toHaveText('mine');
+    await typeInto(grid, kind, 'mine');
     const other = new Database(join(app.dataDir, 'demo.db'));
     other.prepare(`UPDATE events SET kind = 'theirs' WHERE id = 20`).run();
     other.close();
@@ -194,7 +185,7 @@ test.describe('table editor on the demo database', () => {
   test('keeps NULL apart from the empty string while editing, and edits a blob as X\'…\'', async ({ page }) => {
     await page.goto(app.url);
     const grid = page.getByRole('grid', { name: 'Rows of customers' });
-    const city = (id: number) => grid.locator(`[role=row][aria-rowindex="${id + 1}"] [role=gridcell][aria-colindex="4"]`);
+    const city = (id: number) => cellAt(grid, id + 1, 4);
     await expect(city(17)).toHaveText('NULL');
     // opening the editor on NULL and leaving it untouched writes nothing
     await city(17).dblclick();
@@ -235,10 +226,7 @@ test.describe('table editor on the demo database', () => {
     await expect(products.getByRole('textbox')).toHaveValue(/^X'([0-9A-F]{2})+'$/);
     await products.getByRole('textbox').press('Enter'); // untouched: stays the same blob
     await expect(image).toHaveText(shown);
-    await image.dblclick();
-    await products.getByRole('textbox').fill("X'CAFE'");
-    await products.getByRole('textbox').press('Enter');
-    await expect(image).toHaveText('2 bytes · ca fe');
+    await typeInto(products, image, "X'CAFE'", '2 bytes · ca fe');
   });
 
   test('adds a row where the view puts it and edits it at once; undo takes it back', async ({ page }) => {
@@ -287,10 +275,7 @@ test.describe('table editor on the demo database', () => {
     const name = grid.locator('[role=row][aria-rowindex="31"] [role=gridcell][aria-colindex="2"]');
     await expect(name).not.toHaveText('…');
     const before = (await name.textContent())!;
-    await name.dblclick();
-    await grid.getByRole('textbox').fill('Renamed 30');
-    await grid.getByRole('textbox').press('Enter');
-    await expect(name).toHaveText('Renamed 30');
+    await typeInto(grid, name, 'Renamed 30');
     await name.click({ button: 'right' });
     const popover = page.getByRole('dialog', { name: 'History of name' });
     await expect(popover).toBeVisible();
@@ -419,9 +404,8 @@ test.describe('table editor on the demo database', () => {
 });
 
 test.describe('a table of 1,000,000 rows', () => {
-  let app: AppServer;
   let file: string;
-  test.beforeAll(async () => {
+  test.beforeAll(() => {
     const dir = join(import.meta.dirname, '..', '.tmp');
     mkdirSync(dir, { recursive: true });
     file = join(dir, `million-${process.pid}.db`);
@@ -430,9 +414,8 @@ test.describe('a table of 1,000,000 rows', () => {
       WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 1000000)
       INSERT INTO big SELECT i, 'row ' || i, i / 7.0 FROM c;`);
     db.close();
-    app = await startAppServer(file);
   });
-  test.afterAll(() => app.stop());
+  const app = useAppServer(() => file);
 
   test('paints the first rows, then scrolls to the very end', async ({ page }) => {
     await page.goto(app.url);
@@ -461,7 +444,7 @@ test.describe('a table of 1,000,000 rows', () => {
     const results = page.getByRole('grid', { name: 'Query results' });
     await expect(results).toHaveAttribute('aria-rowcount', '500001');
     await expect(results).toHaveAttribute('aria-readonly', 'true');
-    const at = (row: number, col: number) => results.locator(`[role=row][aria-rowindex="${row}"] [role=gridcell][aria-colindex="${col}"]`);
+    const at = (row: number, col: number) => cellAt(results, row, col);
     await expect(at(2, 2)).toHaveText('row 2');
     await results.getByRole('columnheader', { name: /double/ }).getByRole('button').click();
     await results.getByRole('columnheader', { name: /double/ }).getByRole('button').click();

@@ -3,14 +3,10 @@
 import { test, expect } from '@playwright/test';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startAppServer, type AppServer } from './app-server.ts';
+import { useAppServer } from './app-server.ts';
 
 test.describe('opening files', () => {
-  let app: AppServer;
-  test.beforeAll(async () => {
-    app = await startAppServer();
-  });
-  test.afterAll(() => app.stop());
+  const app = useAppServer();
 
   test('refuses a file that is not SQLite, creates a new one, reopens a recent one', async ({ page }) => {
     await page.goto(app.url);

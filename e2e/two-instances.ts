@@ -1,17 +1,14 @@
 // Helpers for specs that drive two app instances synced over the real LAN sync on 127.0.0.1.
 import { expect, test, type Page } from '@playwright/test';
 import { startAppServer, type AppServer } from './app-server.ts';
+import { cellAt, typeInto } from './grid-helpers.ts';
 
 export const grid = (page: Page) => page.getByRole('grid', { name: 'Rows of customers' });
 
-export const cell = (page: Page, row: number, col: number) =>
-  grid(page).locator(`[role=row][aria-rowindex="${row}"] [role=gridcell][aria-colindex="${col}"]`);
+export const cell = (page: Page, row: number, col: number) => cellAt(grid(page), row, col);
 
 export async function edit(page: Page, row: number, col: number, text: string): Promise<void> {
-  await cell(page, row, col).dblclick();
-  const input = grid(page).getByRole('textbox');
-  await input.fill(text);
-  await input.press('Enter');
+  await typeInto(grid(page), cell(page, row, col), text);
 }
 
 export const sharing = (page: Page) => page.getByRole('region', { name: 'Sharing and peers' });

@@ -2,16 +2,12 @@
 // viewport at device scale 2, which is what this test renders.
 import { test, expect } from '@playwright/test';
 import { join } from 'node:path';
-import { startAppServer, type AppServer } from './app-server.ts';
+import { useAppServer } from './app-server.ts';
 
 const shots = join(import.meta.dirname, 'screenshots');
 
 test.describe('200% zoom', () => {
-  let app: AppServer;
-  test.beforeAll(async () => {
-    app = await startAppServer();
-  });
-  test.afterAll(() => app.stop());
+  const app = useAppServer();
   test.use({ viewport: { width: 640, height: 400 }, deviceScaleFactor: 2 });
 
   test('everything stays reachable: no page-wide sideways scroll, grid rows visible, panel below', async ({ page }) => {

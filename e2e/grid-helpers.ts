@@ -1,0 +1,14 @@
+// Driving the editor's grid in specs: a cell by its ARIA position, and an edit typed into one.
+import { expect, type Locator } from '@playwright/test';
+
+/** The cell at an ARIA row index (the header row is 1, so data row n is n + 1) and column index. */
+export const cellAt = (grid: Locator, row: number, col: number) =>
+  grid.locator(`[role=row][aria-rowindex="${row}"] [role=gridcell][aria-colindex="${col}"]`);
+
+/** Opens the cell's editor, types `text`, commits with Enter and waits until the cell shows `shown`. */
+export async function typeInto(grid: Locator, cell: Locator, text: string, shown = text): Promise<void> {
+  await cell.dblclick();
+  await grid.getByRole('textbox').fill(text);
+  await grid.getByRole('textbox').press('Enter');
+  await expect(cell).toHaveText(shown);
+}
