@@ -22,12 +22,12 @@ function readOnlyStatement(db: Database.Database, sql: string): Database.Stateme
   return stmt;
 }
 
-/** The statement as a subquery, or null when SQLite cannot take it as one (PRAGMA, EXPLAIN). */
-function wrapped(db: Database.Database, sql: string, tail: string): Database.Statement | null {
+/** `SELECT <what> FROM (statement) <tail>`, or null when SQLite cannot take it as a subquery (PRAGMA, EXPLAIN). */
+function wrapped(db: Database.Database, sql: string, what: string, tail = ''): Database.Statement | null {
   // the newline keeps a trailing -- comment from swallowing the closing parenthesis
   const body = sql.trim().replace(/;\s*$/, '');
   try {
-    const stmt = db.prepare(`SELECT * FROM (${body}\n) ${tail}`);
+    const stmt = db.prepare(`SELECT ${what} FROM (${body}\n) ${tail}`);
     return stmt.readonly ? stmt : null;
   } catch {
     return null;
@@ -55,7 +55,7 @@ export function queryWindow(db: Database.Database, p: QueryWindowRequest): Query
     throw new ApiError('invalid-argument', `There is no result column ${sort.index + 1} to sort by.`);
   }
   const order = sort ? `ORDER BY ${sort.index + 1} ${sort.dir === 'desc' ? 'DESC' : 'ASC'}` : '';
-  const windowed = wrapped(db, p.sql, `${order} LIMIT ? OFFSET ?`);
+  const windowed = wrapped(db, p.sql, '*', `${order} LIMIT ? OFFSET ?`);
   if (windowed) {
     const rows = sqlError(() => windowed.raw().safeIntegers(true).all(limit + 1, offset) as unknown[][]);
     return { columns, rows: rows.slice(0, limit).map(rowToWire), truncated: rows.length > limit };
@@ -76,11 +76,8 @@ export function queryWindow(db: Database.Database, p: QueryWindowRequest): Query
 /** How many rows a read-only statement returns. */
 export function queryCount(db: Database.Database, sql: string): number {
   const stmt = readOnlyStatement(db, sql ?? '');
-  const counted = wrapped(db, sql, '');
-  if (counted) {
-    const count = db.prepare(`SELECT count(*) FROM (${sql.trim().replace(/;\s*$/, '')}\n)`);
-    return sqlError(() => count.pluck().safeIntegers(false).get() as number);
-  }
+  const counted = wrapped(db, sql, 'count(*)');
+  if (counted) return sqlError(() => counted.pluck().safeIntegers(false).get() as number);
   return sqlError(() => {
     let n = 0;
     for (const _ of stmt.raw().iterate()) n++;

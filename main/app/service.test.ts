@@ -192,6 +192,18 @@ describe('tables and rows', () => {
     svc.close();
   });
 
+  it('imports CSV without a header line: new tables get column1.., existing ones take fields in column order', async () => {
+    const svc = new DatabaseService();
+    await svc.openDatabase({ path: seeded() });
+    expect(await svc.importCsv({ table: 'raw', create: true, csv: '1,x\n2,""\n3,\n', header: false })).toEqual({ inserted: 3 });
+    const raw = await svc.runQuery({ sql: 'SELECT column1, column2, typeof(column2) FROM raw ORDER BY column1' });
+    expect(raw.columns).toEqual(['column1', 'column2', 'typeof(column2)']);
+    expect(raw.rows.map((r) => r[2])).toEqual(['text', 'text', 'null']);
+    expect(await svc.importCsv({ table: 'loose', create: false, csv: '7,seven\n', header: false })).toEqual({ inserted: 1 });
+    expect((await svc.runQuery({ sql: 'SELECT b FROM loose WHERE a = 7' })).rows).toEqual([['seven']]);
+    svc.close();
+  });
+
   it('runs only read-only SQL in the console', async () => {
     const svc = new DatabaseService();
     await svc.openDatabase({ path: seeded() });
