@@ -102,25 +102,33 @@ export class DatabaseSync {
 
   /** Applies one frame of a peer's history route and records progress, in one transaction. */
   applyHistoryFrom(site: Uint8Array, table: string, last: number, entries: HistoryEntry[]): number {
+    const ok = canApply(this.db, this.engine);
     let applied = 0;
     this.db.transaction(() => {
-      applied = this.engine.history.apply(entries);
+      const now: HistoryEntry[] = [];
+      const later: HistoryEntry[] = [];
+      for (const e of entries) (ok(e.table, e.cid) ? now : later).push(e);
+      if (now.length) applied = this.engine.history.apply(now);
+      if (later.length) this.store.holdHistory(later);
       this.store.recordHistorySeen(site, table, last);
     })();
     return applied;
   }
 
-  /** Merges held changes whose table and column now exist (after a schema change). */
+  /** Merges held changes and history whose table and column now exist (after a schema change). */
   retryHeld(force = false): void {
     const version = this.db.pragma('schema_version', { simple: true }) as number;
     if (!force && version === this.heldSchemaVersion) return;
     this.heldSchemaVersion = version;
-    if (this.store.heldCount() === 0) return;
+    if (this.store.heldCount() === 0 && this.store.heldHistoryCount() === 0) return;
     const ok = canApply(this.db, this.engine);
     let merged = 0;
     this.db.transaction(() => {
       const changes = this.store.takeHeld(ok);
       if (changes.length) merged = this.engine.applyChanges(changes);
+      // history after the changes: versions merged just now learn their parents from it
+      const history = this.store.takeHeldHistory(ok);
+      if (history.length) this.engine.history.apply(history);
     })();
     if (merged) this.log(`merged ${merged} held change${merged === 1 ? '' : 's'} after a schema change`);
   }

@@ -144,11 +144,23 @@ describe('sync protocol between nodes', () => {
     expect(b.ds.siteName(siteA)).toBe('a');
     expect(new SyncStore(b.r.db).siteName(siteA.toUpperCase())).toBe('a');
 
+    // the column's history travels too: b keeps what it cannot apply yet
+    a.r.db.exec(`UPDATE t SET extra = 'changed in a' WHERE id = 1`);
+    const heldHistory = () => b.r.db.prepare('SELECT count(*) FROM crr_sync_held_history').pluck().get() as number;
+    // (version 1 came as a change, so only version 2's history entry, with its parent, is needed)
+    await until(() => heldHistory() === 1, 'history for the missing column held');
+    expect(b.ds.status().heldChanges).toBe(2);
+
     b.r.engine.noticeChanges();
     b.r.db.exec(`SELECT crsql_begin_alter('t'); ALTER TABLE t ADD COLUMN extra TEXT; SELECT crsql_commit_alter('t');`);
     await until(() => b.ds.status().heldChanges === 0, 'held change merged');
-    expect(tableSnapshot(b.r.db, 't')).toEqual([['1', "'one'", "'only in a'"]]);
+    expect(tableSnapshot(b.r.db, 't')).toEqual([['1', "'one'", "'changed in a'"]]);
     expect(b.ds.status().heldChanges).toBe(0);
+    expect(heldHistory()).toBe(0);
+    // b now knows both versions of the cell and how they follow each other, like a does
+    const versions = (r: Replica) => r.engine.history.cell('t', [1], 'extra').map((v) => [v.col_version, v.val, v.parent?.col_version ?? null]);
+    expect(versions(b.r)).toEqual([[2, 'changed in a', 1], [1, 'only in a', 0]]);
+    expect(versions(b.r)).toEqual(versions(a.r));
 
     // rotation: b holds only the old key now, so nothing more flows either way
     a.ds.rotateKey();

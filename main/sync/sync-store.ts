@@ -1,12 +1,13 @@
 // What sync keeps inside the database file (plain tables, hidden from the editor by the crr_
 // prefix, never replicated): the share (database id and key), how far each peer's changes have
-// been received, changes held for tables or columns this replica lacks, known peers, and the names
+// been received, changes and history held for tables or columns this replica lacks, known peers, and the names
 // peers gave for their site ids (so cell history names its writers after a restart too).
 import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import type { Change, ChangePageCursor } from '../crr/types.ts';
+import type { Change, ChangePageCursor, HistoryEntry } from '../crr/types.ts';
 import { newShareKey } from './auth.ts';
 import { cursorFromWire, cursorToWire, decodeChanges, encodeChanges } from './change-codec.ts';
+import { decodeHistory, encodeHistory } from './history-codec.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS crr_sync_share (id INTEGER PRIMARY KEY CHECK (id = 1), database_id TEXT NOT NULL,
@@ -19,6 +20,8 @@ CREATE TABLE IF NOT EXISTS crr_sync_held (id INTEGER PRIMARY KEY, "table" TEXT N
   change TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS crr_sync_peers (peer_id TEXT PRIMARY KEY, name TEXT NOT NULL, addresses TEXT NOT NULL,
   last_sync INTEGER) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS crr_sync_held_history (id INTEGER PRIMARY KEY, "table" TEXT NOT NULL, cid TEXT NOT NULL,
+  entry TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS crr_sync_site_names (site TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID;
 `;
 
@@ -138,6 +141,33 @@ export class SyncStore {
     }[]) {
       if (!applicable(row.table, row.cid)) continue;
       out.push(...decodeChanges(JSON.parse(row.change)));
+      del.run(row.id);
+    }
+    return out;
+  }
+
+  /** History entries for a table or column this replica lacks yet (their progress is recorded: keep them). */
+  holdHistory(entries: HistoryEntry[]): void {
+    const ins = this.db.prepare('INSERT INTO crr_sync_held_history ("table", cid, entry) VALUES (?, ?, ?)');
+    for (const e of entries) ins.run(e.table, e.cid, JSON.stringify(encodeHistory([e])));
+  }
+
+  heldHistoryCount(): number {
+    return this.db.prepare('SELECT count(*) FROM crr_sync_held_history').pluck().get() as number;
+  }
+
+  /** Held history entries that `applicable` accepts now, removed from the store (call inside a transaction). */
+  takeHeldHistory(applicable: (table: string, cid: string) => boolean): HistoryEntry[] {
+    const out: HistoryEntry[] = [];
+    const del = this.db.prepare('DELETE FROM crr_sync_held_history WHERE id = ?');
+    for (const row of this.db.prepare('SELECT id, "table", cid, entry FROM crr_sync_held_history ORDER BY id').all() as {
+      id: number;
+      table: string;
+      cid: string;
+      entry: string;
+    }[]) {
+      if (!applicable(row.table, row.cid)) continue;
+      out.push(...decodeHistory(row.table, JSON.parse(row.entry)));
       del.run(row.id);
     }
     return out;
