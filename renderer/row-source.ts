@@ -1,6 +1,6 @@
 // Where the grid's rows come from: a table (filtered, sorted by column name, editable by key) or
 // a read-only statement of the SQL console (sorted by result position, rows keyed by position).
-import type { ColumnFilter, Row, SortSpec } from '../shared/api.ts';
+import type { ColumnFilter, QueryResult, Row, SortSpec } from '../shared/api.ts';
 import { call } from './api-client.ts';
 
 export interface RowSource {
@@ -18,12 +18,15 @@ export function tableRows(table: string, filters: ColumnFilter[]): RowSource {
   };
 }
 
+/** A window of query results as grid rows (keyed by position: results have no key of their own). */
+export const queryPage = (offset: number, r: QueryResult) => ({
+  rows: r.rows.map((values, i): Row => ({ key: [{ i: String(offset + i) }], values })),
+  atEnd: !r.truncated,
+});
+
 export function queryRows(sql: string): RowSource {
   return {
-    read: async (offset, limit, sort) => {
-      const r = await call('runQuery', { sql, offset, limit, sort: sort && { index: sort.index, dir: sort.dir } });
-      return { rows: r.rows.map((values, i) => ({ key: [{ i: String(offset + i) }], values })), atEnd: !r.truncated };
-    },
+    read: async (offset, limit, sort) => queryPage(offset, await call('runQuery', { sql, offset, limit, sort: sort && { index: sort.index, dir: sort.dir } })),
     count: () => call('countQuery', { sql }),
   };
 }
