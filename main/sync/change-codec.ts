@@ -29,7 +29,16 @@ export function encodeChanges(changes: Change[]): WireChanges {
   return { tables, sites, rows };
 }
 
-const isCount = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+export const isCount = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+
+/** A value off the wire, or a ProtocolError naming the frame kind and row. */
+export function wireValue(val: unknown, frame: string, row: number): ReturnType<typeof fromWire> {
+  try {
+    return fromWire(val as WireValue);
+  } catch {
+    throw new ProtocolError(`${frame}: row ${row} has a malformed value`);
+  }
+}
 
 export function decodeChanges(wire: unknown): Change[] {
   const w = wire as Partial<WireChanges> | null;
@@ -45,12 +54,7 @@ export function decodeChanges(wire: unknown): Change[] {
     if (!isCount(t) || t >= w.tables!.length || !isCount(s) || s >= sites.length) throw new ProtocolError(`changes: row ${i} names an unknown table or site`);
     if (typeof pk !== 'string' || typeof cid !== 'string') throw new ProtocolError(`changes: row ${i} has a malformed pk or column`);
     if (![colVersion, dbVersion, cl, seq].every(isCount) || cl < 1) throw new ProtocolError(`changes: row ${i} has malformed versions`);
-    let value;
-    try {
-      value = fromWire(val);
-    } catch {
-      throw new ProtocolError(`changes: row ${i} has a malformed value`);
-    }
+    const value = wireValue(val, 'changes', i);
     return {
       table: w.tables![t],
       pk: new Uint8Array(Buffer.from(pk, 'base64')),

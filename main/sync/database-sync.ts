@@ -20,6 +20,14 @@ export interface DatabaseSyncOptions {
   share?: Share;
 }
 
+/** Items whose table and column this replica has now, and the rest (to hold). */
+function partition<T extends { table: string; cid: string }>(items: T[], ok: (table: string, cid: string) => boolean): [T[], T[]] {
+  const now: T[] = [];
+  const later: T[] = [];
+  for (const item of items) (ok(item.table, item.cid) ? now : later).push(item);
+  return [now, later];
+}
+
 export class DatabaseSync {
   readonly store: SyncStore;
   readonly sessions = new Set<SyncSession>();
@@ -90,9 +98,7 @@ export class DatabaseSync {
     const ok = canApply(this.db, this.engine);
     let applied = 0;
     this.db.transaction(() => {
-      const now: Change[] = [];
-      const later: Change[] = [];
-      for (const c of changes) (ok(c.table, c.cid) ? now : later).push(c);
+      const [now, later] = partition(changes, ok);
       if (now.length) applied = this.engine.applyChanges(now);
       if (later.length) this.store.hold(later);
       this.store.recordSeen(site, to, next);
@@ -105,9 +111,7 @@ export class DatabaseSync {
     const ok = canApply(this.db, this.engine);
     let applied = 0;
     this.db.transaction(() => {
-      const now: HistoryEntry[] = [];
-      const later: HistoryEntry[] = [];
-      for (const e of entries) (ok(e.table, e.cid) ? now : later).push(e);
+      const [now, later] = partition(entries, ok);
       if (now.length) applied = this.engine.history.apply(now);
       if (later.length) this.store.holdHistory(later);
       this.store.recordHistorySeen(site, table, last);

@@ -3,8 +3,8 @@
 // malformed chunk whole.
 import type { HistoryEntry, MergePolicy, PolicyEntry, VersionRef } from '../crr/types.ts';
 import { MERGE_POLICIES } from '../crr/types.ts';
-import { bytesToHex, fromWire, hexToBytes, toWire, type WireValue } from '../../shared/values.ts';
-import { ProtocolError } from './change-codec.ts';
+import { bytesToHex, hexToBytes, toWire, type WireValue } from '../../shared/values.ts';
+import { isCount, ProtocolError, wireValue } from './change-codec.ts';
 
 /** [site index or -1 for none, col_version] */
 type WireRef = [number, number] | null;
@@ -15,7 +15,6 @@ export interface WireHistory {
   rows: WireEntry[];
 }
 
-const isCount = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
 const isSiteHex = (s: unknown): s is string => typeof s === 'string' && /^[0-9a-fA-F]{32}$/.test(s);
 
 export function encodeHistory(entries: HistoryEntry[]): WireHistory {
@@ -68,12 +67,7 @@ export function decodeHistory(table: string, wire: unknown): HistoryEntry[] {
     if (writtenAt !== null && !Number.isFinite(writtenAt)) throw new ProtocolError(`history: row ${i} has a malformed time`);
     const resolves = ref(res, i);
     if (resolves && (!isCount(members) || members < 2)) throw new ProtocolError(`history: row ${i} has a malformed resolution`);
-    let value;
-    try {
-      value = fromWire(val);
-    } catch {
-      throw new ProtocolError(`history: row ${i} has a malformed value`);
-    }
+    const value = wireValue(val, 'history', i);
     return {
       table,
       pk: new Uint8Array(Buffer.from(pk, 'base64')),

@@ -25,6 +25,14 @@ CREATE TABLE IF NOT EXISTS crr_sync_held_history (id INTEGER PRIMARY KEY, "table
 CREATE TABLE IF NOT EXISTS crr_sync_site_names (site TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID;
 `;
 
+/** Where held items wait: changes, and history entries, for tables or columns not here yet. */
+const HELD = {
+  changes: { store: 'crr_sync_held', column: 'change' },
+  history: { store: 'crr_sync_held_history', column: 'entry' },
+} as const;
+type Held = (typeof HELD)[keyof typeof HELD];
+type Applicable = (table: string, cid: string) => boolean;
+
 export interface Share {
   databaseId: string;
   key: Uint8Array;
@@ -120,54 +128,54 @@ export class SyncStore {
       .run(Buffer.from(site), table, hid);
   }
 
+  /** Changes for a table or column this replica lacks yet (their progress is recorded: keep them). */
   hold(changes: Change[]): void {
-    const ins = this.db.prepare('INSERT INTO crr_sync_held ("table", cid, change) VALUES (?, ?, ?)');
-    for (const c of changes) ins.run(c.table, c.cid, JSON.stringify(encodeChanges([c])));
+    this.holdItems(HELD.changes, changes, (c) => JSON.stringify(encodeChanges([c])));
   }
 
   heldCount(): number {
-    return this.db.prepare('SELECT count(*) FROM crr_sync_held').pluck().get() as number;
+    return this.heldItems(HELD.changes);
   }
 
   /** Held changes that `applicable` accepts now, removed from the store (call inside a transaction). */
-  takeHeld(applicable: (table: string, cid: string) => boolean): Change[] {
-    const out: Change[] = [];
-    const del = this.db.prepare('DELETE FROM crr_sync_held WHERE id = ?');
-    for (const row of this.db.prepare('SELECT id, "table", cid, change FROM crr_sync_held ORDER BY id').all() as {
-      id: number;
-      table: string;
-      cid: string;
-      change: string;
-    }[]) {
-      if (!applicable(row.table, row.cid)) continue;
-      out.push(...decodeChanges(JSON.parse(row.change)));
-      del.run(row.id);
-    }
-    return out;
+  takeHeld(applicable: Applicable): Change[] {
+    return this.takeItems(HELD.changes, applicable, (_, text) => decodeChanges(JSON.parse(text)));
   }
 
-  /** History entries for a table or column this replica lacks yet (their progress is recorded: keep them). */
+  /** History entries for a table or column this replica lacks yet, likewise. */
   holdHistory(entries: HistoryEntry[]): void {
-    const ins = this.db.prepare('INSERT INTO crr_sync_held_history ("table", cid, entry) VALUES (?, ?, ?)');
-    for (const e of entries) ins.run(e.table, e.cid, JSON.stringify(encodeHistory([e])));
+    this.holdItems(HELD.history, entries, (e) => JSON.stringify(encodeHistory([e])));
   }
 
   heldHistoryCount(): number {
-    return this.db.prepare('SELECT count(*) FROM crr_sync_held_history').pluck().get() as number;
+    return this.heldItems(HELD.history);
   }
 
-  /** Held history entries that `applicable` accepts now, removed from the store (call inside a transaction). */
-  takeHeldHistory(applicable: (table: string, cid: string) => boolean): HistoryEntry[] {
-    const out: HistoryEntry[] = [];
-    const del = this.db.prepare('DELETE FROM crr_sync_held_history WHERE id = ?');
-    for (const row of this.db.prepare('SELECT id, "table", cid, entry FROM crr_sync_held_history ORDER BY id').all() as {
+  takeHeldHistory(applicable: Applicable): HistoryEntry[] {
+    return this.takeItems(HELD.history, applicable, (table, text) => decodeHistory(table, JSON.parse(text)));
+  }
+
+  private holdItems<T extends { table: string; cid: string }>(held: Held, items: T[], encode: (item: T) => string): void {
+    const ins = this.db.prepare(`INSERT INTO ${held.store} ("table", cid, ${held.column}) VALUES (?, ?, ?)`);
+    for (const item of items) ins.run(item.table, item.cid, encode(item));
+  }
+
+  private heldItems(held: Held): number {
+    return this.db.prepare(`SELECT count(*) FROM ${held.store}`).pluck().get() as number;
+  }
+
+  private takeItems<T>(held: Held, applicable: Applicable, decode: (table: string, text: string) => T[]): T[] {
+    const out: T[] = [];
+    const del = this.db.prepare(`DELETE FROM ${held.store} WHERE id = ?`);
+    const rows = this.db.prepare(`SELECT id, "table", cid, ${held.column} AS text FROM ${held.store} ORDER BY id`).all() as {
       id: number;
       table: string;
       cid: string;
-      entry: string;
-    }[]) {
+      text: string;
+    }[];
+    for (const row of rows) {
       if (!applicable(row.table, row.cid)) continue;
-      out.push(...decodeHistory(row.table, JSON.parse(row.entry)));
+      out.push(...decode(row.table, row.text));
       del.run(row.id);
     }
     return out;
