@@ -12,6 +12,7 @@ import { cellWriteSqls } from './local-triggers.ts';
 import { packPrimaryKey, unpackPrimaryKey } from './pack-pk.ts';
 import { compareValues } from './compare-values.ts';
 import { fromSqlite } from './change-pages.ts';
+import { notifyAll } from './notify.ts';
 
 export interface HistoryContext {
   prepare: (sql: string) => Database.Statement;
@@ -132,13 +133,7 @@ export function createHistory(ctx: HistoryContext) {
     if (pending.size === 0) return;
     const tables = [...pending];
     pending = new Set();
-    for (const l of listeners) {
-      try {
-        l(tables);
-      } catch (err) {
-        console.error('crr history listener failed:', err);
-      }
-    }
+    notifyAll(listeners, tables, 'history');
   }
 
   function enabled(): boolean {

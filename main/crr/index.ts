@@ -20,6 +20,7 @@ import { ensureLocalSiteId } from './site-id.ts';
 import { createChangePager, fromSqlite, toChange } from './change-pages.ts';
 import { createHistoryTableSql, dropHistoryTableSql, histTable, historyViewsSql } from './history-sql.ts';
 import { createHistory } from './history.ts';
+import { notifyAll } from './notify.ts';
 
 export type {
   Change, ChangePage, ChangePageCursor, CommitEvent, CrrEngine, CrrOptions, CellVersion, Conflict, HistoryEntry, MergePolicy, PolicyEntry, VersionRef,
@@ -161,14 +162,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     for (const c of commits) committedVersion = Math.max(committedVersion, c.marker.max_version);
     if (listeners.size === 0) return;
     for (const e of commits.map((c) => describeCommit(c.marker, c.origin))) {
-      if (e.tables.length === 0) continue;
-      for (const l of listeners) {
-        try {
-          l(e);
-        } catch (err) {
-          console.error('crr onCommit listener failed:', err);
-        }
-      }
+      if (e.tables.length) notifyAll(listeners, e, 'onCommit');
     }
   }
 
