@@ -5,6 +5,7 @@ import type { TableInfo } from './table-info.ts';
 import { quoteId, quoteText } from './table-info.ts';
 import { cellsTable, rowsTable } from './clock-tables.ts';
 import { mergeProgram, mergeTablesSql, stageNewSql } from './merge.ts';
+import { validateNewSql } from './input-limits.ts';
 
 
 /**
@@ -97,6 +98,7 @@ export function changesViewSql(tables: TableInfo[], history = true): string {
 BEGIN
   SELECT RAISE(ABORT, 'crsql_changes: no CRR table by that name (could not find the schema information for it)')
     WHERE NEW."table" NOT IN (${names});
+  ${validateNewSql()}
   ${[...tables.map(stageNewSql), ...tables.flatMap((t) => mergeProgram(t, history)).map((sql) => `${sql};`)].join('\n  ')}
 END;`);
   out.push(`CREATE TEMP TRIGGER crsql_changes_update INSTEAD OF UPDATE ON crsql_changes

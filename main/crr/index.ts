@@ -21,11 +21,13 @@ import { createChangePager, fromSqlite, toChange } from './change-pages.ts';
 import { createHistoryTableSql, dropHistoryTableSql, histTable, historyViewsSql } from './history-sql.ts';
 import { createHistory } from './history.ts';
 import { notifyAll } from './notify.ts';
+import { DEFAULT_MAX_VERSION_JUMP, validateChange } from './input-limits.ts';
 
 export type {
   Change, ChangePage, ChangePageCursor, CommitEvent, CrrEngine, CrrOptions, CellVersion, Conflict, HistoryEntry, MergePolicy, PolicyEntry, VersionRef,
 } from './types.ts';
 export { CrrRefusal } from './table-info.ts';
+export { ChangeRefused, MAX_CLOCK } from './input-limits.ts';
 export { packPrimaryKey, unpackPrimaryKey } from './pack-pk.ts';
 
 const engines = new WeakMap<Database.Database, CrrEngine>();
@@ -59,6 +61,12 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   const altering = new Set<string>();
   let closed = false;
 
+  if (options.maxVersionJump !== undefined) {
+    if (!Number.isSafeInteger(options.maxVersionJump) || options.maxVersionJump < 1) throw new RangeError('maxVersionJump must be a positive integer');
+    raw.prepare(`INSERT INTO crr_state (key, value) VALUES ('max_version_jump', ?) ON CONFLICT DO UPDATE SET value = excluded.value`).run(options.maxVersionJump);
+  }
+  const maxJumpStmt = raw.prepare(`SELECT value FROM crr_state WHERE key = 'max_version_jump'`).pluck().safeIntegers(false);
+  const maxJump = () => (maxJumpStmt.get() as number | undefined) ?? DEFAULT_MAX_VERSION_JUMP;
   const q = {
     marker: raw.prepare('SELECT db_version, max_version FROM crr_tx WHERE id = 1').safeIntegers(false),
     publish: raw.prepare(`UPDATE crr_state SET value = ? WHERE key = 'db_version'`),
@@ -81,8 +89,9 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
 
   // ---- SQL functions (pure: they never touch the database) ----
   db.function('crsql_site_id', { deterministic: false }, () => Buffer.from(siteId));
-  db.function('crsql_db_version', { deterministic: false }, () => committedVersion);
-  db.function('crsql_next_db_version', { deterministic: false }, () => committedVersion + 1);
+  // bigint: SQLite gets an INTEGER, as from cr-sqlite (a JS number would be a REAL)
+  db.function('crsql_db_version', { deterministic: false }, () => BigInt(committedVersion));
+  db.function('crsql_next_db_version', { deterministic: false }, () => BigInt(committedVersion + 1));
   db.function('crr_pack_pk', { varargs: true, deterministic: true, safeIntegers: true }, (...values: unknown[]) =>
     Buffer.from(packPrimaryKey(values.map(fromSqlite))),
   );
@@ -92,6 +101,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     if (values.length !== Number(count)) {
       throw new TypeError(`crsql_changes: pk has ${values.length} columns, the table has ${count}`);
     }
+    if (values[Number(index)] === null) throw new TypeError('crsql_changes: a primary key value is NULL');
     return toSqlite(values[Number(index)]);
   });
   let mergesWon = 0;
@@ -123,7 +133,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   function sealInside(origin: CommitEvent['origin']): void {
     const m = q.marker.get() as Marker | undefined;
     if (!m) return;
-    q.publish.run(m.max_version);
+    q.publish.run(BigInt(m.max_version)); // bigint: stored as INTEGER
     q.clearMarker.run();
     pendingCommits.push({ marker: m, origin: mergeSeen ? 'merge' : origin });
     mergeSeen = false;
@@ -453,29 +463,11 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     return pager.page(tables, cursor, limit, exclude);
   }
 
-  /** Checks one incoming change and returns its decoded primary key. */
-  function validateChange(c: Change, i: number): SqlValue[] {
-    const where = `change ${i}`;
-    if (!c || typeof c !== 'object') throw new TypeError(`${where}: not an object`);
-    const info = tables.get(c.table);
-    if (!info) throw new Error(`${where}: could not find the schema information for table ${JSON.stringify(c.table)}`);
-    if (altering.has(c.table)) throw new Error(`${where}: table ${c.table} is being altered (crsql_begin_alter without crsql_commit_alter)`);
-    if (c.cid !== '-1' && !info.columns.includes(c.cid)) throw new Error(`${where}: table ${c.table} has no column ${JSON.stringify(c.cid)}`);
-    if (!(c.pk instanceof Uint8Array)) throw new TypeError(`${where}: pk must be bytes`);
-    const pk = unpackPrimaryKey(c.pk);
-    if (pk.length !== info.pks.length) throw new TypeError(`${where}: pk does not match ${c.table}'s primary key`);
-    if (!(c.site_id instanceof Uint8Array) || c.site_id.length !== 16) throw new TypeError(`${where}: site_id must be 16 bytes`);
-    for (const k of ['col_version', 'db_version', 'cl', 'seq'] as const) {
-      if (!Number.isSafeInteger(c[k]) || c[k] < 0) throw new TypeError(`${where}: ${k} must be a non-negative integer`);
-    }
-    if (c.cl < 1) throw new TypeError(`${where}: cl must be at least 1`);
-    return pk;
-  }
-
   function applyChanges(changes: Change[]): number {
     if (!Array.isArray(changes)) throw new TypeError('applyChanges expects an array of changes');
     ensureSchemaCurrent();
-    const pks = changes.map(validateChange);
+    const local = Math.max(committedVersion, q.committed.get() as number);
+    const pks = changes.map((c, i) => validateChange(c, i, tables, local, maxJump(), altering));
     const before = mergesWon;
     const touched = new Set<string>();
     const hidBefore = new Map<string, number>();
@@ -521,6 +513,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
 
   // ---- outside writers ----
   function noticeChanges(): void {
+    if (!closed && !db.open) stop();
     if (closed || db.inTransaction) return;
     try {
       ensureSchemaCurrent();
@@ -547,6 +540,14 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
       sealOutside('outside');
     },
   });
+
+  /** the engine's end, also when the program closed the connection without engine.close() */
+  function stop(): void {
+    closed = true;
+    if (timer) clearInterval(timer);
+    listeners.clear();
+    engines.delete(db);
+  }
 
   const pollMs = options.pollMs ?? 250;
   const timer = pollMs > 0 ? setInterval(noticeChanges, pollMs) : null;
@@ -595,12 +596,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
       });
       return removed;
     },
-    close: () => {
-      closed = true;
-      if (timer) clearInterval(timer);
-      listeners.clear();
-      engines.delete(db);
-    },
+    close: stop,
   };
   engines.set(db, engine);
   return engine;

@@ -156,6 +156,11 @@ export interface CrrOptions {
   pollMs?: number;
   /** site id to give a file that has none yet (tests, tools); default: 16 random bytes */
   siteId?: Uint8Array;
+  /**
+   * refuse a change whose db_version is more than this ahead of this replica's (kept in the file;
+   * default 2^32): a hostile peer cannot spend the version space (input-limits.ts)
+   */
+  maxVersionJump?: number;
 }
 
 export interface CrrEngine {

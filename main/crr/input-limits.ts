@@ -1,0 +1,87 @@
+// What an incoming change may hold before it can reach the engine's state, for both ways in:
+// applyChanges (sync) and INSERT INTO crsql_changes (SQL). Versions are integers in
+// [0, MAX_CLOCK]; a change's db_version may be at most `maxVersionJump` ahead of this replica's
+// db_version (which is at least every version it has seen: Lamport). A change outside these
+// bounds is refused with an error naming the field; nothing of its batch is applied.
+//
+// Why bounds: a peer that holds the share key could otherwise send db_version 2^53 - 1; the
+// receiver adopts it (Lamport), its next version is no longer a safe JS integer, and from then
+// on it can sync with nobody. 2^48 leaves 2^53 - 2^48 local writes of headroom even after a
+// hostile peer pushed a cell or a row to the bound; the jump bound keeps one change from
+// spending more than 2^32 versions at once.
+import type { Change } from './types.ts';
+import type { SqlValue } from '../../shared/values.ts';
+import type { TableInfo } from './table-info.ts';
+import { unpackPrimaryKey } from './pack-pk.ts';
+
+export const MAX_CLOCK = 2 ** 48;
+export const DEFAULT_MAX_VERSION_JUMP = 2 ** 32;
+
+export class ChangeRefused extends Error {
+  override name = 'ChangeRefused';
+}
+
+const VERSION_FIELDS = ['col_version', 'db_version', 'cl', 'seq'] as const;
+
+/**
+ * Checks change `i` against the table set and the bounds; returns its decoded primary key.
+ * `localVersion` is this replica's db_version.
+ */
+export function validateChange(
+  c: Change,
+  i: number,
+  tables: ReadonlyMap<string, TableInfo>,
+  localVersion: number,
+  maxJump: number,
+  altering: ReadonlySet<string>,
+): SqlValue[] {
+  const where = `change ${i}`;
+  if (!c || typeof c !== 'object') throw new ChangeRefused(`${where}: not an object`);
+  const info = tables.get(c.table);
+  if (!info) throw new ChangeRefused(`${where}: could not find the schema information for table ${JSON.stringify(c.table)}`);
+  if (altering.has(c.table)) throw new ChangeRefused(`${where}: table ${c.table} is being altered (crsql_begin_alter without crsql_commit_alter)`);
+  if (c.cid !== '-1' && !info.columns.includes(c.cid)) throw new ChangeRefused(`${where}: table ${c.table} has no column ${JSON.stringify(c.cid)}`);
+  if (!(c.pk instanceof Uint8Array)) throw new ChangeRefused(`${where}: pk must be bytes`);
+  let pk: SqlValue[];
+  try {
+    pk = unpackPrimaryKey(c.pk);
+  } catch (err) {
+    throw new ChangeRefused(`${where}: pk is not a packed primary key (${(err as Error).message})`);
+  }
+  if (pk.length !== info.pks.length) throw new ChangeRefused(`${where}: pk has ${pk.length} value(s), ${c.table}'s primary key has ${info.pks.length}`);
+  if (pk.some((v) => v === null)) throw new ChangeRefused(`${where}: a primary key value is NULL`);
+  if (!(c.site_id instanceof Uint8Array) || c.site_id.length !== 16) throw new ChangeRefused(`${where}: site_id must be 16 bytes`);
+  for (const k of VERSION_FIELDS) {
+    if (!Number.isSafeInteger(c[k]) || c[k] < 0 || c[k] > MAX_CLOCK) throw new ChangeRefused(`${where}: ${k} must be an integer from 0 to 2^48`);
+  }
+  if (c.cl < 1) throw new ChangeRefused(`${where}: cl must be at least 1`);
+  if (c.db_version > localVersion + maxJump) {
+    throw new ChangeRefused(
+      `${where}: db_version ${c.db_version} is more than ${maxJump} ahead of this replica's ${localVersion} (refused, not adopted)`,
+    );
+  }
+  return pk;
+}
+
+/**
+ * The same checks in SQL, for the crsql_changes INSERT trigger (NEW is the incoming row). The
+ * pk's shape is checked where it is unpacked (crr_unpack_pk).
+ */
+export function validateNewSql(): string {
+  // better-sqlite3 binds every JS number as REAL: an integral REAL is an integer here
+  const int = (f: string) =>
+    `typeof(NEW.${f}) NOT IN ('integer', 'real') OR NEW.${f} <> CAST(NEW.${f} AS INTEGER) OR NEW.${f} < 0 OR NEW.${f} > ${MAX_CLOCK}`;
+  const checks: [string, string][] = [
+    ...VERSION_FIELDS.map((f): [string, string] => [int(f), `crsql_changes: ${f} must be an integer from 0 to 2^48`]),
+    [`NEW.cl < 1`, 'crsql_changes: cl must be at least 1'],
+    [`typeof(NEW.site_id) <> 'blob' OR length(NEW.site_id) <> 16`, 'crsql_changes: site_id must be a 16-byte blob'],
+    [`typeof(NEW.pk) <> 'blob'`, 'crsql_changes: pk must be a blob (packed primary key)'],
+    [`typeof(NEW.cid) <> 'text'`, 'crsql_changes: cid must be text'],
+    [
+      `NEW.db_version > (SELECT value FROM crr_state WHERE key = 'db_version') +
+        coalesce((SELECT value FROM crr_state WHERE key = 'max_version_jump'), ${DEFAULT_MAX_VERSION_JUMP})`,
+      "crsql_changes: db_version is too far ahead of this replica's (refused, not adopted)",
+    ],
+  ];
+  return checks.map(([cond, msg]) => `SELECT RAISE(ABORT, '${msg.replace(/'/g, "''")}') WHERE ${cond};`).join('\n  ');
+}
