@@ -14,7 +14,7 @@ let n = 0;
 
 function fresh(): { pkg: ElectronPackage; env: NodeJS.ProcessEnv } {
   const dir = join(tmp.dir, String(n++));
-  const env = { ...process.env, CRR_ELECTRON_PACKAGE: electronPackageCopy(dir), electron_config_cache: join(dir, 'cache') };
+  const env: NodeJS.ProcessEnv = { ...process.env, CRR_ELECTRON_PACKAGE: electronPackageCopy(dir), electron_config_cache: join(dir, 'cache') };
   delete env.ELECTRON_OVERRIDE_DIST_PATH;
   const pkg = findElectronPackage(env);
   if ('missing' in pkg) throw new Error(pkg.missing);
