@@ -1,5 +1,6 @@
 // Staleness on real files with set modification times, and builds through real `npm run`.
 import { describe, it, expect, afterAll } from 'vitest';
+import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../../crr/test-helpers.ts';
@@ -65,6 +66,21 @@ describe('building', () => {
     expect(buildIfStale(step, root)).toBeNull();
     expect(readFileSync(join(root, 'runs'), 'utf8')).toBe('.');
   });
+
+  it('builds once when two processes find it stale together; the other waits and finds it fresh', async () => {
+    // the build takes a while (a second) so that the other process looks while it runs
+    const root = project('together', `node -e "const fs=require('fs');fs.appendFileSync('runs','.');setTimeout(()=>{fs.mkdirSync('out',{recursive:true});fs.writeFileSync('out/a.js','a');fs.writeFileSync('out/b.js','b')},1000)"`);
+    const code = `import { buildIfStale } from ${JSON.stringify(join(import.meta.dirname, 'shell-build.ts'))}; console.log(JSON.stringify(buildIfStale(${JSON.stringify(step)}, ${JSON.stringify(root)})))`;
+    const one = () =>
+      new Promise<string>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.on('exit', () => resolve(out.trim().split('\n').at(-1) ?? ''));
+      });
+    expect(await Promise.all([one(), one()])).toEqual(['null', 'null']);
+    expect(readFileSync(join(root, 'runs'), 'utf8')).toBe('.');
+  }, 30_000);
 
   it('says which build failed and how', () => {
     expect(buildIfStale(step, project('fails', 'node -e "process.exit(3)"'))).toBe('building the thing failed (npm run build:thing exited with 3)');

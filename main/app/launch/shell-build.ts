@@ -1,8 +1,10 @@
 // The built pieces the shells load (out/): each is rebuilt by its npm script when an output is
 // missing or older than any of its sources, so `npm start` after a `git pull` runs what was pulled.
+// One build at a time per piece across processes (two servers starting together, tests in
+// parallel): the others wait for it, then find the piece fresh.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export interface BuildStep {
   /** What it is, for messages. */
@@ -71,8 +73,55 @@ export function staleness(step: BuildStep, root: string): string | null {
   return null;
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Runs `fn` holding the lock file `path` (it holds our pid); waits while a live process holds it. */
+function withLock<T>(path: string, fn: () => T): T {
+  mkdirSync(dirname(path), { recursive: true });
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let holder = NaN;
+    let age = 0;
+    try {
+      holder = Number(readFileSync(path, 'utf8'));
+      age = Date.now() - statSync(path).mtimeMs;
+    } catch {
+      continue; // released meanwhile
+    }
+    // a holder that died, or one that never wrote its pid within a minute: the lock is abandoned
+    if ((holder > 0 && !alive(holder)) || (!(holder > 0) && age > 60_000)) rmSync(path, { force: true });
+    else Atomics.wait(nap, 0, 0, 100);
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(path, { force: true });
+  }
+}
+
 /** Builds `step` when it is stale; null when it is fresh afterwards, else why not. */
 export function buildIfStale(step: BuildStep, root: string): string | null {
+  if (!staleness(step, root)) return null;
+  return withLock(join(root, 'out', `.${step.script.replace(/\W/g, '-')}.lock`), () => build(step, root));
+}
+
+function build(step: BuildStep, root: string): string | null {
+  // another process may have built it while this one waited
   const why = staleness(step, root);
   if (!why) return null;
   console.log(`Building ${step.name} (${why}): npm run ${step.script}`);
