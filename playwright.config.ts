@@ -1,6 +1,9 @@
 import { defineConfig } from '@playwright/test';
+import { findE2eBrowser } from './scripts/e2e-browser.ts';
 
 const json = process.env.PLAYWRIGHT_REPORTERS === 'json';
+const browser = findE2eBrowser();
+if (browser.kind === 'invalid') throw new Error(browser.error);
 
 export default defineConfig({
   testDir: 'e2e',
@@ -11,7 +14,8 @@ export default defineConfig({
   use: {
     viewport: { width: 1280, height: 800 },
     launchOptions: {
-      executablePath: '/usr/bin/chromium',
+      // a named or system Chromium; Playwright's own when that is what was found (or none: Playwright then says how to install it)
+      executablePath: browser.kind === 'env' || browser.kind === 'system' ? browser.executablePath : undefined,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     },
   },

@@ -1,21 +1,31 @@
 // The Electron main process: one window per open database, each with its own service; the
-// renderer reaches main only through the preload's typed API. Type-checked here; it cannot run
-// on machines without the Electron binary (npm start falls back to browser mode there).
+// renderer reaches main only through the preload's typed API. This file is the glue to
+// Electron's objects; every decision it makes (arguments, files opened by the OS, the hand-over
+// between instances, the menu, navigation, permissions, CSP, the app's scheme) lives in a plain
+// module under shell/ with unit tests, since Electron cannot run on machines without its binary.
 import '../polyfills.ts';
-import { app, BrowserWindow, Menu, dialog, ipcMain, shell, type MenuItemConstructorOptions } from 'electron';
+import { app, BrowserWindow, Menu, dialog, ipcMain, protocol, session, shell } from 'electron';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseService } from './service.ts';
 import { stopSyncNode } from './sync-host.ts';
 import { dispatch } from './dispatch.ts';
 import { dataDir } from './data-dir.ts';
 import { ensureDemoDatabase } from './demo-database.ts';
-import { readRecentFiles } from './recent-files.ts';
-import { CSP } from './static-files.ts';
+import { clearRecentFiles, readRecentFiles } from './recent-files.ts';
+import { markStarted } from './launch/started-signal.ts';
+import { fileArgument, handOverData, handOverRequest, userArgs } from './shell/launch-args.ts';
+import { LaunchFiles } from './shell/launch-files.ts';
+import { appMenuTemplate } from './shell/app-menu.ts';
+import { APP_SCHEME, RENDERER_URL, rendererResponse } from './shell/renderer-protocol.ts';
+import { externalTarget, isAppPage, navigationAllowed, permissionAllowed, withCsp } from './shell/window-guards.ts';
 import type { ApiEvents } from '../../shared/api.ts';
 
-const RENDERER = join(__dirname, '..', 'renderer', 'index.html');
+const RENDERER_DIR = join(__dirname, '..', 'renderer');
 const PRELOAD = join(__dirname, '..', 'preload', 'preload.cjs');
 const services = new Map<number, DatabaseService>();
+const launchFiles = new LaunchFiles();
+const commandLineFile = fileArgument(userArgs(process.argv, app.isPackaged), process.cwd());
 
 async function openWindow(path: string, create = false): Promise<void> {
   const service = new DatabaseService({ recentFilesDir: dataDir() });
@@ -45,12 +55,7 @@ async function openWindow(path: string, create = false): Promise<void> {
     service.close();
     services.delete(win.webContents.id);
   });
-  win.webContents.on('will-navigate', (e) => e.preventDefault());
-  win.webContents.setWindowOpenHandler(({ url }) => {
-    if (/^https?:\/\//.test(url)) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
-  await win.loadFile(RENDERER);
+  await win.loadURL(RENDERER_URL);
   buildMenu();
 }
 
@@ -65,57 +70,77 @@ async function chooseFile(save: boolean): Promise<string | null> {
 }
 
 function buildMenu(): void {
-  const recent = readRecentFiles(dataDir());
-  const template: MenuItemConstructorOptions[] = [
+  const template = appMenuTemplate(
+    readRecentFiles(dataDir()),
     {
-      label: 'File',
-      submenu: [
-        { label: 'New…', accelerator: 'CmdOrCtrl+N', click: async () => { const p = await chooseFile(true); if (p) await openWindow(p, true); } },
-        { label: 'Open…', accelerator: 'CmdOrCtrl+O', click: async () => { const p = await chooseFile(false); if (p) await openWindow(p); } },
-        {
-          label: 'Open Recent',
-          submenu: recent.length ? recent.map((p) => ({ label: p, click: () => void openWindow(p) })) : [{ label: 'No recent files', enabled: false }],
-        },
-        { type: 'separator' },
-        { label: 'Close', accelerator: 'CmdOrCtrl+W', role: 'close' },
-        { role: 'quit' },
-      ],
+      newDatabase: () => void chooseFile(true).then((p) => (p ? openWindow(p, true) : undefined)),
+      openDatabase: () => void chooseFile(false).then((p) => (p ? openWindow(p) : undefined)),
+      openRecent: (p) => void openWindow(p),
+      clearRecent: () => {
+        clearRecentFiles(dataDir());
+        buildMenu();
+      },
     },
-    { role: 'editMenu' },
-    { role: 'viewMenu' },
-    { role: 'windowMenu' },
-  ];
+    process.platform,
+  );
   Menu.setApplicationMenu(Menu.buildFromTemplate(template));
 }
 
-const fileArg = (argv: string[]) => argv.slice(app.isPackaged ? 1 : 2).find((a) => !a.startsWith('-'));
+// before `ready`: the app's scheme is a standard, secure origin with fetch
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
-if (!app.requestSingleInstanceLock()) {
+if (!app.requestSingleInstanceLock(handOverData(commandLineFile))) {
   app.quit();
 } else {
-  // a file opened from the OS while we run goes to this instance
-  app.on('second-instance', (_e, argv) => {
-    const file = fileArg(argv);
-    if (file) void openWindow(file);
+  app.on('second-instance', (_e, argv, workingDirectory, data) => {
+    const request = handOverRequest(argv, workingDirectory, data, app.isPackaged);
+    if ('open' in request) void openWindow(request.open);
     else BrowserWindow.getAllWindows()[0]?.focus();
   });
+  // macOS: a file double-clicked or dropped on the Dock icon, possibly before `ready`
   app.on('open-file', (e, path) => {
     e.preventDefault();
-    if (app.isReady()) void openWindow(path);
+    const now = launchFiles.opened(path);
+    if (now) void openWindow(now);
   });
   ipcMain.handle('crr:call', (e, msg: { method?: unknown; params?: unknown }) => {
+    if (!isAppPage(e.senderFrame?.url)) return { error: { code: 'forbidden', message: 'Calls come from the app page only.' } };
     const service = services.get(e.sender.id);
     if (!service) return { error: { code: 'no-database', message: 'This window has no database.' } };
     return dispatch(service, msg?.method, msg?.params);
   });
   app.on('web-contents-created', (_e, contents) => {
-    contents.session.webRequest.onHeadersReceived((details, callback) =>
-      callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } }),
-    );
+    contents.on('will-navigate', (e, url) => {
+      if (navigationAllowed(url)) return;
+      e.preventDefault();
+      const external = externalTarget(url);
+      if (external) void shell.openExternal(external);
+    });
+    contents.setWindowOpenHandler(({ url }) => {
+      const external = externalTarget(url);
+      if (external) void shell.openExternal(external);
+      return { action: 'deny' };
+    });
+    contents.on('will-attach-webview', (e) => e.preventDefault());
   });
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
   app.on('will-quit', () => void stopSyncNode());
-  void app.whenReady().then(() => openWindow(fileArg(process.argv) ?? ensureDemoDatabase(dataDir())));
+  void app.whenReady().then(async () => {
+    markStarted();
+    protocol.handle(APP_SCHEME, (request) => {
+      const r = rendererResponse(RENDERER_DIR, request.url);
+      return new Response('file' in r ? readFileSync(r.file) : r.body, { status: r.status, headers: r.headers });
+    });
+    session.defaultSession.webRequest.onHeadersReceived((details, callback) => callback({ responseHeaders: withCsp(details.responseHeaders) }));
+    session.defaultSession.setPermissionRequestHandler((contents, permission, callback, details) =>
+      callback(permissionAllowed(permission, details.requestingUrl ?? contents.getURL())),
+    );
+    session.defaultSession.setPermissionCheckHandler((_contents, permission, requestingOrigin) => permissionAllowed(permission, requestingOrigin));
+    const files = launchFiles.ready(commandLineFile);
+    for (const file of files.length ? files : [ensureDemoDatabase(dataDir())]) await openWindow(file);
+    // every file refused (each said why in a dialog): nothing is left to show
+    if (BrowserWindow.getAllWindows().length === 0) app.quit();
+  });
 }

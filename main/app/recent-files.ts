@@ -18,3 +18,7 @@ export function rememberRecentFile(dir: string, path: string): string[] {
   writeFileSync(join(dir, 'recent.json'), JSON.stringify(list, null, 2));
   return list;
 }
+
+export function clearRecentFiles(dir: string): void {
+  writeFileSync(join(dir, 'recent.json'), '[]');
+}

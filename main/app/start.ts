@@ -1,39 +1,45 @@
-// `npm start`: the Electron shell when it can run; otherwise one line saying why, then browser mode.
+// `npm start [-- file.db]`: the Electron window. On first use it runs Electron's own install (the
+// binary download, see launch/electron-install.ts), builds what the shell loads when missing or
+// older than its sources, then launches Electron. Only when one of those fails does it print one
+// line saying why and how to retry, then serve browser mode (`URL: http://127.0.0.1:PORT/?token=…`).
 import '../polyfills.ts';
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { serve } from './serve.ts';
+import { absoluteFileArgs } from './shell/launch-args.ts';
+import { findElectronPackage } from './launch/electron-package.ts';
+import { installElectron } from './launch/electron-install.ts';
+import { buildIfStale, ELECTRON_SHELL, RENDERER } from './launch/shell-build.ts';
+import { launchElectron, launchFailure } from './launch/electron-launch.ts';
 
-const ELECTRON_MAIN = join(import.meta.dirname, '..', '..', 'out', 'main', 'electron-main.cjs');
+const ROOT = join(import.meta.dirname, '..', '..');
+const ELECTRON_MAIN = join(ROOT, 'out', 'main', 'electron-main.cjs');
 
-/** Why Electron cannot start here, or null. Never triggers Electron's lazy binary download. */
-function electronUnavailable(): string | null {
-  let pkg: string;
-  try {
-    pkg = createRequire(import.meta.url).resolve('electron/package.json');
-  } catch {
-    return 'the electron package is not installed';
+type Outcome = { exitCode: number } | { reason: string; retry: string };
+
+async function runElectron(args: string[], env: NodeJS.ProcessEnv): Promise<Outcome> {
+  if (process.platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY)
+    return { reason: 'there is no display (DISPLAY and WAYLAND_DISPLAY are unset)', retry: 'run npm start in a graphical session' };
+  const pkg = findElectronPackage(env);
+  if ('missing' in pkg) return { reason: pkg.missing, retry: 'run npm install, then npm start' };
+  if (!pkg.installed) {
+    const failed = await installElectron(pkg, env);
+    if (failed) return failed;
   }
-  const pathFile = join(dirname(pkg), 'path.txt');
-  if (!existsSync(pathFile)) return 'the Electron binary was never downloaded (no internet access at install time)';
-  const binary = join(dirname(pkg), 'dist', readFileSync(pathFile, 'utf8').trim());
-  if (!existsSync(binary)) return `the Electron binary is missing (${binary})`;
-  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return 'there is no display';
-  if (!existsSync(ELECTRON_MAIN)) return 'the Electron main process is not built (npm run build)';
-  return null;
+  for (const step of [ELECTRON_SHELL, RENDERER]) {
+    const failed = buildIfStale(step, ROOT);
+    if (failed) return { reason: failed, retry: `fix the error above, then npm start (or npm run ${step.script})` };
+  }
+  const run = await launchElectron(pkg.binary, [ELECTRON_MAIN, ...args], env);
+  if (run.started || run.code === 0) return { exitCode: run.code ?? 1 };
+  return { reason: launchFailure(run), retry: 'fix that, then npm start' };
 }
 
-const reason = electronUnavailable();
-if (reason) {
-  console.log(`Electron cannot start here: ${reason}. Falling back to browser mode.`);
-  serve(process.argv.slice(2)).catch((err) => {
-    console.error(`crr-desk: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  });
-} else {
-  const electron = createRequire(import.meta.url)('electron') as unknown as string;
-  const child = spawn(electron, [ELECTRON_MAIN, ...process.argv.slice(2)], { stdio: 'inherit' });
-  child.on('exit', (code) => process.exit(code ?? 0));
-}
+// npm runs scripts in the package root: a relative file is the user's, from where they typed it
+const args = absoluteFileArgs(process.argv.slice(2), process.env.INIT_CWD ?? process.cwd());
+const outcome = await runElectron(args, process.env);
+if ('exitCode' in outcome) process.exit(outcome.exitCode);
+console.log(`Electron cannot start here: ${outcome.reason}; to retry, ${outcome.retry}. Falling back to browser mode.`);
+serve(args).catch((err) => {
+  console.error(`crr-desk: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
