@@ -1,39 +1,31 @@
-// Clocks for rows that existed before crsql_as_crr: every cell gets version 1 at the upgrade's
-// db_version, numbered in primary-key order. Rows that already have clocks keep them.
+// Clocks for rows that existed before crsql_as_crr: one implied clock per row stands for version
+// 1 of each of its cells at the upgrade's db_version, numbered in primary-key order. Rows that
+// already have clocks keep them. Their values are their first versions' values (history).
 import type { TableInfo } from './table-info.ts';
 import { quoteId } from './table-info.ts';
 import { rowsTable } from './clock-tables.ts';
-import { insertHistorySql, NOW_MS, valueByCid } from './history-sql.ts';
+import { rowSeqs } from './local-triggers.ts';
 
-/** `history`: the existing values also become the first version of their cells in the history. */
-export function backfillSql(info: TableInfo, history = true): string {
+export function backfillSql(info: TableInfo): string {
   const t = quoteId(info.name);
   const pkList = info.pks.map(quoteId).join(', ');
-  const n = info.columns.length;
-  const numbered = `(SELECT ${pkList}, row_number() OVER (ORDER BY ${pkList}) - 1 AS rn FROM ${t} b
-     WHERE NOT EXISTS (SELECT 1 FROM ${rowsTable(info.name)} r WHERE ${info.pks.map((p) => `r.${quoteId(p)} = b.${quoteId(p)}`).join(' AND ')}))`;
-  const V = `(SELECT db_version FROM crr_tx WHERE id = 1)`;
-  const S = `(SELECT seq FROM crr_tx WHERE id = 1)`;
-  const parts = [
-    `INSERT OR IGNORE INTO crr_tx (id, db_version, seq, max_version)
-       SELECT 1, value + 1, 0, value + 1 FROM crr_state WHERE key = 'db_version' AND EXISTS (SELECT 1 FROM ${numbered});`,
-    `CREATE TEMP TABLE IF NOT EXISTS crr_backfill_rows AS SELECT * FROM ${numbered} WHERE 0;`,
+  const K = rowSeqs(info);
+  const pkOnly = info.columns.length === 0;
+  const count = 'SELECT count(*) FROM temp.crr_backfill_rows';
+  const missing = `FROM ${t} b WHERE NOT EXISTS (SELECT 1 FROM ${rowsTable(info.name)} r WHERE ${info.pks
+    .map((p) => `r.${quoteId(p)} = b.${quoteId(p)}`)
+    .join(' AND ')})`;
+  return [
+    `CREATE TEMP TABLE IF NOT EXISTS crr_backfill_rows AS SELECT ${pkList}, 0 AS rn ${missing} AND 0;`,
     `DELETE FROM temp.crr_backfill_rows;`,
-    `INSERT INTO temp.crr_backfill_rows SELECT * FROM ${numbered};`,
-    // one implied clock per row stands for version 1 of each of its cells
+    `INSERT INTO temp.crr_backfill_rows SELECT ${pkList}, row_number() OVER (ORDER BY ${pkList}) - 1 ${missing};`,
+    // reserve K seq numbers per row at once (the marker opens only if there are rows)
+    `INSERT INTO crr_tx (id, db_version, seq, max_version, changed)
+       SELECT 1, value + 1, ${K} * (${count}), value + 1, 1 FROM crr_state WHERE key = 'db_version' AND (${count}) > 0
+       ON CONFLICT (id) DO UPDATE SET seq = seq + ${K} * (${count}), changed = 1;`,
     `INSERT INTO ${rowsTable(info.name)} (${pkList}, cl, s_version, s_seq, s_site, i_cl, i_version, i_seq, i_site)
-       SELECT ${pkList}, 1, ${n === 0 ? `${V}, ${S} + rn, 0` : 'NULL, NULL, NULL'}, 1, ${V}, ${S} + rn * ${Math.max(n, 1)}, 0
-       FROM temp.crr_backfill_rows;`,
-    ...(history && n > 0
-      ? [
-          `${insertHistorySql(info)}
-       SELECT ${info.pks.map((p) => `b.${quoteId(p)}`).join(', ')}, v.column1, 1, 1, 0, ${valueByCid(info, 'b', 'v.column1')}, NULL, 0, ${NOW_MS}, ${NOW_MS}
-       FROM temp.crr_backfill_rows k JOIN ${t} b ON ${info.pks.map((p) => `b.${quoteId(p)} = k.${quoteId(p)}`).join(' AND ')}
-       CROSS JOIN (VALUES ${info.columns.map((c) => `('${c.replace(/'/g, "''")}')`).join(', ')}) v;`,
-        ]
-      : []),
-    `UPDATE crr_tx SET seq = seq + (SELECT count(*) FROM temp.crr_backfill_rows) * ${Math.max(n, 1)} WHERE id = 1;`,
+       SELECT ${info.pks.map((p) => `k.${quoteId(p)}`).join(', ')}, 1, ${pkOnly ? 'x.db_version, x.seq - (SELECT count(*) FROM temp.crr_backfill_rows) + k.rn, 0, NULL, NULL, NULL, NULL' : `NULL, NULL, NULL, 1, x.db_version, x.seq - ${K} * (SELECT count(*) FROM temp.crr_backfill_rows) + ${K} * k.rn, 0`}
+       FROM temp.crr_backfill_rows k CROSS JOIN crr_tx x WHERE x.id = 1;`,
     `DROP TABLE temp.crr_backfill_rows;`,
-  ];
-  return parts.join('\n');
+  ].join('\n');
 }

@@ -1,9 +1,10 @@
-// Paged reads (sync's source of changes) return exactly crsql_changes' rows, resume across
-// writes without missing any, and merge into a replica that converges.
+// Paged reads (sync's stream) return every current change (crsql_changes' rows) and every version of
+// the cell history once, resume across writes without missing any, and merge into a replica that converges.
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { Change, ChangePageCursor, CrrEngine } from './types.ts';
 import { closeReplica, openReplica, tableSnapshot, tempDir, type Replica } from './test-helpers.ts';
+import { unpackPrimaryKey } from './pack-pk.ts';
 
 const keyOf = (c: Change) =>
   [c.table, Buffer.from(c.pk).toString('hex'), c.cid, typeof c.val, String(c.val), c.col_version, c.db_version, Buffer.from(c.site_id).toString('hex'), c.cl, c.seq].join('|');
@@ -49,11 +50,22 @@ describe('changesPage', () => {
       INSERT INTO t (id, name) VALUES (11, 'back'); INSERT INTO k VALUES ('a', x'00'), ('a', x'01'), ('b', x'');`);
     const all = a.engine.changesSince(0);
     const { out, pages } = readAll(a.engine, { from: 0, to: a.engine.dbVersion() }, 97);
-    expect(pages).toBeGreaterThan(all.length / 120);
-    expect(out.map(keyOf).sort()).toEqual(all.map(keyOf).sort());
+    expect(pages).toBeGreaterThan(out.length / 120);
+    // the stream holds every current change (crsql_changes) ...
+    const streamed = new Set(out.map(keyOf));
+    expect(all.map(keyOf).filter((k) => !streamed.has(k))).toEqual([]);
+    // ... and every version of the cell history, once (the overwritten and the deleted ones too)
+    const quote = a.db.prepare('SELECT quote(?)').pluck();
+    const literal = (pk: Uint8Array) => unpackPrimaryKey(pk).map((v) => quote.get(v instanceof Uint8Array ? Buffer.from(v) : v)).join(', ');
+    const versions = out.filter((c) => c.cid !== '-1').map((c) => [c.table, literal(c.pk), c.cid, quote.get(c.val instanceof Uint8Array ? Buffer.from(c.val) : c.val), c.col_version, c.cl].join('|'));
+    const history = (a.db.prepare(`SELECT "table", pk, cid, quote(val), col_version, cl FROM crr_history`).raw().all() as unknown[][]).map((r) => r.join('|'));
+    expect(versions.sort()).toEqual(history.sort());
+    expect(new Set(versions).size).toBe(versions.length);
+    expect(out.filter((c) => c.cid === '-1').map(keyOf).sort()).toEqual(all.filter((c) => c.cid === '-1').map(keyOf).sort());
     // a range later than the first version only
-    const since = a.engine.changesSince(1).map(keyOf).sort();
-    expect(readAll(a.engine, { from: 1, to: a.engine.dbVersion() }, 50).out.map(keyOf).sort()).toEqual(since);
+    const since = a.engine.changesSince(1).map(keyOf);
+    const later = new Set(readAll(a.engine, { from: 1, to: a.engine.dbVersion() }, 50).out.map(keyOf));
+    expect(since.filter((k) => !later.has(k))).toEqual([]);
   });
 
   it('skips the excluded site and resumes a range across writes without missing a change', () => {
@@ -61,7 +73,8 @@ describe('changesPage', () => {
     cleanup = t.cleanup;
     const a = replica(t.dir, 'a.db');
     const b = replica(t.dir, 'b.db');
-    for (const r of [a, b]) {
+    const c = replica(t.dir, 'c.db');
+    for (const r of [a, b, c]) {
       r.db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, v TEXT, w INTEGER)');
       r.engine.asCrr('t');
     }
@@ -83,10 +96,24 @@ describe('changesPage', () => {
       cursor = p.next;
       a.db.prepare('UPDATE t SET v = ? WHERE id = ?').run(`edit${step}`, (step * 37) % 500);
       if (step % 3 === 0) a.db.prepare('DELETE FROM t WHERE id = ?').run((step * 53) % 500);
+      // writes that turn a row's implied first versions into version rows while b reads the range:
+      // a REPLACE, a re-insert of a deleted key, and a merged concurrent version
+      if (step % 4 === 1) a.db.prepare('INSERT OR REPLACE INTO t VALUES (?, ?, ?)').run((step * 71) % 500, `replaced${step}`, step);
+      if (step % 4 === 2) a.db.prepare('INSERT OR IGNORE INTO t VALUES (?, ?, ?)').run((step * 53) % 500, `back${step}`, step);
+      if (step % 4 === 3) {
+        c.db.prepare('INSERT OR REPLACE INTO t VALUES (?, ?, ?)').run((step * 29) % 500, `c${step}`, step);
+        a.engine.applyChanges(c.engine.changesSince(0));
+      }
       step++;
     }
     expect(step).toBeGreaterThan(10);
     b.engine.applyChanges(readAll(a.engine, { from: to, to: a.engine.dbVersion() }, 1000, b.engine.siteId).out);
     expect(tableSnapshot(b.db, 't')).toEqual(tableSnapshot(a.db, 't'));
+    // and b holds every version a holds (b's own aside)
+    const history = (r: Replica) =>
+      (r.db.prepare(`SELECT pk, cid, cl, col_version, hex(site_id), quote(val) FROM crr_history WHERE site_id IS NOT ?`).raw().all(Buffer.from(b.engine.siteId)) as unknown[][])
+        .map((x) => x.join('|'))
+        .sort();
+    expect(history(b)).toEqual(history(a));
   });
 });

@@ -1,16 +1,31 @@
-// Reading changes page by page with bounded memory, for sync. A page walks the clock indexes
-// (db_version, then the clock's primary key) of one table and branch at a time, so no query
-// sorts more than one page, however many changes a single db_version holds (a backfill, a
-// million-row import). Order is by table, branch, db_version, key, not crsql_changes' global
-// order: merging does not depend on order (the convergence tests shuffle deliveries).
+// The sync stream: every version this replica has, page by page with bounded memory. Unlike
+// crsql_changes (current versions only), it carries history too (superseded versions, losers,
+// deleted lives, each with its parent and times), so a peer that pulls it holds the same cells,
+// the same history and the same conflicts.
+//
+// A page walks one table and branch at a time along the branch's db_version index (then the
+// clock's key), so no query sorts more than one page, however many changes a db_version holds
+// (a backfill, a million-row import). Order is by table, branch, db_version, key, not by
+// db_version overall: merging does not depend on order. A branch reads one SQL row per clock and
+// unpivots it here: an implied clock is one row for all the cells of a row (its key packed once).
 //
 // A page range (from, to] is fixed when it starts: a clock rewritten meanwhile moves above `to`
 // and is read by the next range, so resuming a range from its cursor misses nothing.
 import type Database from 'better-sqlite3';
 import type { Change, ChangePage, ChangePageCursor } from './types.ts';
 import type { SqlValue } from '../../shared/values.ts';
-import { changeArms, type ChangeArm } from './changes-view.ts';
 import type { TableInfo } from './table-info.ts';
+import { quoteId } from './table-info.ts';
+import { deadValue, rowsTable, versionsTable } from './clock-tables.ts';
+import { packPrimaryKey } from './pack-pk.ts';
+
+export function fromSqlite(v: unknown): SqlValue {
+  if (v === null || typeof v === 'bigint' || typeof v === 'number' || typeof v === 'string') return v;
+  if (v instanceof Uint8Array) return new Uint8Array(v);
+  throw new TypeError(`unexpected SQLite value ${String(v)}`);
+}
+
+const toSqlite = (v: SqlValue): unknown => (v instanceof Uint8Array ? Buffer.from(v) : v);
 
 interface RawChange {
   table: string;
@@ -24,6 +39,7 @@ interface RawChange {
   seq: bigint;
 }
 
+/** A crsql_changes row (safe integers) as a Change. */
 export function toChange(r: RawChange): Change {
   return {
     table: r.table,
@@ -38,56 +54,206 @@ export function toChange(r: RawChange): Change {
   };
 }
 
-export function fromSqlite(v: unknown): SqlValue {
-  if (v === null || typeof v === 'bigint' || typeof v === 'number' || typeof v === 'string') return v;
-  if (v instanceof Uint8Array) return new Uint8Array(v);
-  throw new TypeError(`unexpected SQLite value ${String(v)}`);
+/** What a branch needs from the engine while it unpivots rows. */
+interface Lookup {
+  site(ord: unknown): Uint8Array;
+  siteOrNull(ord: unknown): Uint8Array | null;
+  /** when this replica committed db_version v (a local version's written time) */
+  timeOf(v: unknown): number | null;
 }
 
-const toSqlite = (v: SqlValue): unknown => (v instanceof Uint8Array ? Buffer.from(v) : v);
-
-interface ArmStatements {
-  /** the next clock keys (version, keys...) of the branch */
-  keys: Database.Statement;
-  /** the changes of those same clocks */
-  changes: Database.Statement;
+interface Branch {
+  /** the clock table scanned in (version, keys) order, its alias and filter */
+  from: string;
+  alias: string;
+  where: string;
+  version: string;
+  site: string;
+  keys: string[];
+  /** extra columns after the keys, and joins they need */
+  columns: string[];
+  joins: string;
+  /** changes per clock row, at most */
+  perRow: number;
+  expand(row: unknown[], out: Change[], lookup: Lookup): void;
 }
 
-// Two seeks, because SQLite seeks a row-value bound only without other bounds on the version:
-// 'range' starts after version @from (up to @to), 'same' goes on within version @v after a key.
-type Mode = 'range' | 'same';
+function branches(info: TableInfo, statement: (sql: string) => Database.Statement): Branch[] {
+  const rows = rowsTable(info.name);
+  const V = versionsTable(info.name);
+  const nk = info.pks.length;
+  const pkCols = (a: string) => info.pks.map((p) => `${a}.${quoteId(p)}`);
+  const pkOf = (row: unknown[]) => packPrimaryKey(row.slice(1, 1 + nk).map(fromSqlite));
+  const nameOfSlot = new Map(info.slots.map((s, i) => [s, info.columns[i]]));
+  const sameKey = (a: string, b: string) => info.pks.map((p) => `${a}.${quoteId(p)} = ${b}.${quoteId(p)}`).join(' AND ');
+  // the state of a cell's implied first version once the row has version rows: displaced (its
+  // value kept by the version that overwrote it), or written out / gone
+  const cellState = statement(
+    `SELECT max(coalesce(x.has_first, 0)), (SELECT y.first_val FROM ${V} y WHERE ${info.pks.map((p, i) => `y.${quoteId(p)} = @k${i}`).join(' AND ')}
+       AND y.slot = @slot AND y.cl = @cl AND y.has_first = 1)
+     FROM ${V} x WHERE ${info.pks.map((p, i) => `x.${quoteId(p)} = @k${i}`).join(' AND ')} AND x.slot = @slot AND x.cl = @cl
+       AND (x.lost = 0 OR x.has_first = 1)`,
+  )
+    .raw(true)
+    .safeIntegers(true);
+
+  const out: Branch[] = [
+    {
+      from: rows,
+      alias: 'r',
+      where: 'r.s_version IS NOT NULL',
+      version: 'r.s_version',
+      site: 'r.s_site',
+      keys: pkCols('r'),
+      columns: ['r.cl', 'r.s_seq', 'r.s_site'],
+      joins: '',
+      perRow: 1,
+      expand(row, changes, lookup) {
+        const cl = Number(row[1 + nk]);
+        changes.push({
+          table: info.name, pk: pkOf(row), cid: '-1', val: null, col_version: cl, db_version: Number(row[0]),
+          site_id: lookup.site(row[3 + nk]), cl, seq: Number(row[2 + nk]),
+        });
+      },
+    },
+  ];
+  if (!info.columns.length) return out;
+  out.push({
+    from: V,
+    alias: 'v',
+    where: '1',
+    version: 'v.db_version',
+    site: 'v.site',
+    keys: [...pkCols('v'), 'v.slot', 'v.lost', 'v.cl', 'v.col_version', 'v.site'],
+    columns: ['v.val', 'v.seq', 'v.parent_site', 'v.parent_cv', 'v.written_at', 'v.res_site', 'v.res_cv', 'v.res_members'],
+    joins: '',
+    perRow: 1,
+    expand(row, changes, lookup) {
+      const k = 1 + nk;
+      const cid = nameOfSlot.get(Number(row[k]));
+      if (cid === undefined) return;
+      const [val, seq, ps, pcv, wa, rs, rcv, rm] = row.slice(k + 5);
+      const site = row[k + 4];
+      changes.push({
+        table: info.name, pk: pkOf(row), cid, val: fromSqlite(val), col_version: Number(row[k + 3]), db_version: Number(row[0]),
+        site_id: lookup.site(site), cl: Number(row[k + 2]), seq: Number(seq),
+        parent: pcv === null ? null : { site_id: lookup.siteOrNull(ps), col_version: Number(pcv) },
+        written_at: wa !== null ? Number(wa) : Number(site) === 0 ? lookup.timeOf(row[0]) : null,
+        resolves: rcv === null ? null : { site_id: lookup.siteOrNull(rs), col_version: Number(rcv), versions: Number(rm) },
+      });
+    },
+  });
+  out.push({
+    from: rows,
+    alias: 'r',
+    where: 'r.i_version IS NOT NULL',
+    version: 'r.i_version',
+    site: 'r.i_site',
+    keys: pkCols('r'),
+    columns: [
+      'r.cl', 'r.i_cl', 'r.i_seq', 'r.i_site', 'r.i_written',
+      `EXISTS (SELECT 1 FROM ${V} x WHERE ${sameKey('x', 'r')})`,
+      ...info.columns.map((c) => `b.${quoteId(c)}`),
+      ...info.slots.map((s) => `r.${deadValue(s)}`),
+    ],
+    joins: `LEFT JOIN ${quoteId(info.name)} b ON ${sameKey('b', 'r')}`,
+    perRow: info.columns.length,
+    expand(row, changes, lookup) {
+      const k = 1 + nk;
+      const [cl, icl, iseq, isite, iwritten, touched] = row.slice(k, k + 6);
+      const values = row.slice(k + 6, k + 6 + info.columns.length);
+      const dead = row.slice(k + 6 + info.columns.length);
+      const alive = cl === icl;
+      const pk = pkOf(row);
+      const site = lookup.site(isite);
+      const version = Number(row[0]);
+      const written = iwritten !== null ? Number(iwritten) : Number(isite) === 0 ? lookup.timeOf(row[0]) : null;
+      info.columns.forEach((cid, i) => {
+        const slot = info.slots[i];
+        if (info.since[i] > version) return;
+        let val = alive ? values[i] : dead[i];
+        if (touched) {
+          const key = Object.fromEntries(row.slice(1, k).map((v, j) => [`k${j}`, v]));
+          const [hasFirst, firstVal] = cellState.get({ ...key, slot, cl: icl }) as [bigint | null, unknown];
+          if (hasFirst === 1n) val = firstVal;
+          else if (hasFirst === 0n) return; // a version row of that life stands for it
+        }
+        changes.push({
+          table: info.name, pk, cid, val: fromSqlite(val), col_version: 1, db_version: version, site_id: site,
+          cl: Number(icl), seq: Number(iseq) + slot, parent: { site_id: null, col_version: 0 }, written_at: written, resolves: null,
+        });
+      });
+    },
+  });
+  return out;
+}
+
+interface BranchStatements {
+  branch: Branch;
+  range: Database.Statement;
+  same: Database.Statement;
+}
 
 export function createChangePager(prepare: (sql: string) => Database.Statement) {
-  const cache = new WeakMap<TableInfo, Map<string, ArmStatements>>();
+  const cache = new WeakMap<TableInfo, BranchStatements[]>();
+  const siteIds = new Map<number, Uint8Array>();
+  const sitesStmt = prepare('SELECT ord, site_id FROM crr_sites').raw(true);
+  const timeStmt = prepare('SELECT at FROM crr_times WHERE db_version >= ? ORDER BY db_version LIMIT 1').pluck().safeIntegers(false);
 
-  function statements(info: TableInfo, armIndex: number, arm: ChangeArm, mode: Mode): ArmStatements {
-    let perTable = cache.get(info);
-    if (!perTable) cache.set(info, (perTable = new Map()));
-    const id = `${armIndex}:${mode}`;
-    let s = perTable.get(id);
+  function site(ord: unknown): Uint8Array {
+    const o = Number(ord);
+    let id = siteIds.get(o);
+    if (!id) {
+      for (const [k, v] of sitesStmt.all() as [number, Buffer][]) siteIds.set(Number(k), new Uint8Array(v));
+      id = siteIds.get(o);
+      if (!id) throw new Error(`no site with number ${o}`);
+    }
+    return id;
+  }
+
+  function statements(info: TableInfo): BranchStatements[] {
+    let s = cache.get(info);
     if (s) return s;
-    const { table, alias, where } = arm.clock;
-    const order = [arm.version, ...arm.keys].join(', ');
-    const seek =
-      mode === 'range'
-        ? `${arm.version} > @from AND ${arm.version} <= @to`
-        : `${arm.version} = @v AND (${arm.keys.join(', ')}) > (${arm.keys.map(() => '?').join(', ')})`;
-    const clocks = `FROM ${table} ${alias} WHERE ${where} AND ${seek}
-      AND ${arm.site} IS NOT (SELECT ord FROM crr_sites WHERE site_id = @exclude) ORDER BY ${order} LIMIT @limit`;
-    s = {
-      keys: prepare(`SELECT ${order} ${clocks}`).raw(true).safeIntegers(true),
-      changes: prepare(`SELECT ${arm.select} FROM (SELECT * ${clocks}) ${alias} ${arm.joins} WHERE ${arm.where}`).safeIntegers(true),
-    };
-    perTable.set(id, s);
+    s = branches(info, prepare).map((branch) => {
+      const { from, alias, where, version, keys, columns, joins } = branch;
+      const order = [version, ...keys].join(', ');
+      const sel = (seek: string) =>
+        prepare(
+          `SELECT ${[version, ...keys.slice(0, info.pks.length), ...keys.slice(info.pks.length), ...columns].join(', ')}
+           FROM ${from} ${alias} ${joins} WHERE ${where} AND ${seek}
+             AND ${branch.site} IS NOT (SELECT ord FROM crr_sites WHERE site_id = @exclude) ORDER BY ${order} LIMIT @limit`,
+        )
+          .raw(true)
+          .safeIntegers(true);
+      return {
+        branch,
+        // SQLite seeks a row-value bound only without other bounds on the version: 'range' starts
+        // after version @from (up to @to), 'same' goes on within version @v after a key
+        range: sel(`${version} > @from AND ${version} <= @to`),
+        same: sel(`${version} = @v AND (${keys.join(', ')}) > (${keys.map(() => '?').join(', ')})`),
+      };
+    });
+    cache.set(info, s);
     return s;
   }
 
   /**
-   * Up to about `limit` changes of the range in `cursor`, and where to go on (null: range done).
-   * A cursor's key is [version] ("after this version") or [version, ...clock key] ("after this clock").
+   * About `limit` changes of the range in `cursor` (a clock row's changes are never split), and
+   * where to go on (null: range done). A cursor's key is [version] ("after this version") or
+   * [version, ...clock key] ("after this clock").
    */
   function page(tables: Map<string, TableInfo>, cursor: ChangePageCursor, limit: number, exclude?: Uint8Array): ChangePage {
     if (!(limit >= 1)) throw new RangeError('page limit must be at least 1');
+    const times = new Map<string, number | null>();
+    const lookup: Lookup = {
+      site,
+      siteOrNull: (ord) => (ord === null || ord === undefined ? null : site(ord)),
+      timeOf: (v) => {
+        const key = String(v);
+        if (!times.has(key)) times.set(key, (timeStmt.get(v) as number | undefined) ?? null);
+        return times.get(key)!;
+      },
+    };
     const names = [...tables.keys()].sort();
     const out: Change[] = [];
     const base = { to: BigInt(cursor.to), exclude: exclude ? Buffer.from(exclude) : null };
@@ -98,7 +264,7 @@ export function createChangePager(prepare: (sql: string) => Database.Statement) 
     let key: unknown[] | null = resuming && cursor.key?.length ? cursor.key.map(toSqlite) : null;
     while (t < names.length) {
       const info = tables.get(names[t])!;
-      const arms = changeArms(info);
+      const arms = statements(info);
       if (armIndex >= arms.length) {
         t++;
         armIndex = 0;
@@ -109,23 +275,17 @@ export function createChangePager(prepare: (sql: string) => Database.Statement) 
       if (remaining <= 0) {
         return { changes: out, next: { from: cursor.from, to: cursor.to, table: names[t], arm: armIndex, key: key?.map(fromSqlite) } };
       }
-      const mode: Mode = key && key.length > 1 ? 'same' : 'range';
-      const s = statements(info, armIndex, arms[armIndex], mode);
-      // an implied clock yields one change per column
-      const perClock = armIndex === 2 ? Math.max(1, info.columns.length) : 1;
-      const clocks = Math.ceil(remaining / perClock);
+      const { branch, range, same } = arms[armIndex];
+      const samePosition = key !== null && key.length > 1;
+      const clocks = Math.max(1, Math.ceil(remaining / Math.max(1, branch.perRow)));
       const bind = { ...base, limit: BigInt(clocks) };
-      const args =
-        mode === 'same'
-          ? [...key!.slice(1), { ...bind, v: key![0] }]
-          : [{ ...bind, from: key ? key[0] : BigInt(cursor.from) }];
-      const keys = s.keys.all(...args) as unknown[][];
-      if (keys.length > 0) {
-        for (const r of s.changes.all(...args) as RawChange[]) out.push(toChange(r));
-        key = keys[keys.length - 1];
-      }
-      if (keys.length < clocks) {
-        if (mode === 'same') key = [key![0]];
+      const got = (samePosition
+        ? same.all(...key!.slice(1), { ...bind, v: key![0] })
+        : range.all({ ...bind, from: key ? key[0] : BigInt(cursor.from) })) as unknown[][];
+      for (const row of got) branch.expand(row, out, lookup);
+      if (got.length > 0) key = got[got.length - 1].slice(0, 1 + branch.keys.length);
+      if (got.length < clocks) {
+        if (samePosition) key = [key![0]];
         else {
           armIndex++;
           key = null;
@@ -137,4 +297,3 @@ export function createChangePager(prepare: (sql: string) => Database.Statement) 
 
   return { page };
 }
-

@@ -1,105 +1,82 @@
-// crsql_changes on the engine's connection: a TEMP view over the clock tables (it may call the
-// engine's pure JS functions because only this connection sees it) and a TEMP INSTEAD OF INSERT
-// trigger that stages the incoming change and runs the merge program (merge.ts).
+// crsql_changes on the engine's connection: a TEMP view of every cell's CURRENT version (as
+// cr-sqlite shows them: no history) over the clock tables, and TEMP INSTEAD OF triggers. The
+// INSERT trigger only checks and stages the incoming row (merge.ts merges the statement's
+// batch once, when the statement ends: index.ts).
 import type { TableInfo } from './table-info.ts';
 import { quoteId, quoteText } from './table-info.ts';
-import { cellsTable, rowsTable } from './clock-tables.ts';
-import { mergeProgram, mergeTablesSql, stageNewSql } from './merge.ts';
+import { columnValues, nameBySlot, pkMatch, rowsTable, versionsTable } from './clock-tables.ts';
+import { mergeTablesSql, stageNewSql } from './merge.ts';
 import { validateNewSql } from './input-limits.ts';
+import { packPrimaryKeySql } from './pack-pk.ts';
+import { hasVersionIn } from './implied.ts';
 
+/** The packed pk of alias `a`'s key columns, in SQL (crr_pack_part for REAL/BLOB values). */
+export const packedPk = (info: TableInfo, a: string) => packPrimaryKeySql(info.pks.map((p) => `${a}.${quoteId(p)}`), 'crr_pack_part');
 
-/**
- * One branch of crsql_changes: the sentinel clocks, the explicit cell clocks, or the implied
- * cell clocks of local inserts. `version` and `keys` name the columns of the clock index that
- * orders the branch (db_version, then the clock's primary key), for keyset paging (change-pages.ts).
- */
-export interface ChangeArm {
-  select: string;
-  /** joins after the clock table (`clock.table clock.alias`) */
-  joins: string;
-  where: string;
-  version: string;
-  site: string;
-  keys: string[];
-  /** the table scanned in `version, keys` order, aliased as in `from` */
-  clock: { table: string; alias: string; where: string };
-}
-
-export function changeArms(info: TableInfo): ChangeArm[] {
-  const t = quoteId(info.name);
-  const pkArgs = (alias: string) => info.pks.map((p) => `${alias}.${quoteId(p)}`).join(', ');
-  const pkCols = (alias: string) => info.pks.map((p) => `${alias}.${quoteId(p)}`);
-  const join = (a: string, b: string) => info.pks.map((p) => `${a}.${quoteId(p)} = ${b}.${quoteId(p)}`).join(' AND ');
-  const val = info.columns.length
-    ? `CASE c.cid ${info.columns.map((col) => `WHEN ${quoteText(col)} THEN b.${quoteId(col)}`).join(' ')} END`
-    : 'NULL';
+/** The current versions of one table as crsql_changes rows: sentinels, explicit cells, implied cells. */
+function currentBranches(info: TableInfo): string[] {
   const name = quoteText(info.name);
-  // sentinels first: a resurrection and its cells can share db_version and seq
-  const arms: ChangeArm[] = [
-    {
-      select: `${name} AS "table", crr_pack_pk(${pkArgs('r')}) AS pk, '-1' AS cid, NULL AS val,
-    r.cl AS col_version, r.s_version AS db_version, s.site_id AS site_id, r.cl AS cl, r.s_seq AS seq`,
-      joins: 'JOIN crr_sites s ON s.ord = r.s_site',
-      where: 'r.s_version IS NOT NULL',
-      version: 'r.s_version',
-      site: 'r.s_site',
-      keys: pkCols('r'),
-      clock: { table: rowsTable(info.name), alias: 'r', where: 'r.s_version IS NOT NULL' },
-    },
-    {
-      select: `${name} AS "table", crr_pack_pk(${pkArgs('c')}) AS pk, c.cid AS cid, ${val} AS val, c.col_version AS col_version,
-    c.db_version AS db_version, s.site_id AS site_id, r.cl AS cl, c.seq AS seq`,
-      joins: `JOIN ${rowsTable(info.name)} r ON ${join('r', 'c')} AND r.cl = c.cl
-    LEFT JOIN ${t} b ON ${join('b', 'c')} JOIN crr_sites s ON s.ord = c.site`,
-      where: '1',
-      version: 'c.db_version',
-      site: 'c.site',
-      keys: [...pkCols('c'), 'c.cid'],
-      clock: { table: cellsTable(info.name), alias: 'c', where: '1' },
-    },
+  const rows = rowsTable(info.name);
+  const V = versionsTable(info.name);
+  const join = (a: string, b: string) => info.pks.map((p) => `${a}.${quoteId(p)} = ${b}.${quoteId(p)}`).join(' AND ');
+  const branches = [
+    `SELECT ${name} AS "table", ${packedPk(info, 'r')} AS pk, '-1' AS cid, NULL AS val, r.cl AS col_version, r.s_version AS db_version,
+      s.site_id AS site_id, r.cl AS cl, r.s_seq AS seq
+    FROM ${rows} r JOIN crr_sites s ON s.ord = r.s_site WHERE r.s_version IS NOT NULL`,
   ];
   if (info.columns.length) {
-    arms.push({
-      select: `${name} AS "table", crr_pack_pk(${pkArgs('r')}) AS pk, v.column1 AS cid, ${val.replace('c.cid', 'v.column1')} AS val,
-    1 AS col_version, r.i_version AS db_version, s.site_id AS site_id, r.cl AS cl, r.i_seq + v.column2 AS seq`,
-      joins: `CROSS JOIN (VALUES ${info.columns.map((c, i) => `(${quoteText(c)}, ${i})`).join(', ')}) v
-    LEFT JOIN ${t} b ON ${join('b', 'r')} JOIN crr_sites s ON s.ord = r.i_site`,
-      where: `r.i_cl = r.cl AND r.i_version IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${cellsTable(info.name)} c
-    WHERE ${join('c', 'r')} AND c.cid = v.column1 AND c.cl = r.cl)`,
-      version: 'r.i_version',
-      site: 'r.i_site',
-      keys: pkCols('r'),
-      clock: { table: rowsTable(info.name), alias: 'r', where: 'r.i_cl = r.cl AND r.i_version IS NOT NULL' },
-    });
+    const pkC = info.pks.map((p) => `c.${quoteId(p)}`);
+    branches.push(
+      // a cell's newest non-lost version in the row's (live) life
+      `SELECT ${name}, ${packedPk(info, 'c')}, ${nameBySlot(info, 'c.slot')}, c.val, c.col_version, c.db_version, s.site_id, c.cl, c.seq
+    FROM ${V} c JOIN ${rows} r ON ${join('r', 'c')} AND r.cl = c.cl JOIN crr_sites s ON s.ord = c.site
+    WHERE c.lost = 0 AND c.col_version = (SELECT max(y.col_version) FROM ${V} y WHERE ${pkMatch(info, 'y', pkC)} AND y.slot = c.slot
+      AND y.lost = 0 AND y.cl = c.cl)`,
+      // the implied first versions of a live row's cells that have no version row in its life
+      `SELECT ${name}, ${packedPk(info, 'r')}, v.column1, ${valueOfColumn(info, 'b')}, 1, r.i_version, s.site_id, r.cl, r.i_seq + v.column2
+    FROM ${rows} r CROSS JOIN ${quoteId(info.name)} b CROSS JOIN ${columnValues(info)} v JOIN crr_sites s ON s.ord = r.i_site
+    WHERE ${join('b', 'r')} AND r.i_cl = r.cl AND v.column3 <= r.i_version AND NOT ${hasVersionIn(info, 'r', 'v.column2', 'r.cl')}`,
+    );
   }
-  return arms;
+  return branches;
 }
 
-function viewBranches(info: TableInfo): string {
-  return changeArms(info)
-    .map((a) => `SELECT ${a.select}\n  FROM ${a.clock.table} ${a.clock.alias} ${a.joins} WHERE ${a.where}`)
-    .join('\nUNION ALL\n');
+/** The base row's value of the column named by the VALUES list's `v.column2` slot. */
+function valueOfColumn(info: TableInfo, b: string): string {
+  return `CASE v.column2 ${info.columns.map((c, i) => `WHEN ${info.slots[i]} THEN ${b}.${quoteId(c)}`).join(' ')} END`;
 }
 
-/** TEMP objects for the current set of CRR tables; safe to run again after any change. */
-export function changesViewSql(tables: TableInfo[], history = true): string {
+/**
+ * TEMP objects for the current set of CRR tables; safe to run again after any change.
+ * `mergeNow`: the tables' merge programs, run row by row when the engine cannot see the end of
+ * the statement that inserts (inside db.exec of several statements).
+ */
+export function changesViewSql(tables: TableInfo[], mergeNow: string[]): string {
   const out: string[] = [
     'DROP VIEW IF EXISTS temp.crsql_changes;',
     `CREATE TEMP VIEW crsql_changes AS ${
       tables.length
-        ? tables.map(viewBranches).join('\nUNION ALL\n')
+        ? tables.flatMap(currentBranches).join('\nUNION ALL\n')
         : `SELECT NULL AS "table", NULL AS pk, NULL AS cid, NULL AS val, NULL AS col_version, NULL AS db_version,
              NULL AS site_id, NULL AS cl, NULL AS seq WHERE 0`
     };`,
   ];
   for (const info of tables) out.push(mergeTablesSql(info));
   const names = tables.map((t) => quoteText(t.name)).join(', ');
+  // SQLite fires the newest trigger first: this one runs after the staging trigger below
+  if (mergeNow.length) {
+    out.push(`CREATE TEMP TRIGGER crsql_changes_merge_now INSTEAD OF INSERT ON crsql_changes WHEN crr_merge_now()
+BEGIN
+  ${mergeNow.map((sql) => `${sql};`).join('\n  ')}
+END;`);
+  }
   out.push(`CREATE TEMP TRIGGER crsql_changes_insert INSTEAD OF INSERT ON crsql_changes
 BEGIN
   SELECT RAISE(ABORT, 'crsql_changes: no CRR table by that name (could not find the schema information for it)')
-    WHERE NEW."table" NOT IN (${names});
+    WHERE NEW."table" NOT IN (${names || 'NULL'});
   ${validateNewSql()}
-  ${[...tables.map(stageNewSql), ...tables.flatMap((t) => mergeProgram(t, history)).map((sql) => `${sql};`)].join('\n  ')}
+  ${tables.map(stageNewSql).join('\n  ')}
+  SELECT crr_staged(NEW."table") WHERE NOT crr_merge_now();
 END;`);
   out.push(`CREATE TEMP TRIGGER crsql_changes_update INSTEAD OF UPDATE ON crsql_changes
 BEGIN SELECT RAISE(ABORT, 'crsql_changes only supports INSERT and SELECT: UPDATE is not allowed'); END;`);

@@ -1,16 +1,16 @@
 // `npm run crr -- <command> FILE`: engine maintenance from the command line.
 //   new-site-id FILE   give a copied database file its own site id (run it on the copy)
 //   info FILE          print the site id, db_version and CRR tables
-//   compact FILE       delete clocks of deleted rows' cells (they no longer count)
+//   prune FILE [N]     keep the newest N versions of each cell's history (default: the file's retention)
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { installCrr } from './index.ts';
 import { renewSiteId } from './site-id.ts';
 import { bytesToHex } from '../../shared/values.ts';
 
-const [command, file] = process.argv.slice(2);
-if (!command || !file || !['new-site-id', 'info', 'compact'].includes(command)) {
-  console.error('usage: npm run crr -- new-site-id FILE | info FILE | compact FILE');
+const [command, file, keep] = process.argv.slice(2);
+if (!command || !file || !['new-site-id', 'info', 'prune'].includes(command)) {
+  console.error('usage: npm run crr -- new-site-id FILE | info FILE | prune FILE [N]');
   process.exit(2);
 }
 if (!existsSync(file)) {
@@ -25,8 +25,9 @@ try {
     engine.close();
     const after = bytesToHex(renewSiteId(db));
     console.log(`site id: ${before} -> ${after}`);
-  } else if (command === 'compact') {
-    console.log(`removed ${engine.compactClocks()} stale cell clocks`);
+  } else if (command === 'prune') {
+    if (keep !== undefined && !/^\d+$/.test(keep)) throw new Error('N must be a whole number');
+    console.log(`removed ${engine.history.prune(keep === undefined ? undefined : Number(keep))} old versions`);
     engine.close();
   } else {
     console.log(JSON.stringify({ siteId: bytesToHex(engine.siteId), dbVersion: engine.dbVersion(), crrTables: engine.crrTables() }));

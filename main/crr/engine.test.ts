@@ -282,22 +282,6 @@ describe('writes from other programs', () => {
   });
 });
 
-describe('clock compaction', () => {
-  it('drops only the cell clocks of ended lives, changing no change row', () => {
-    const r = openReplica(file());
-    r.db.exec(`CREATE TABLE t (a INTEGER PRIMARY KEY NOT NULL, b, c); SELECT crsql_as_crr('t');`);
-    r.db.exec(`INSERT INTO t VALUES (1, 'x', 'y'), (2, 'z', 'w')`);
-    r.db.exec(`UPDATE t SET b = 'x2', c = 'y2' WHERE a = 1`);
-    r.db.exec(`UPDATE t SET b = 'z2' WHERE a = 2`);
-    r.db.exec(`DELETE FROM t WHERE a = 1`);
-    const before = r.engine.changesSince(0);
-    expect(r.engine.compactClocks()).toBe(2);
-    expect(r.engine.compactClocks()).toBe(0);
-    expect(r.engine.changesSince(0)).toEqual(before);
-    closeReplica(r);
-  });
-});
-
 describe('onCommit', () => {
   it('reports local commits and merges with their tables, versions and sites', () => {
     const A = openReplica(file());

@@ -4,7 +4,7 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { openReplica, closeReplica, tempDir, tableSnapshot, type Replica } from './test-helpers.ts';
+import { openReplica, closeReplica, tempDir, tableSnapshot, syncStream, type Replica } from './test-helpers.ts';
 import type { Conflict } from './types.ts';
 
 const tmp = tempDir('crr-history-');
@@ -23,20 +23,9 @@ function replicas(count: number): Replica[] {
   });
 }
 
-/** changes then history from `from` to `to`, as our sync protocol sends them */
+/** `from`'s stream (changes with their history) and policies to `to`, as our sync protocol sends them */
 export function syncPair(from: Replica, to: Replica): void {
-  const sentThrough = from.engine.dbVersion();
-  to.engine.applyChanges(from.engine.changesSince(0, { excludeSite: to.engine.siteId }));
-  for (const table of from.engine.crrTables()) {
-    let after = 0;
-    for (;;) {
-      const page = from.engine.history.since(table, after, 3, { excludeSite: to.engine.siteId, changesSentThrough: sentThrough });
-      to.engine.history.apply(page.entries);
-      if (page.last === after) break;
-      after = page.last;
-    }
-  }
-  to.engine.history.applyPolicies(from.engine.history.policies());
+  syncStream(from, to);
 }
 
 const fullSync = (rs: Replica[]) => {
@@ -184,10 +173,32 @@ describe('cell history and conflicts', () => {
     [a, b].forEach(closeReplica);
   });
 
-  it('rejects a malformed history entry and applies nothing from its batch', () => {
+  it('versions of a life that ended before they met stay history on every replica (equal values, re-insert, delete)', () => {
+    // found by the three-process sync test: B and C re-insert a deleted row with the same values
+    // at once, then B deletes it before C's version arrives
+    const [a, b, c] = replicas(3);
+    a.db.prepare(`INSERT INTO items VALUES (1, 'x', 1)`).run();
+    fullSync([a, b, c]);
+    a.db.prepare(`DELETE FROM items WHERE id = 1`).run();
+    fullSync([a, b, c]);
+    b.db.prepare(`INSERT INTO items VALUES (1, 'same', 5)`).run();
+    c.db.prepare(`INSERT INTO items VALUES (1, 'same', 5)`).run();
+    b.db.prepare(`DELETE FROM items WHERE id = 1`).run();
+    syncPair(c, a);
+    syncPair(b, a);
+    fullSync([a, b, c]);
+    const h = historySet(a);
+    expect(h.filter((x) => x.includes('|3|1|') && x.includes("'same'"))).toHaveLength(2);
+    expect(historySet(b)).toEqual(h);
+    expect(historySet(c)).toEqual(h);
+    [a, b, c].forEach(closeReplica);
+  });
+
+  it('rejects a malformed version reference and applies nothing from its batch', () => {
     const [a] = replicas(1);
-    const bad = [{ table: 'items', pk: new Uint8Array([1, 9, 1]), cid: 'name', cl: 1, col_version: 0, site_id: new Uint8Array(16), val: 'x', parent: null, written_at: null, resolves: null }];
-    expect(() => a.engine.history.apply(bad)).toThrow(/col_version/);
+    const good = { table: 'items', pk: new Uint8Array([1, 9, 1]), cid: 'name', val: 'x', col_version: 2, db_version: 1, site_id: new Uint8Array(16).fill(9), cl: 1, seq: 0 };
+    const bad = { ...good, pk: new Uint8Array([1, 9, 2]), parent: { site_id: new Uint8Array(3), col_version: 1 } };
+    expect(() => a.engine.applyChanges([good, bad])).toThrow(/parent/);
     expect(a.db.prepare(`SELECT count(*) FROM crr_history`).pluck().get()).toBe(0);
     closeReplica(a);
   });

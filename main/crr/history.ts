@@ -1,15 +1,15 @@
 // The engine's history API (CrrHistory in types.ts): reading cell history and conflicts,
-// "Keep this value", merge policies, and the rows the history route of sync carries.
-// The SQL lives in history-sql.ts; the model is described in HISTORY.md.
+// "Keep this value", merge policies and retention. The SQL lives in history-sql.ts; the model is
+// described in HISTORY.md. History travels with the changes (change-pages.ts), so there is no
+// separate route to serve here.
 import type Database from 'better-sqlite3';
 import type { SqlValue } from '../../shared/values.ts';
-import type { CellVersion, Conflict, CrrHistory, HistoryEntry, MergePolicy, VersionRef } from './types.ts';
+import type { CellVersion, Conflict, CrrHistory, MergePolicy, VersionRef } from './types.ts';
 import { MERGE_POLICIES } from './types.ts';
 import { quoteId, type TableInfo } from './table-info.ts';
-import { pkMatch } from './clock-tables.ts';
-import { forksSelect, histTable, isCurrentSql, NOW_MS, wonSql } from './history-sql.ts';
+import { forksTable, nameBySlot, pkMatch, rowsTable, versionsTable } from './clock-tables.ts';
+import { forksSelect, versionsSelect, wonSql } from './history-sql.ts';
 import { cellWriteSqls } from './local-triggers.ts';
-import { packPrimaryKey, unpackPrimaryKey } from './pack-pk.ts';
 import { compareValues } from './compare-values.ts';
 import { fromSqlite } from './change-pages.ts';
 import { notifyAll } from './notify.ts';
@@ -49,26 +49,27 @@ export function createHistory(ctx: HistoryContext) {
     if (!t) throw new Error(`no CRR table named ${JSON.stringify(table)}`);
     return t;
   }
-  function column(t: TableInfo, cid: string): void {
-    if (!t.columns.includes(cid)) throw new Error(`table ${t.name} has no column ${JSON.stringify(cid)}`);
+  function slotOf(t: TableInfo, cid: string): number {
+    const i = t.columns.indexOf(cid);
+    if (i < 0) throw new Error(`table ${t.name} has no column ${JSON.stringify(cid)}`);
+    return t.slots[i];
   }
   function checkPk(t: TableInfo, pk: SqlValue[]): void {
     if (!Array.isArray(pk) || pk.length !== t.pks.length) throw new Error(`a key of ${t.name} has ${t.pks.length} value(s)`);
   }
   const pkParams = (t: TableInfo) => t.pks.map((_, i) => `@p${i}`);
   const bindPk = (pk: SqlValue[]) => Object.fromEntries(pk.map((v, i) => [`p${i}`, toSqlite(v)]));
-  function ordOf(site: Uint8Array | null, create = false): number | null {
+  function ordOf(site: Uint8Array | null): number | null {
     if (site === null) return null;
-    if (create) run('INSERT OR IGNORE INTO crr_sites (site_id) VALUES (?)', Buffer.from(site));
     const ord = stmt('SELECT ord FROM crr_sites WHERE site_id = ?').pluck().get(Buffer.from(site));
     return ord === undefined ? -1 : Number(ord);
   }
 
-  /** SELECT list giving everything a CellVersion needs from history row h */
-  const versionColumns = (t: TableInfo, won = true) => `h.hid, ${t.pks.map((p, i) => `h.${quoteId(p)} AS p${i}`).join(', ')}, h.cid, h.cl,
-    h.col_version, s.site_id, h.val, ps.site_id AS parent_site_id, h.parent_cv, h.written_at, h.seen_at,
-    rs.site_id AS res_site_id, h.res_cv, h.res_members, ${won ? wonSql(t, 'h') : '0'} AS won
-    FROM ${histTable(t.name)} h JOIN crr_sites s ON s.ord = h.site LEFT JOIN crr_sites ps ON ps.ord = h.parent_site
+  /** SELECT list giving everything a CellVersion needs from versions h (versionsSelect) */
+  const versionColumns = (t: TableInfo, where: string, won = true) => `${t.pks.map((p, i) => `h.${quoteId(p)} AS p${i}`).join(', ')},
+    ${nameBySlot(t, 'h.slot')} AS cid, h.slot, h.cl, h.col_version, s.site_id, h.val, ps.site_id AS parent_site_id, h.parent_cv,
+    h.written_at, h.seen_at, h.db_version, rs.site_id AS res_site_id, h.res_cv, h.res_members, ${won ? wonSql(t, 'h') : '0'} AS won
+    FROM (${versionsSelect(t, where)}) h JOIN crr_sites s ON s.ord = h.site LEFT JOIN crr_sites ps ON ps.ord = h.parent_site
       LEFT JOIN crr_sites rs ON rs.ord = h.res_site`;
 
   function toVersion(t: TableInfo, r: Row): CellVersion {
@@ -82,8 +83,9 @@ export function createHistory(ctx: HistoryContext) {
       site_id: bytes(r.site_id)!,
       val: fromSqlite(r.val),
       parent: parentCv === null ? null : { site_id: bytes(r.parent_site_id), col_version: parentCv },
-      written_at: num(r.written_at),
-      seen_at: Number(r.seen_at),
+      // a version written here was written when it was seen
+      written_at: num(r.written_at) ?? (sameBytes(bytes(r.site_id), ctx.siteId) ? num(r.seen_at) : null),
+      seen_at: Number(r.seen_at ?? 0),
       won: Number(r.won) === 1,
       resolves: r.res_cv === null ? null : { site_id: bytes(r.res_site_id), col_version: Number(r.res_cv), versions: Number(r.res_members) },
     };
@@ -93,11 +95,12 @@ export function createHistory(ctx: HistoryContext) {
   const byRank = (a: CellVersion, b: CellVersion) =>
     b.col_version - a.col_version || compareValues(b.val, a.val) || Buffer.compare(Buffer.from(b.site_id), Buffer.from(a.site_id));
 
-  function forkVersions(t: TableInfo, pk: SqlValue[], cid: string, cl: number, parentOrd: number | null, parentCv: number): CellVersion[] {
+  const keyWhere = (t: TableInfo) => pkMatch(t, 'x', pkParams(t));
+
+  function forkVersions(t: TableInfo, pk: SqlValue[], slot: number, cl: number, parentOrd: number | null, parentCv: number): CellVersion[] {
     const rows = stmt(
-      `SELECT ${versionColumns(t)} WHERE ${pkMatch(t, 'h', pkParams(t))} AND h.cid = @cid AND h.cl = @cl
-         AND h.parent_site IS @ps AND h.parent_cv = @pcv`,
-    ).all({ ...bindPk(pk), cid, cl, ps: parentOrd, pcv: parentCv }) as Row[];
+      `SELECT ${versionColumns(t, keyWhere(t))} WHERE h.slot = @slot AND h.cl = @cl AND h.parent_site IS @ps AND h.parent_cv = @pcv`,
+    ).all({ ...bindPk(pk), slot, cl, ps: parentOrd, pcv: parentCv }) as Row[];
     return rows.map((r) => toVersion(t, r)).sort(byRank);
   }
 
@@ -105,21 +108,22 @@ export function createHistory(ctx: HistoryContext) {
     if (!t.columns.length) return [];
     const forks = stmt(
       `SELECT f.*, ps.site_id AS parent_site_id FROM (${forksSelect(t)}) f LEFT JOIN crr_sites ps ON ps.ord = f.parent_site
-       WHERE @all OR f.resolved = 0 ORDER BY f.seen_at DESC LIMIT @limit`,
+       WHERE @all OR f.resolved = 0 ORDER BY f.seen_version DESC LIMIT @limit`,
     ).all({ all: unresolvedOnly ? 0 : 1, limit }) as Row[];
     return forks.map((f) => {
       const pk = t.pks.map((p) => fromSqlite(f[p]));
-      const parentOrd = num(f.parent_site);
+      const slot = Number(f.slot);
+      const versions = forkVersions(t, pk, slot, Number(f.cl), num(f.parent_site), Number(f.parent_cv));
       return {
         table: t.name,
         pk,
-        cid: String(f.cid),
+        cid: t.columns[t.slots.indexOf(slot)],
         cl: Number(f.cl),
         parent: { site_id: bytes(f.parent_site_id), col_version: Number(f.parent_cv) },
-        versions: forkVersions(t, pk, String(f.cid), Number(f.cl), parentOrd, Number(f.parent_cv)),
+        versions,
         policy: String(f.policy) as MergePolicy,
         resolved: Number(f.resolved) === 1,
-        seen_at: Number(f.seen_at),
+        seen_at: Math.max(0, ...versions.map((v) => v.seen_at)),
       };
     });
   }
@@ -140,71 +144,51 @@ export function createHistory(ctx: HistoryContext) {
     return Number(stmt(`SELECT value FROM crr_state WHERE key = 'history'`).pluck().get() ?? 1) === 1;
   }
 
-  function applyOne(e: HistoryEntry): boolean {
-    const t = ctx.tables().get(e.table);
-    if (!t || !t.columns.includes(e.cid)) return false;
-    const pk = unpackPrimaryKey(e.pk);
-    if (pk.length !== t.pks.length) throw new TypeError(`history: a key of ${t.name} has ${t.pks.length} value(s)`);
-    const site = ordOf(e.site_id, true)!;
-    const parentSite = e.parent ? ordOf(e.parent.site_id, true) : null;
-    const resSite = e.resolves ? ordOf(e.resolves.site_id, true) : null;
-    const H = histTable(t.name);
-    const key = { ...bindPk(pk), cid: e.cid, cl: e.cl, cv: e.col_version, site };
-    const existing = stmt(
-      `SELECT hid, parent_cv, written_at, res_cv FROM ${H} h
-       WHERE ${pkMatch(t, 'h', pkParams(t))} AND cid = @cid AND cl = @cl AND col_version = @cv AND site = @site`,
-    ).get(key) as Row | undefined;
-    const fields = {
-      val: toSqlite(e.val),
-      ps: parentSite,
-      pcv: e.parent ? e.parent.col_version : null,
-      wa: e.written_at,
-      rs: resSite,
-      rcv: e.resolves ? e.resolves.col_version : null,
-      rm: e.resolves ? e.resolves.versions : null,
-    };
-    if (!existing) {
-      stmt(
-        `INSERT INTO ${H} (${t.pks.map(quoteId).join(', ')}, cid, cl, col_version, site, val, parent_site, parent_cv, written_at,
-           seen_at, res_site, res_cv, res_members)
-         VALUES (${pkParams(t).join(', ')}, @cid, @cl, @cv, @site, @val, @ps, @pcv, @wa, ${NOW_MS}, @rs, @rcv, @rm)`,
-      ).run({ ...key, ...fields });
-      return true;
-    }
-    const learnsParent = existing.parent_cv === null && e.parent !== null;
-    const learnsRes = existing.res_cv === null && e.resolves !== null;
-    const learnsTime = existing.written_at === null && e.written_at !== null;
-    if (!learnsParent && !learnsRes && !learnsTime) return false;
-    // a row that learns its parent or resolution moves to a new hid, so it travels on to others
-    const move = learnsParent || learnsRes;
-    stmt(
-      `UPDATE ${H} SET hid = CASE WHEN @move THEN (SELECT max(hid) + 1 FROM ${H}) ELSE hid END,
-         parent_site = CASE WHEN parent_cv IS NULL THEN @ps ELSE parent_site END, parent_cv = coalesce(parent_cv, @pcv),
-         written_at = coalesce(written_at, @wa),
-         res_site = CASE WHEN res_cv IS NULL THEN @rs ELSE res_site END, res_cv = coalesce(res_cv, @rcv),
-         res_members = coalesce(res_members, @rm)
-       WHERE hid = @hid`,
-    ).run({ ...fields, move: move ? 1 : 0, hid: existing.hid });
-    return true;
+  function retention(): number {
+    return Number(stmt(`SELECT value FROM crr_state WHERE key = 'history_retention'`).pluck().get() ?? 20);
   }
 
-  function validEntry(e: HistoryEntry, i: number): void {
-    const where = `history entry ${i}`;
-    if (!e || typeof e !== 'object' || typeof e.table !== 'string' || typeof e.cid !== 'string') throw new TypeError(`${where}: malformed`);
-    if (!(e.pk instanceof Uint8Array)) throw new TypeError(`${where}: pk must be bytes`);
-    if (!(e.site_id instanceof Uint8Array) || e.site_id.length !== 16) throw new TypeError(`${where}: site_id must be 16 bytes`);
-    for (const k of ['cl', 'col_version'] as const) {
-      if (!Number.isSafeInteger(e[k]) || e[k] < 1) throw new TypeError(`${where}: ${k} must be a positive integer`);
-    }
-    const ref = (r: VersionRef | null, what: string) => {
-      if (r === null) return;
-      if (typeof r !== 'object' || !Number.isSafeInteger(r.col_version) || r.col_version < 0) throw new TypeError(`${where}: ${what} malformed`);
-      if (r.site_id !== null && !(r.site_id instanceof Uint8Array && r.site_id.length === 16)) throw new TypeError(`${where}: ${what} site malformed`);
-    };
-    ref(e.parent, 'parent');
-    ref(e.resolves, 'resolves');
-    if (e.resolves && (!Number.isSafeInteger(e.resolves.versions) || e.resolves.versions < 2)) throw new TypeError(`${where}: resolves.versions malformed`);
-    if (e.written_at !== null && !Number.isFinite(e.written_at)) throw new TypeError(`${where}: written_at malformed`);
+  /**
+   * Deletes version rows beyond the newest `keep` of each cell (whose versions changed since
+   * db_version `since`), never the current one, a fork's member, or a resolution.
+   */
+  function prune(keep: number, since = 0): number {
+    let removed = 0;
+    ctx.transaction(() => {
+      for (const t of ctx.tables().values()) {
+        if (!t.columns.length) continue;
+        const V = versionsTable(t.name);
+        const F = forksTable(t.name);
+        const pk = t.pks.map(quoteId);
+        const key = (a: string, b: string) => pk.map((c) => `${a}.${c} = ${b}.${c}`).join(' AND ');
+        const gone = stmt(
+          `DELETE FROM ${V} WHERE (${[...pk, 'slot', 'lost', 'cl', 'col_version', 'site'].join(', ')}) IN (
+             SELECT ${[...pk, 'slot', 'lost', 'cl', 'col_version', 'site'].join(', ')} FROM (
+               SELECT h.*, row_number() OVER (PARTITION BY ${pk.map((c) => `h.${c}`).join(', ')}, h.slot
+                   ORDER BY h.cl DESC, h.col_version DESC, h.lost, s.site_id DESC) AS rn
+               FROM ${V} h JOIN crr_sites s ON s.ord = h.site
+               WHERE (${[...pk, 'slot'].map((c) => `h.${c}`).join(', ')}) IN (SELECT ${[...pk, 'slot'].join(', ')} FROM ${V} WHERE db_version > @since)) h
+             WHERE rn > @keep AND h.res_cv IS NULL
+               AND NOT EXISTS (SELECT 1 FROM ${F} f WHERE ${key('f', 'h')} AND f.slot = h.slot AND f.cl = h.cl
+                 AND f.parent_site = coalesce(h.parent_site, -1) AND f.parent_cv = h.parent_cv)
+               AND NOT EXISTS (SELECT 1 FROM ${rowsTable(t.name)} r WHERE ${key('r', 'h')} AND r.cl = h.cl AND h.lost = 0
+                 AND h.col_version = (SELECT max(y.col_version) FROM ${V} y WHERE ${key('y', 'h')} AND y.slot = h.slot AND y.lost = 0 AND y.cl = h.cl)))
+            RETURNING has_first`,
+        ).all({ keep, since }) as { has_first: unknown }[];
+        // a deleted row that held a displaced first version's value took that version with it
+        removed += gone.length + gone.filter((g) => g.has_first !== null).length;
+        // a first version kept in a newer row's has_first counts as the cell's oldest version
+        removed += run(
+          `UPDATE ${V} SET has_first = NULL, first_val = NULL WHERE has_first = 1
+             AND (${[...pk, 'slot'].join(', ')}) IN (SELECT ${[...pk, 'slot'].join(', ')} FROM ${V} WHERE db_version > @since)
+             AND (SELECT count(*) FROM ${V} y WHERE ${key('y', V)} AND y.slot = ${V}.slot AND (y.cl > ${V}.cl OR (y.cl = ${V}.cl AND y.col_version > 1))) >= @keep
+             AND NOT EXISTS (SELECT 1 FROM ${F} f WHERE ${key('f', V)} AND f.slot = ${V}.slot AND f.cl = ${V}.cl AND f.parent_site = -1
+               AND f.parent_cv = 0)`,
+          { keep, since },
+        ).changes;
+      }
+    });
+    return removed;
   }
 
   const api: CrrHistory = {
@@ -214,17 +198,27 @@ export function createHistory(ctx: HistoryContext) {
       ctx.refresh();
       const t = info(table);
       checkPk(t, pk);
-      column(t, cid);
-      const rows = stmt(`SELECT ${versionColumns(t)} WHERE ${pkMatch(t, 'h', pkParams(t))} AND h.cid = @cid
-        ORDER BY h.cl DESC, h.col_version DESC, h.hid DESC`).all({ ...bindPk(pk), cid }) as Row[];
+      const slot = slotOf(t, cid);
+      const rows = stmt(`SELECT ${versionColumns(t, keyWhere(t))} WHERE h.slot = @slot
+        ORDER BY h.cl DESC, h.col_version DESC, h.db_version DESC`).all({ ...bindPk(pk), slot }) as Row[];
       return rows.map((r) => toVersion(t, r));
     },
 
     activity(table, limit = 50) {
       ctx.refresh();
       const t = info(table);
-      const rows = stmt(`SELECT ${versionColumns(t)} ORDER BY h.hid DESC LIMIT ?`).all(limit) as Row[];
-      return rows.map((r) => toVersion(t, r));
+      if (!t.columns.length) return [];
+      // the newest versions (version rows by db_version, implied ones by their row's clock):
+      // a window of recent db_versions, widened until it holds `limit` versions or everything
+      const V = versionsTable(t.name);
+      const top = Number(stmt(`SELECT max(coalesce((SELECT max(db_version) FROM ${V}), 0), coalesce((SELECT max(i_version) FROM ${rowsTable(t.name)}), 0))`).pluck().get());
+      for (let span = 1; ; span *= 4) {
+        const floor = top - span;
+        const rows = stmt(
+          `SELECT ${versionColumns(t, '1')} WHERE h.db_version > @floor ORDER BY h.db_version DESC, h.seen_at DESC LIMIT @limit`,
+        ).all({ floor, limit }) as Row[];
+        if (rows.length >= limit || floor <= 0) return rows.map((r) => toVersion(t, r));
+      }
     },
 
     conflicts(options = {}) {
@@ -249,53 +243,53 @@ export function createHistory(ctx: HistoryContext) {
     resolve(ref, keep) {
       const t = info(ref.table);
       checkPk(t, ref.pk);
-      column(t, ref.cid);
+      const slot = slotOf(t, ref.cid);
+      const i = t.slots.indexOf(slot);
       ctx.transaction(() => {
         const parentOrd = ordOf(ref.parent.site_id);
         if (parentOrd === -1) throw new Error('no such conflict: its parent version is unknown here');
-        const versions = forkVersions(t, ref.pk, ref.cid, ref.cl, parentOrd, ref.parent.col_version);
+        const versions = forkVersions(t, ref.pk, slot, ref.cl, parentOrd, ref.parent.col_version);
         if (versions.length < 2) throw new Error('no such conflict (it may have been pruned or the row re-created)');
         const chosen = versions.find((v) => sameBytes(v.site_id, keep));
         if (!chosen) throw new Error('the value to keep is not one of the conflict’s versions');
-        const alive = stmt(`SELECT cl FROM ${quoteId(`${t.name}__crr_rows`)} r WHERE ${pkMatch(t, 'r', pkParams(t))}`)
-          .pluck()
-          .get(bindPk(ref.pk));
+        const alive = stmt(`SELECT cl FROM ${rowsTable(t.name)} r WHERE ${pkMatch(t, 'r', pkParams(t))}`).pluck().get(bindPk(ref.pk));
         if (alive === undefined || Number(alive) !== ref.cl) throw new Error('the row was deleted or re-created since this conflict: nothing to keep');
         const where = pkMatch(t, 'x', pkParams(t));
         const current = stmt(`SELECT ${quoteId(ref.cid)} FROM ${quoteId(t.name)} x WHERE ${where}`).pluck().get(bindPk(ref.pk));
-        const params = { ...bindPk(ref.pk), val: toSqlite(chosen.val) };
+        const params = { ...bindPk(ref.pk), val: toSqlite(chosen.val), old: current };
         if (compareValues(fromSqlite(current), chosen.val) === 0) {
           // the same value: the UPDATE trigger would not fire; write the version directly
-          for (const sql of cellWriteSqls(t, ref.cid, pkParams(t), '@val', enabled())) ctx.prepare(sql).run(params);
+          for (const sql of cellWriteSqls(t, i, pkParams(t), '@val', '@old', enabled())) ctx.prepare(sql).run(params);
         } else {
           ctx.prepare(`UPDATE ${quoteId(t.name)} AS x SET ${quoteId(ref.cid)} = @val WHERE ${where}`).run(params);
         }
-        if (enabled()) {
-          run(
-            `UPDATE ${histTable(t.name)} SET res_site = @ps, res_cv = @pcv, res_members = @n WHERE hid =
-               (SELECT max(hid) FROM ${histTable(t.name)} h WHERE ${pkMatch(t, 'h', pkParams(t))} AND cid = @cid AND cl = @cl AND site = 0)`,
-            { ...bindPk(ref.pk), ps: parentOrd, pcv: ref.parent.col_version, n: versions.length, cid: ref.cid, cl: ref.cl },
-          );
-        }
+        const V = versionsTable(t.name);
+        run(
+          `UPDATE ${V} SET res_site = @ps, res_cv = @pcv, res_members = @n
+           WHERE ${pkMatch(t, V, pkParams(t))} AND slot = @slot AND lost = 0 AND cl = @cl AND site = 0
+             AND col_version = (SELECT max(y.col_version) FROM ${V} y WHERE ${pkMatch(t, 'y', pkParams(t))} AND y.slot = @slot AND y.lost = 0 AND y.cl = @cl)`,
+          { ...bindPk(ref.pk), ps: parentOrd, pcv: ref.parent.col_version, n: versions.length, slot, cl: ref.cl },
+        );
+        noteChanged([t.name]);
       });
     },
 
     setPolicy(table, cid, policy) {
       const t = info(table);
-      column(t, cid);
+      slotOf(t, cid);
       if (!MERGE_POLICIES.includes(policy)) throw new Error(`unknown merge policy ${JSON.stringify(policy)} (one of ${MERGE_POLICIES.join(', ')})`);
       ctx.transaction(() => {
-      const clock = Number(stmt('SELECT coalesce(max(clock), 0) + 1 FROM crr_policies').pluck().get());
-      run(
-        `INSERT INTO crr_policies (tbl, cid, policy, clock, site) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT DO UPDATE SET policy = excluded.policy, clock = excluded.clock, site = excluded.site`,
-        table,
-        cid,
-        policy,
-        clock,
-        Buffer.from(ctx.siteId),
-      );
-      noteChanged([table]);
+        const clock = Number(stmt('SELECT coalesce(max(clock), 0) + 1 FROM crr_policies').pluck().get());
+        run(
+          `INSERT INTO crr_policies (tbl, cid, policy, clock, site) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT DO UPDATE SET policy = excluded.policy, clock = excluded.clock, site = excluded.site`,
+          table,
+          cid,
+          policy,
+          clock,
+          Buffer.from(ctx.siteId),
+        );
+        noteChanged([table]);
       });
     },
 
@@ -313,92 +307,33 @@ export function createHistory(ctx: HistoryContext) {
       let changed = 0;
       const tables = new Set<string>();
       ctx.transaction(() => {
-      for (const e of entries) {
-        if (!e || typeof e.table !== 'string' || typeof e.cid !== 'string' || !MERGE_POLICIES.includes(e.policy)) {
-          throw new TypeError('policy entry malformed');
-        }
-        if (!Number.isSafeInteger(e.clock) || !(e.site_id instanceof Uint8Array) || e.site_id.length !== 16) throw new TypeError('policy entry malformed');
-        const r = run(
-          `INSERT INTO crr_policies (tbl, cid, policy, clock, site) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT DO UPDATE SET policy = excluded.policy, clock = excluded.clock, site = excluded.site
-           WHERE excluded.clock > clock OR (excluded.clock = clock AND excluded.site > site)`,
-          e.table,
-          e.cid,
-          e.policy,
-          e.clock,
-          Buffer.from(e.site_id),
-        );
-        if (r.changes) {
-          changed++;
-          tables.add(e.table);
-        }
-      }
-      noteChanged(tables);
-      });
-      return changed;
-    },
-
-    since(table, afterHid, limit, options = {}) {
-      ctx.refresh();
-      const t = ctx.tables().get(table);
-      if (!t || !t.columns.length) return { entries: [], last: afterHid };
-      // the bound first: another program may commit between two statements, and a row it adds
-      // must not fall between what we read and where we say we stopped
-      const top = Number(stmt(`SELECT coalesce(max(hid), 0) FROM ${histTable(t.name)}`).pluck().get());
-      // a first version that is still the cell's value, in a db_version the change route has
-      // already sent, reached the peer as a change (and it has no parent): it need not travel twice
-      const rows = stmt(
-        `SELECT ${versionColumns(t, false)} WHERE h.hid > @after AND h.hid <= @top AND h.parent_cv IS NOT NULL AND s.site_id IS NOT @exclude
-           AND NOT (h.col_version = 1 AND h.res_cv IS NULL AND ${isCurrentSql(t, 'h', '@sent')})
-         ORDER BY h.hid LIMIT @limit`,
-      ).all({ after: afterHid, top, exclude: options.excludeSite ? Buffer.from(options.excludeSite) : null, sent: options.changesSentThrough ?? -1, limit }) as Row[];
-      // nothing more to send below the bound: skip to it, past rows that were filtered out
-      const last = rows.length < limit ? Math.max(top, afterHid) : Number(rows[rows.length - 1].hid);
-      const entries = rows.map((r): HistoryEntry => {
-        const { pk, seen_at: _seen, won: _won, ...rest } = toVersion(t, r);
-        return { ...rest, pk: packPrimaryKey(pk) };
-      });
-      return { entries, last };
-    },
-
-    apply(entries) {
-      if (!Array.isArray(entries)) throw new TypeError('history.apply expects an array');
-      entries.forEach(validEntry);
-      let n = 0;
-      const tables = new Set<string>();
-      ctx.transaction(() => {
         for (const e of entries) {
-          if (applyOne(e)) {
-            n++;
+          if (!e || typeof e.table !== 'string' || typeof e.cid !== 'string' || !MERGE_POLICIES.includes(e.policy)) {
+            throw new TypeError('policy entry malformed');
+          }
+          if (!Number.isSafeInteger(e.clock) || !(e.site_id instanceof Uint8Array) || e.site_id.length !== 16) throw new TypeError('policy entry malformed');
+          const r = run(
+            `INSERT INTO crr_policies (tbl, cid, policy, clock, site) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT DO UPDATE SET policy = excluded.policy, clock = excluded.clock, site = excluded.site
+             WHERE excluded.clock > clock OR (excluded.clock = clock AND excluded.site > site)`,
+            e.table,
+            e.cid,
+            e.policy,
+            e.clock,
+            Buffer.from(e.site_id),
+          );
+          if (r.changes) {
+            changed++;
             tables.add(e.table);
           }
         }
         noteChanged(tables);
       });
-      return n;
+      return changed;
     },
 
-    prune(retention) {
-      const keep = retention ?? Number(stmt(`SELECT value FROM crr_state WHERE key = 'history_retention'`).pluck().get() ?? 20);
-      let removed = 0;
-      ctx.transaction(() => {
-        for (const t of ctx.tables().values()) {
-          if (!t.columns.length) continue;
-          const H = histTable(t.name);
-          const pkH = t.pks.map((p) => `h.${quoteId(p)}`);
-          removed += run(
-            `DELETE FROM ${H} WHERE hid IN (SELECT hid FROM (
-               SELECT h.hid, h.res_cv, row_number() OVER (PARTITION BY ${pkH.join(', ')}, h.cid
-                 ORDER BY h.cl DESC, h.col_version DESC, s.site_id DESC) AS rn,
-                 EXISTS (SELECT 1 FROM ${H} x WHERE ${pkMatch(t, 'x', pkH)} AND x.cid = h.cid AND x.cl = h.cl
-                   AND x.parent_site IS h.parent_site AND x.parent_cv = h.parent_cv AND x.hid <> h.hid) AS sibling
-               FROM ${H} h JOIN crr_sites s ON s.ord = h.site)
-             WHERE rn > ? AND NOT sibling AND res_cv IS NULL)`,
-            keep,
-          ).changes;
-        }
-      });
-      return removed;
+    prune(keep) {
+      return prune(keep ?? retention());
     },
 
     onChange(listener) {
@@ -406,5 +341,7 @@ export function createHistory(ctx: HistoryContext) {
       return () => listeners.delete(listener);
     },
   };
-  return { api, noteChanged, flush };
+  return { api, noteChanged, flush, prune, retention };
 }
+
+export type { VersionRef };

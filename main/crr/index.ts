@@ -9,22 +9,23 @@
 import type Database from 'better-sqlite3';
 import type { Change, ChangePage, ChangePageCursor, ChangesSinceOptions, CommitEvent, CrrEngine, CrrOptions } from './types.ts';
 import type { SqlValue } from '../../shared/values.ts';
-import { packPrimaryKey, unpackPrimaryKey } from './pack-pk.ts';
-import { checkCrrRules, readTableInfo, quoteId, quoteText, type TableInfo } from './table-info.ts';
-import { META_SQL, createClockTablesSql, dropClockTablesSql, cellsTable, rowsTable } from './clock-tables.ts';
-import { localTriggersSql, dropLocalTriggersSql } from './local-triggers.ts';
+import { packPart, packPrimaryKey, unpackPrimaryKey } from './pack-pk.ts';
+import { type TableInfo } from './table-info.ts';
+import { META_SQL, STORAGE_FORMAT, rowsTable, versionsTable } from './clock-tables.ts';
 import { changesViewSql } from './changes-view.ts';
-import { backfillSql } from './backfill.ts';
-import { incomingTable, mergeProgram } from './merge.ts';
+import { mergeProgram } from './merge.ts';
 import { ensureLocalSiteId } from './site-id.ts';
 import { createChangePager, fromSqlite, toChange } from './change-pages.ts';
-import { createHistoryTableSql, dropHistoryTableSql, histTable, historyViewsSql } from './history-sql.ts';
+import { historyViewsSql } from './history-sql.ts';
 import { createHistory } from './history.ts';
 import { notifyAll } from './notify.ts';
 import { DEFAULT_MAX_VERSION_JUMP, validateChange } from './input-limits.ts';
+import { createApplier } from './apply.ts';
+import { createSchemaKeeper } from './schema-repair.ts';
+import { migrateFromFormat1, needsFormat1Migration } from './migrate-v1.ts';
 
 export type {
-  Change, ChangePage, ChangePageCursor, CommitEvent, CrrEngine, CrrOptions, CellVersion, Conflict, HistoryEntry, MergePolicy, PolicyEntry, VersionRef,
+  Change, ChangePage, ChangePageCursor, CommitEvent, CrrEngine, CrrOptions, CellVersion, Conflict, MergePolicy, PolicyEntry, VersionRef,
 } from './types.ts';
 export { CrrRefusal } from './table-info.ts';
 export { ChangeRefused, MAX_CLOCK } from './input-limits.ts';
@@ -33,11 +34,13 @@ export { packPrimaryKey, unpackPrimaryKey } from './pack-pk.ts';
 const engines = new WeakMap<Database.Database, CrrEngine>();
 
 type Statement = Database.Statement;
-type Marker = { db_version: number; max_version: number };
+type Marker = { db_version: number; max_version: number; changed: number };
 type AdminTask = () => void;
 
 const TX_CONTROL = /^\s*(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i;
 const COMMIT = /^\s*(COMMIT|END)\b/i;
+/** versions stamped since the last prune after which the cells they touched are pruned */
+const PRUNE_EVERY = 50_000;
 
 export function installCrr(db: Database.Database, options: CrrOptions = {}): CrrEngine {
   const existing = engines.get(db);
@@ -48,53 +51,63 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     exec: db.exec.bind(db),
     transaction: db.transaction.bind(db),
   };
-  raw.exec(META_SQL);
+  raw.transaction(() => {
+    const upgrade = needsFormat1Migration(raw);
+    raw.exec(META_SQL);
+    if (upgrade) migrateFromFormat1(raw);
+    raw.prepare(`INSERT OR IGNORE INTO crr_state (key, value) VALUES ('storage_format', ?)`).run(STORAGE_FORMAT);
+  }).immediate();
   const siteId = ensureLocalSiteId(db, options.siteId);
-  // cell history (history.ts): recorded by the triggers and the merge program when on
+  // cell history (history.ts): superseded versions are kept when on
   if (options.history !== undefined) raw.prepare(`UPDATE crr_state SET value = ? WHERE key = 'history'`).run(options.history ? 1 : 0);
   const historyOn = Number(raw.prepare(`SELECT value FROM crr_state WHERE key = 'history'`).pluck().get()) === 1;
-  const listeners = new Set<(e: CommitEvent) => void>();
-  let tables = new Map<string, TableInfo>();
-  let mergeSeen = false;
-  let pendingCommits: { marker: Marker; origin: CommitEvent['origin'] }[] = [];
-  const admin: AdminTask[] = [];
-  const altering = new Set<string>();
-  let closed = false;
-
   if (options.maxVersionJump !== undefined) {
     if (!Number.isSafeInteger(options.maxVersionJump) || options.maxVersionJump < 1) throw new RangeError('maxVersionJump must be a positive integer');
     raw.prepare(`INSERT INTO crr_state (key, value) VALUES ('max_version_jump', ?) ON CONFLICT DO UPDATE SET value = excluded.value`).run(options.maxVersionJump);
   }
   const maxJumpStmt = raw.prepare(`SELECT value FROM crr_state WHERE key = 'max_version_jump'`).pluck().safeIntegers(false);
   const maxJump = () => (maxJumpStmt.get() as number | undefined) ?? DEFAULT_MAX_VERSION_JUMP;
+  const listeners = new Set<(e: CommitEvent) => void>();
+  let mergeSeen = false;
+  let pendingCommits: { marker: Marker; origin: CommitEvent['origin'] }[] = [];
+  const admin: AdminTask[] = [];
+  let closed = false;
+
   const q = {
-    marker: raw.prepare('SELECT db_version, max_version FROM crr_tx WHERE id = 1').safeIntegers(false),
+    marker: raw.prepare('SELECT db_version, max_version, changed FROM crr_tx WHERE id = 1').safeIntegers(false),
     publish: raw.prepare(`UPDATE crr_state SET value = ? WHERE key = 'db_version'`),
+    publishCurrent: raw.prepare(`UPDATE crr_state SET value = ? WHERE key = 'crsql_db_version'`),
+    time: raw.prepare('INSERT OR REPLACE INTO crr_times (db_version, at) VALUES (?, ?)'),
     clearMarker: raw.prepare('DELETE FROM crr_tx'),
     committed: raw.prepare(`SELECT value FROM crr_state WHERE key = 'db_version'`).pluck().safeIntegers(false),
+    current: raw.prepare(`SELECT value FROM crr_state WHERE key = 'crsql_db_version'`).pluck().safeIntegers(false),
     dataVersion: raw.prepare('PRAGMA data_version').pluck().safeIntegers(false),
-    schemaVersion: raw.prepare('PRAGMA schema_version').pluck().safeIntegers(false),
     // IMMEDIATE, like inTx: a write statement wrapped here may read (the marker) before it writes
     begin: raw.prepare('BEGIN IMMEDIATE'),
     commit: raw.prepare('COMMIT'),
     rollback: raw.prepare('ROLLBACK'),
   };
+  /** the last db_version stamped (this replica's Lamport clock, what sync pages up to) */
   let committedVersion = q.committed.get() as number;
+  /** the last one that changed a current value: crsql_db_version() */
+  let currentVersion = q.current.get() as number;
   let lastDataVersion = q.dataVersion.get() as number;
-  let knownSchemaVersion = -1;
   let changesStmt: Statement | null = null;
-  const stageStmts = new Map<string, Statement>();
-  const programStmts = new Map<string, Statement[]>();
   const commitSitesStmts = new Map<string, Statement>();
+  /** tables whose crsql_changes INSERTs wait to be merged at the end of the statement */
+  const staged = new Set<string>();
+  /** inside db.exec: crsql_changes INSERTs merge row by row (no statement end is seen in between) */
+  let execDepth = 0;
 
   // ---- SQL functions (pure: they never touch the database) ----
   db.function('crsql_site_id', { deterministic: false }, () => Buffer.from(siteId));
   // bigint: SQLite gets an INTEGER, as from cr-sqlite (a JS number would be a REAL)
-  db.function('crsql_db_version', { deterministic: false }, () => BigInt(committedVersion));
+  db.function('crsql_db_version', { deterministic: false }, () => BigInt(currentVersion));
   db.function('crsql_next_db_version', { deterministic: false }, () => BigInt(committedVersion + 1));
   db.function('crr_pack_pk', { varargs: true, deterministic: true, safeIntegers: true }, (...values: unknown[]) =>
     Buffer.from(packPrimaryKey(values.map(fromSqlite))),
   );
+  db.function('crr_pack_part', { deterministic: true, safeIntegers: true }, (value: unknown) => Buffer.from(packPart(fromSqlite(value))));
   db.function('crr_unpack_pk', { deterministic: true, safeIntegers: true }, (pk: unknown, index: unknown, count: unknown) => {
     if (!(pk instanceof Uint8Array)) throw new TypeError('crsql_changes: pk must be a blob (packed primary key)');
     const values = unpackPrimaryKey(pk);
@@ -105,11 +118,18 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     return toSqlite(values[Number(index)]);
   });
   let mergesWon = 0;
-  db.function('crr_note_merge', { safeIntegers: false }, (won: unknown) => {
+  const grewHistory = new Set<string>();
+  db.function('crr_note_merge', { safeIntegers: false }, (won: unknown, added: unknown, table: unknown) => {
     mergeSeen = true;
     mergesWon += Number(won);
+    if (Number(added) > 0) grewHistory.add(String(table));
     return null;
   });
+  db.function('crr_staged', { deterministic: false }, (table: unknown) => {
+    staged.add(String(table));
+    return null;
+  });
+  db.function('crr_merge_now', { deterministic: false }, () => (execDepth > 0 ? 1 : 0));
   // Schema changes cannot run while a statement executes: queue them for right after it.
   const queueAdmin = (name: string, task: (table: string) => void) =>
     db.function(name, { deterministic: false }, (table: unknown) => {
@@ -117,10 +137,10 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
       admin.push(() => task(table));
       return 'OK';
     });
-  queueAdmin('crsql_as_crr', (t) => asCrr(t));
-  queueAdmin('crsql_as_table', (t) => asTable(t));
-  queueAdmin('crsql_begin_alter', (t) => beginAlter(t));
-  queueAdmin('crsql_commit_alter', (t) => commitAlter(t));
+  queueAdmin('crsql_as_crr', (t) => schema.asCrr(t));
+  queueAdmin('crsql_as_table', (t) => schema.asTable(t));
+  queueAdmin('crsql_begin_alter', (t) => schema.beginAlter(t));
+  queueAdmin('crsql_commit_alter', (t) => schema.commitAlter(t));
 
   // ---- transactions and sealing ----
   function inTx<T>(fn: () => T): T {
@@ -133,7 +153,10 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   function sealInside(origin: CommitEvent['origin']): void {
     const m = q.marker.get() as Marker | undefined;
     if (!m) return;
-    q.publish.run(BigInt(m.max_version)); // bigint: stored as INTEGER
+    // bigint: stored as INTEGER
+    q.publish.run(BigInt(m.max_version));
+    if (m.changed) q.publishCurrent.run(BigInt(m.max_version));
+    q.time.run(BigInt(m.max_version), Date.now());
     q.clearMarker.run();
     pendingCommits.push({ marker: m, origin: mergeSeen ? 'merge' : origin });
     mergeSeen = false;
@@ -142,58 +165,98 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   function describeCommit(m: Marker, origin: CommitEvent['origin']): CommitEvent {
     const changed: string[] = [];
     const sites = new Map<string, Uint8Array>();
-    for (const info of tables.values()) {
+    for (const info of schema.tables().values()) {
       let stmt = commitSitesStmts.get(info.name);
       if (!stmt) {
+        const V = info.columns.length ? `SELECT site FROM ${versionsTable(info.name)} WHERE db_version BETWEEN @a AND @b UNION ` : '';
         stmt = raw
           .prepare(
-            `SELECT DISTINCT s.site_id FROM (SELECT site FROM ${cellsTable(info.name)} WHERE db_version BETWEEN ? AND ?
-               UNION SELECT s_site FROM ${rowsTable(info.name)} WHERE s_version BETWEEN ? AND ?
-               UNION SELECT i_site FROM ${rowsTable(info.name)} WHERE i_version BETWEEN ? AND ?) x
+            `SELECT DISTINCT s.site_id FROM (${V}SELECT s_site FROM ${rowsTable(info.name)} WHERE s_version BETWEEN @a AND @b
+               UNION SELECT i_site FROM ${rowsTable(info.name)} WHERE i_version BETWEEN @a AND @b) x
              JOIN crr_sites s ON s.ord = x.site`,
           )
           .pluck();
         commitSitesStmts.set(info.name, stmt);
       }
-      const siteRows = stmt.all(m.db_version, m.max_version, m.db_version, m.max_version, m.db_version, m.max_version) as Buffer[];
+      const siteRows = stmt.all({ a: m.db_version, b: m.max_version }) as Buffer[];
       if (siteRows.length) changed.push(info.name);
       for (const s of siteRows) sites.set(s.toString('hex'), new Uint8Array(s));
     }
     return { tables: changed, fromDbVersion: m.db_version, toDbVersion: m.max_version, sites: [...sites.values()], origin };
   }
 
+  let flushing = false;
   /** After a commit: publish its version and tell the listeners (described only if someone listens). */
   function flushEvents(): void {
-    if (db.inTransaction) return;
-    history.flush();
-    if (pendingCommits.length === 0) return;
-    const commits = pendingCommits;
-    pendingCommits = [];
-    for (const c of commits) committedVersion = Math.max(committedVersion, c.marker.max_version);
-    if (listeners.size === 0) return;
-    for (const e of commits.map((c) => describeCommit(c.marker, c.origin))) {
-      if (e.tables.length) notifyAll(listeners, e, 'onCommit');
+    if (db.inTransaction || flushing) return;
+    flushing = true;
+    try {
+      if (grewHistory.size) history.noteChanged([...grewHistory]);
+      grewHistory.clear();
+      history.flush();
+      if (pendingCommits.length === 0) return;
+      const commits = pendingCommits;
+      pendingCommits = [];
+      for (const c of commits) {
+        committedVersion = Math.max(committedVersion, c.marker.max_version);
+        if (c.marker.changed) currentVersion = Math.max(currentVersion, c.marker.max_version);
+      }
+      maybePrune();
+      if (listeners.size === 0) return;
+      for (const e of commits.map((c) => describeCommit(c.marker, c.origin))) {
+        if (e.tables.length) notifyAll(listeners, e, 'onCommit');
+      }
+    } finally {
+      flushing = false;
     }
+  }
+
+  // ---- retention as the history grows: prune the cells touched since the last prune ----
+  let prunedThrough = committedVersion;
+  const versionsSince = new Map<string, Statement>();
+  function maybePrune(): void {
+    if (!historyOn) return;
+    let added = 0;
+    for (const info of schema.tables().values()) {
+      if (!info.columns.length) continue;
+      let s = versionsSince.get(info.name);
+      if (!s) versionsSince.set(info.name, (s = raw.prepare(`SELECT count(*) FROM ${versionsTable(info.name)} WHERE db_version > ?`).pluck()));
+      added += s.get(prunedThrough) as number;
+    }
+    if (added < PRUNE_EVERY) return;
+    const since = prunedThrough;
+    prunedThrough = committedVersion;
+    history.prune(history.retention(), since);
   }
 
   function runAdmin(): void {
     while (admin.length) admin.shift()!();
   }
 
+  /** Merges what INSERT INTO crsql_changes staged during the statement that just ended. */
+  function mergeStaged(): void {
+    if (staged.size === 0) return;
+    const tables = [...staged];
+    staged.clear();
+    applier.mergeStaged(tables);
+  }
+
   /** Runs `fn` (one statement) so that, if it commits on its own, the seal commits with it. */
   function runStatement<T>(readonly: boolean, sql: string, fn: () => T): T {
     if (closed) return fn();
     if (!readonly && !db.inTransaction && !TX_CONTROL.test(sql)) {
-      ensureSchemaCurrent();
+      schema.ensureCurrent();
       q.begin.run();
       let result: T;
       try {
         result = fn();
+        mergeStaged();
         runAdmin();
         sealInside('local');
         q.commit.run();
       } catch (err) {
         admin.length = 0;
+        staged.clear();
         if (db.inTransaction) q.rollback.run();
         pendingCommits = [];
         mergeSeen = false;
@@ -203,11 +266,18 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
       return result;
     }
     if (db.inTransaction && COMMIT.test(sql)) sealInside('local');
-    const result = fn();
+    let result: T;
+    try {
+      result = fn();
+      mergeStaged();
+    } catch (err) {
+      staged.clear();
+      throw err;
+    }
     if (!db.inTransaction) {
       runAdmin();
       if (!readonly) {
-        ensureSchemaCurrent();
+        schema.ensureCurrent();
         sealOutside('local');
       }
       flushEvents();
@@ -245,7 +315,14 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     return stmt;
   }
   db.exec = ((sql: string) => {
-    runStatement(false, /\b(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i.test(sql) ? 'BEGIN' : sql, () => raw.exec(sql));
+    runStatement(false, /\b(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i.test(sql) ? 'BEGIN' : sql, () => {
+      execDepth++;
+      try {
+        raw.exec(sql);
+      } finally {
+        execDepth--;
+      }
+    });
     return db;
   }) as typeof db.exec;
   db.transaction = ((fn: (...a: unknown[]) => unknown) => {
@@ -253,9 +330,10 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
       const outer = !nested;
       nested = true;
       try {
-        if (outer) ensureSchemaCurrent();
+        if (outer) schema.ensureCurrent();
         const r = fn.apply(this, args);
         if (outer) {
+          mergeStaged();
           runAdmin();
           sealInside('local');
         }
@@ -272,6 +350,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
           if (!db.inTransaction) {
             pendingCommits = [];
             mergeSeen = false;
+            staged.clear();
           }
           throw err;
         } finally {
@@ -289,19 +368,10 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   let nested = false;
 
   // ---- CRR tables ----
-  function loadTables(): void {
-    // a CRR table dropped by another program is forgotten by repairSchema()
-    const names = raw
-      .prepare(`SELECT name FROM crr_tables WHERE name IN (SELECT name FROM sqlite_schema WHERE type = 'table') ORDER BY name`)
-      .pluck()
-      .all() as string[];
-    tables = new Map(names.map((n) => [n, readTableInfo(db, n)]));
-  }
-
-  function rebuildTemp(): void {
+  function rebuildTemp(tables: Map<string, TableInfo>): void {
     // a table between crsql_begin_alter and crsql_commit_alter is left out until it is re-derived
-    const current = [...tables.values()].filter((t) => !altering.has(t.name));
-    raw.exec(changesViewSql(current, historyOn));
+    const current = [...tables.values()].filter((t) => !schema.altering.has(t.name));
+    raw.exec(changesViewSql(current, current.flatMap((t) => mergeProgram(t, historyOn))));
     // the history views live in the file (for any SQLite tool): rewrite them only when they change
     for (const create of historyViewsSql(current)) {
       const name = /^CREATE VIEW (\w+)/.exec(create)![1];
@@ -313,138 +383,27 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
       }
     }
     changesStmt = null;
-    stageStmts.clear();
-    programStmts.clear();
-    maxHidStmts.clear();
     commitSitesStmts.clear();
+    versionsSince.clear();
+    applier.reset();
   }
 
-  function installTable(info: TableInfo): void {
-    raw.exec(dropLocalTriggersSql(raw, info.name));
-    raw.exec(createClockTablesSql(info));
-    raw.exec(createHistoryTableSql(info));
-    raw.exec(localTriggersSql(info, historyOn));
-    raw
-      .prepare('INSERT INTO crr_tables (name, columns) VALUES (?, ?) ON CONFLICT DO UPDATE SET columns = excluded.columns')
-      .run(info.name, JSON.stringify([...info.pks, ...info.columns]));
-  }
+  const schema = createSchemaKeeper({
+    db,
+    prepare: raw.prepare,
+    exec: (sql) => raw.exec(sql),
+    inTx,
+    history: historyOn,
+    version: () => Math.max(committedVersion, q.committed.get() as number),
+    seal: () => sealInside('local'),
+    changed: (tables) => rebuildTemp(tables),
+  });
 
-  function asCrr(table: string): void {
-    inTx(() => {
-      const info = checkCrrRules(db, table);
-      const already = tables.has(table);
-      installTable(info);
-      raw.exec(backfillSql(info, historyOn));
-      tables.set(table, info);
-      if (!already) sealInside('local');
-    });
-    rebuildTemp();
-    knownSchemaVersion = q.schemaVersion.get() as number;
-  }
-
-  function asTable(table: string): void {
-    inTx(() => {
-      raw.exec(dropLocalTriggersSql(raw, table));
-      raw.exec(dropClockTablesSql(table) + dropHistoryTableSql(table));
-      raw.prepare('DELETE FROM crr_tables WHERE name = ?').run(table);
-      tables.delete(table);
-    });
-    rebuildTemp();
-    knownSchemaVersion = q.schemaVersion.get() as number;
-  }
-
-  function beginAlter(table: string): void {
-    if (!tables.has(table)) throw new Error(`crsql_begin_alter: "${table}" is not a CRR table`);
-    inTx(() => raw.exec(dropLocalTriggersSql(raw, table)));
-    // until crsql_commit_alter, schema changes are expected: do not repair behind the user's back
-    altering.add(table);
-    rebuildTemp();
-  }
-
-  function commitAlter(table: string): void {
-    if (!tables.has(table)) throw new Error(`crsql_commit_alter: "${table}" is not a CRR table`);
-    altering.delete(table);
-    repairSchema();
-  }
-
-  /** Re-derive triggers and clocks for the tables' current shape; unchanged data keeps its versions. */
-  function repairSchema(): void {
-    inTx(() => {
-      const names = raw.prepare('SELECT name FROM crr_tables').pluck().all() as string[];
-      const next = new Map<string, TableInfo>();
-      for (const name of names) {
-        const exists = raw.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).get(name);
-        if (!exists) {
-          // dropped behind our back: forget its clocks
-          raw.exec(dropClockTablesSql(name) + dropHistoryTableSql(name));
-          raw.prepare('DELETE FROM crr_tables WHERE name = ?').run(name);
-          continue;
-        }
-        const info = readTableInfo(db, name);
-        const stored = JSON.parse(raw.prepare('SELECT columns FROM crr_tables WHERE name = ?').pluck().get(name) as string) as string[];
-        const pkChanged = stored.slice(0, info.pks.length).join('\0') !== info.pks.join('\0');
-        if (pkChanged) {
-          // a new primary key makes old clocks meaningless: start the table's history again
-          raw.exec(dropLocalTriggersSql(raw, name) + dropClockTablesSql(name) + dropHistoryTableSql(name));
-          installTable(info);
-          raw.exec(backfillSql(info, historyOn));
-        } else {
-          const before = stored.slice(info.pks.length);
-          if (before.join('\0') !== info.columns.join('\0')) materializeImplied(name, before, info);
-          // same number of columns with a name changed in place: a RENAME COLUMN, clocks follow it
-          const renamed = before.length === info.columns.length;
-          before.forEach((c, i) => {
-            if (info.columns.includes(c)) return;
-            if (renamed && !before.includes(info.columns[i])) {
-              raw.prepare(`UPDATE ${cellsTable(name)} SET cid = ? WHERE cid = ?`).run(info.columns[i], c);
-              raw.prepare(`UPDATE ${histTable(name)} SET cid = ? WHERE cid = ?`).run(info.columns[i], c);
-            } else {
-              raw.prepare(`DELETE FROM ${cellsTable(name)} WHERE cid = ?`).run(c);
-              raw.prepare(`DELETE FROM ${histTable(name)} WHERE cid = ?`).run(c);
-            }
-          });
-          installTable(info);
-        }
-        next.set(name, info);
-      }
-      tables = next;
-    });
-    rebuildTemp();
-    knownSchemaVersion = q.schemaVersion.get() as number;
-  }
-
-  /**
-   * Implied cell clocks are numbered by column position: before the columns change, turn them
-   * into explicit clocks (under the old positions and names) so no clock moves or appears.
-   */
-  function materializeImplied(name: string, oldColumns: string[], info: TableInfo): void {
-    if (oldColumns.length === 0) return;
-    const pk = info.pks.map(quoteId);
-    const slots = oldColumns.map((c, i) => `(${quoteText(c)}, ${i})`).join(', ');
-    raw
-      .prepare(
-        `INSERT INTO ${cellsTable(name)} (${pk.join(', ')}, cid, col_version, db_version, seq, site, cl)
-         SELECT ${pk.map((p) => `r.${p}`).join(', ')}, v.column1, 1, r.i_version, r.i_seq + v.column2, r.i_site, r.cl
-         FROM ${rowsTable(name)} r CROSS JOIN (VALUES ${slots}) v WHERE r.i_cl = r.cl
-         ON CONFLICT DO UPDATE SET col_version = 1, db_version = excluded.db_version, seq = excluded.seq,
-           site = excluded.site, cl = excluded.cl WHERE cl <> excluded.cl`,
-      )
-      .run();
-    raw.prepare(`UPDATE ${rowsTable(name)} SET i_cl = NULL, i_version = NULL, i_seq = NULL, i_site = NULL WHERE i_cl IS NOT NULL`).run();
-  }
-
-  function ensureSchemaCurrent(): void {
-    if (altering.size > 0) return;
-    const v = q.schemaVersion.get() as number;
-    if (v !== knownSchemaVersion) {
-      knownSchemaVersion = v;
-      if (tables.size > 0 || (raw.prepare('SELECT count(*) FROM crr_tables').pluck().get() as number) > 0) repairSchema();
-    }
-  }
+  const applier = createApplier({ prepare: raw.prepare, tables: () => schema.tables(), history: () => historyOn });
 
   // ---- reading and merging changes ----
   function readChanges(dbVersion: number, opts: ChangesSinceOptions): Change[] {
-    ensureSchemaCurrent();
+    schema.ensureCurrent();
     sealOutside('outside');
     changesStmt ??= raw
       .prepare(
@@ -458,57 +417,19 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
 
   const pager = createChangePager(raw.prepare);
   function readPage(cursor: ChangePageCursor, limit: number, exclude?: Uint8Array): ChangePage {
-    ensureSchemaCurrent();
+    schema.ensureCurrent();
     sealOutside('outside');
-    return pager.page(tables, cursor, limit, exclude);
+    return pager.page(schema.tables(), cursor, limit, exclude);
   }
 
   function applyChanges(changes: Change[]): number {
     if (!Array.isArray(changes)) throw new TypeError('applyChanges expects an array of changes');
-    ensureSchemaCurrent();
+    schema.ensureCurrent();
     const local = Math.max(committedVersion, q.committed.get() as number);
-    const pks = changes.map((c, i) => validateChange(c, i, tables, local, maxJump(), altering));
+    const pks = changes.map((c, i) => validateChange(c, i, schema.tables(), local, maxJump(), schema.altering));
     const before = mergesWon;
-    const touched = new Set<string>();
-    const hidBefore = new Map<string, number>();
-    db.transaction(() => {
-      changes.forEach((c, i) => {
-        const table = tables.get(c.table)!;
-        let stage = stageStmts.get(c.table);
-        if (!stage) {
-          const cols = table.pks.length + 7;
-          stage = raw.prepare(`INSERT INTO ${incomingTable(c.table)} VALUES (${Array(cols).fill('?').join(', ')})`);
-          stageStmts.set(c.table, stage);
-        }
-        stage.run(...pks[i].map(toSqlite), c.cid, toSqlite(c.val), c.col_version, c.db_version, Buffer.from(c.site_id), c.cl, c.seq);
-        if (historyOn && !touched.has(c.table)) hidBefore.set(c.table, maxHid(c.table));
-        touched.add(c.table);
-      });
-      for (const name of touched) {
-        let program = programStmts.get(name);
-        if (!program) {
-          program = mergeProgram(tables.get(name)!, historyOn).map((sql) => raw.prepare(sql));
-          programStmts.set(name, program);
-        }
-        for (const stmt of program) {
-          if (stmt.reader) stmt.all();
-          else stmt.run();
-        }
-      }
-      // merged versions that changed nothing are still history (a conflict's losers)
-      if (historyOn) history.noteChanged([...touched].filter((t) => maxHid(t) !== hidBefore.get(t)));
-    })();
+    db.transaction(() => applier.apply(changes, pks))();
     return mergesWon - before;
-  }
-
-  const maxHidStmts = new Map<string, Statement>();
-  function maxHid(table: string): number {
-    let stmt = maxHidStmts.get(table);
-    if (!stmt) {
-      stmt = raw.prepare(`SELECT coalesce(max(hid), 0) FROM ${histTable(table)}`).pluck();
-      maxHidStmts.set(table, stmt);
-    }
-    return stmt.get() as number;
   }
 
   // ---- outside writers ----
@@ -516,12 +437,13 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     if (!closed && !db.open) stop();
     if (closed || db.inTransaction) return;
     try {
-      ensureSchemaCurrent();
+      schema.ensureCurrent();
       const dv = q.dataVersion.get() as number;
       if (dv !== lastDataVersion) {
         lastDataVersion = dv;
         sealOutside('outside');
         committedVersion = q.committed.get() as number;
+        currentVersion = q.current.get() as number;
       }
     } catch (err) {
       // SQLITE_BUSY while another program writes: try again on the next tick
@@ -532,11 +454,11 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   const history = createHistory({
     prepare: raw.prepare,
     transaction: (fn) => db.transaction(fn)(),
-    tables: () => tables,
+    tables: () => schema.tables(),
     siteId,
     refresh: () => {
       if (db.inTransaction) return;
-      ensureSchemaCurrent();
+      schema.ensureCurrent();
       sealOutside('outside');
     },
   });
@@ -553,9 +475,9 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   const timer = pollMs > 0 ? setInterval(noticeChanges, pollMs) : null;
   timer?.unref();
 
-  loadTables();
-  rebuildTemp();
-  repairSchema();
+  schema.load();
+  rebuildTemp(schema.tables());
+  schema.repair();
   sealOutside('outside');
 
   const engine: CrrEngine = {
@@ -565,12 +487,12 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
       return committedVersion;
     },
     asCrr: (t) => {
-      asCrr(t);
+      schema.asCrr(t);
       flushEvents();
     },
-    asTable,
-    isCrr: (t) => tables.has(t),
-    crrTables: () => [...tables.keys()],
+    asTable: (t) => schema.asTable(t),
+    isCrr: (t) => schema.tables().has(t),
+    crrTables: () => [...schema.tables().keys()],
     changesSince: (v, o = {}) => readChanges(v, o),
     changesPage: (c, limit, o = {}) => readPage(c, limit, o.excludeSite),
     applyChanges,
@@ -580,22 +502,6 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
       return () => listeners.delete(l);
     },
     noticeChanges,
-    compactClocks: () => {
-      let removed = 0;
-      inTx(() => {
-        for (const info of tables.values()) {
-          const pk = info.pks.map(quoteId);
-          const match = pk.map((p) => `r.${p} = c.${p}`).join(' AND ');
-          removed += raw
-            .prepare(
-              `DELETE FROM ${cellsTable(info.name)} AS c WHERE NOT EXISTS
-                 (SELECT 1 FROM ${rowsTable(info.name)} r WHERE ${match} AND r.cl = c.cl)`,
-            )
-            .run().changes;
-        }
-      });
-      return removed;
-    },
     close: stop,
   };
   engines.set(db, engine);
@@ -605,4 +511,3 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
 function toSqlite(v: SqlValue): unknown {
   return v instanceof Uint8Array ? Buffer.from(v) : v;
 }
-

@@ -71,7 +71,7 @@ describe('INSERT INTO crsql_changes checks every field', () => {
     r.db
       .prepare(`INSERT INTO crsql_changes ("table", pk, cid, val, col_version, db_version, site_id, cl, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(...row);
-  const good = () => ['t', Buffer.from(packPrimaryKey([1n])), 'v', 'x', 1, 1, Buffer.from(site(7)), 1, 0];
+  const good = (): unknown[] => ['t', Buffer.from(packPrimaryKey([1n])), 'v', 'x', 1, 1, Buffer.from(site(7)), 1, 0];
 
   it('refuses db_version near 2^63, as text or real, and the engine keeps an integer version', () => {
     const r = replica();

@@ -55,12 +55,31 @@ export function validateChange(
     if (!Number.isSafeInteger(c[k]) || c[k] < 0 || c[k] > MAX_CLOCK) throw new ChangeRefused(`${where}: ${k} must be an integer from 0 to 2^48`);
   }
   if (c.cl < 1) throw new ChangeRefused(`${where}: cl must be at least 1`);
+  checkRef(c.parent, `${where}: parent`, false);
+  checkRef(c.resolves, `${where}: resolves`, true);
+  if (c.written_at !== undefined && c.written_at !== null && !Number.isSafeInteger(c.written_at)) {
+    throw new ChangeRefused(`${where}: written_at must be an integer (ms since 1970) or null`);
+  }
   if (c.db_version > localVersion + maxJump) {
     throw new ChangeRefused(
       `${where}: db_version ${c.db_version} is more than ${maxJump} ahead of this replica's ${localVersion} (refused, not adopted)`,
     );
   }
   return pk;
+}
+
+/** A version reference (parent, resolution) from a peer: null, or a site (16 bytes or null) and a version. */
+function checkRef(ref: unknown, what: string, resolution: boolean): void {
+  if (ref === undefined || ref === null) return;
+  const r = ref as { site_id?: unknown; col_version?: unknown; versions?: unknown };
+  if (typeof r !== 'object') throw new ChangeRefused(`${what} is malformed`);
+  if (r.site_id !== null && !(r.site_id instanceof Uint8Array && r.site_id.length === 16)) throw new ChangeRefused(`${what}: site_id must be 16 bytes or null`);
+  if (!Number.isSafeInteger(r.col_version) || (r.col_version as number) < 0 || (r.col_version as number) > MAX_CLOCK) {
+    throw new ChangeRefused(`${what}: col_version must be an integer from 0 to 2^48`);
+  }
+  if (resolution && (!Number.isSafeInteger(r.versions) || (r.versions as number) < 2 || (r.versions as number) > MAX_CLOCK)) {
+    throw new ChangeRefused(`${what}: versions must be an integer of at least 2`);
+  }
 }
 
 /**

@@ -1,173 +1,214 @@
 // Triggers that track local writes. They live in the file and fire for every program that
 // writes it (sqlite3 CLI, DB Browser, another connection), so they are pure SQL: no app
-// function, no "no such function" errors for other programs. They record clocks only;
-// pk packing and site ids are derived when changes are read.
+// function, no "no such function" errors for other programs. pk packing and site ids are
+// derived when changes are read.
 //
-// A fresh insert writes ONE clock row: the row's "implied" clock (i_cl, i_version, i_seq) stands
-// for version 1 of every cell of that life that has no explicit clock in t__crr_cells. Cells get
-// explicit clocks only when they diverge (an update, a merge, a REPLACE).
+// Each write opens (or advances) the transaction's marker with ONE upsert that also reserves
+// its seq numbers, then writes one clock row (clock-tables.ts):
+//   fresh insert  one rows-table row: its cells' first versions are implied by it
+//   update        one version row (the history is the clock); the first update of a cell
+//                 carries the implied first value it displaces
+//   delete        the rows-table row's next life, with the deleted values kept in it
+// Rarer writes (re-insert of a deleted key, REPLACE over a live row, a primary-key change)
+// make the implied versions they end explicit first (implied.ts). No UPDATE or DELETE here (or
+// in the TEMP merge trigger) names its target with an alias: SQLite's RENAME COLUMN fails on
+// any trigger that does.
 import type Database from 'better-sqlite3';
 import type { TableInfo } from './table-info.ts';
-import { quoteId, quoteText } from './table-info.ts';
-import { cellsTable, rowsTable, pkMatch } from './clock-tables.ts';
-import { insertHistorySqls, movedHistorySql, updateHistorySql } from './history-sql.ts';
+import { quoteId } from './table-info.ts';
+import { columnValues, deadValue, pkMatch, rowsTable, valueBySlot, versionsTable } from './clock-tables.ts';
+import { materializeImpliedSql, versionColumns } from './implied.ts';
 
 const NOT_MERGING = `NOT EXISTS (SELECT 1 FROM crr_merging)`;
-/** Opens the transaction's marker row on the first tracked write; later writes reuse it. */
-const OPEN_TX = `INSERT OR IGNORE INTO crr_tx (id, db_version, seq, max_version)
-    SELECT 1, value + 1, 0, value + 1 FROM crr_state WHERE key = 'db_version';`;
-const V = `(SELECT db_version FROM crr_tx WHERE id = 1)`;
-const S = `(SELECT seq FROM crr_tx WHERE id = 1)`;
+
+/** Opens the transaction's marker on its first tracked write and reserves `k` seq numbers; the write's are [seq - k, seq). */
+export const reserveSql = (k: number) => `INSERT INTO crr_tx (id, db_version, seq, max_version, changed)
+    SELECT 1, value + 1, ${k}, value + 1, 1 FROM crr_state WHERE key = 'db_version'
+    ON CONFLICT (id) DO UPDATE SET seq = seq + ${k}, changed = 1`;
 
 export const triggerName = (table: string, what: string) => quoteId(`${table}__crr_${what}`);
 
-/** `history`: also record every new cell version in the table's history (history-sql.ts). */
+/**
+ * seq numbers a fresh insert reserves: one per slot (cr-sqlite's numbering, which decides the
+ * order of changes on other replicas: a first insert shows no sentinel), or the sentinel of a
+ * pk-only table. A re-insert or a REPLACE reserves one more: its sentinel comes first.
+ */
+export const rowSeqs = (info: TableInfo) => (info.slots.length ? Math.max(...info.slots) + 1 : 1);
+
+/** `history`: keep superseded versions (cell history); off, a cell keeps only its current version. */
 export function localTriggersSql(info: TableInfo, history = true): string {
   const t = quoteId(info.name);
   const rows = rowsTable(info.name);
-  const cells = cellsTable(info.name);
+  const V = versionsTable(info.name);
   const pkList = info.pks.map(quoteId).join(', ');
   const newPk = info.pks.map((p) => `NEW.${quoteId(p)}`);
   const oldPk = info.pks.map((p) => `OLD.${quoteId(p)}`);
-  const n = info.columns.length;
-  const pkOnly = n === 0;
+  const pkOnly = info.columns.length === 0;
+  const K = rowSeqs(info);
+  const K1 = K + 1;
   const sql: string[] = [];
-  const columnSlots = info.columns.map((c, i) => `(${quoteText(c)}, ${i})`).join(', ');
-  /** the version a cell's next local write gets, from its explicit clock (c) or the row's implied one (r) */
-  const nextVersion = `CASE WHEN c.cl = r.cl THEN c.col_version + 1 WHEN r.i_cl = r.cl THEN 2 ELSE 1 END`;
-  const hist = history ? insertHistorySqls(info, newPk, columnSlots) : { before: '', after: '' };
-  const upsertCell = `ON CONFLICT DO UPDATE SET col_version = excluded.col_version, db_version = excluded.db_version,
-      seq = excluded.seq, site = 0, cl = excluded.cl`;
+  const rowIs = (pk: string[], cond: string) => `EXISTS (SELECT 1 FROM ${rows} r WHERE ${pkMatch(info, 'r', pk)} AND ${cond})`;
+  const deadCols = info.slots.map(deadValue);
+  const clearDead = deadCols.map((d) => `${d} = NULL`).join(', ');
 
-  // INSERT: a fresh row (cl 1, implied cell clocks), a re-insert of a deleted row (cl + 1,
-  // sentinel shown, implied cell clocks), or the insert half of INSERT OR REPLACE over a live
-  // row (the row's clock is still alive when this trigger starts: every cell gets version + 1).
-  // Seq numbers follow cr-sqlite exactly (merged changes keep them, so they decide order on
-  // other replicas): a re-insert's sentinel takes S and its cells S + 1 on; otherwise cells from S.
-  const alive = `EXISTS (SELECT 1 FROM ${rows} r WHERE ${pkMatch(info, 'r', newPk)} AND r.cl % 2 = 1)`;
-  const thisRow = `FROM ${rows} r WHERE ${pkMatch(info, 'r', newPk)}`;
-  const wasDeleted = `cl % 2 = 0`;
+  // INSERT of a key never seen: one rows-table row (the implied clock; a pk-only table shows its sentinel).
   sql.push(`CREATE TRIGGER IF NOT EXISTS ${triggerName(info.name, 'insert')} AFTER INSERT ON ${t}
-  WHEN ${NOT_MERGING}
+  WHEN ${NOT_MERGING} AND NOT ${rowIs(newPk, '1')}
 BEGIN
-  ${OPEN_TX}
-  ${
-    pkOnly
-      ? ''
-      : `${hist.before}
-  INSERT INTO ${cells} (${pkList}, cid, col_version, db_version, seq, site, cl)
-    SELECT ${newPk.join(', ')}, v.column1, ${nextVersion}, ${V}, ${S} + v.column2, 0, r.cl
-    FROM ${rows} r CROSS JOIN (VALUES ${columnSlots}) v
-      LEFT JOIN ${cells} c ON ${pkMatch(info, 'c', newPk)} AND c.cid = v.column1
-    WHERE ${pkMatch(info, 'r', newPk)} AND r.cl % 2 = 1
-    ${upsertCell};
-  UPDATE crr_tx SET seq = seq + ${n} WHERE id = 1 AND ${alive};`
-  }
+  ${reserveSql(K)};
   INSERT INTO ${rows} (${pkList}, cl, s_version, s_seq, s_site, i_cl, i_version, i_seq, i_site)
-    VALUES (${newPk.join(', ')}, 1, ${pkOnly ? `${V}, ${S}, 0` : 'NULL, NULL, NULL'}, 1, ${V}, ${S}, 0)
-    ON CONFLICT DO UPDATE SET
-      s_version = CASE WHEN ${wasDeleted} THEN ${V} ELSE s_version END,
-      s_seq = CASE WHEN ${wasDeleted} THEN ${S} ELSE s_seq END,
-      s_site = CASE WHEN ${wasDeleted} THEN 0 ELSE s_site END,
-      i_cl = CASE WHEN ${wasDeleted} THEN cl + 1 ELSE i_cl END,
-      i_version = CASE WHEN ${wasDeleted} THEN ${V} ELSE i_version END,
-      i_seq = CASE WHEN ${wasDeleted} THEN ${S} + 1 ELSE i_seq END,
-      i_site = CASE WHEN ${wasDeleted} THEN 0 ELSE i_site END,
-      cl = CASE WHEN ${wasDeleted} THEN cl + 1 ELSE cl END;
-  ${hist.after}
-  UPDATE crr_tx SET seq = seq + (SELECT CASE
-      WHEN r.s_version = ${V} AND r.s_seq = ${S} THEN ${pkOnly ? 1 : n + 1}
-      WHEN r.i_cl = r.cl AND r.i_version = ${V} AND r.i_seq = ${S} THEN ${n}
-      ELSE 0 END ${thisRow}) WHERE id = 1;
+    SELECT ${newPk.join(', ')}, 1, ${pkOnly ? `x.db_version, x.seq - ${K}, 0, NULL, NULL, NULL, NULL` : `NULL, NULL, NULL, 1, x.db_version, x.seq - ${K}, 0`}
+    FROM crr_tx x WHERE x.id = 1;
 END;`);
 
-  // DELETE: cl + 1 with the sentinel shown. The row's cell clocks (explicit and implied) keep
-  // the life they were written in, which no longer matches, so they stop counting.
+  // INSERT of a deleted key: a new life (cl + 1, sentinel shown, a new implied clock); the
+  // deleted life's implied versions are written out first, from the values its delete kept.
+  const deadVal = `CASE v.column2 ${info.slots.map((s) => `WHEN ${s} THEN r.${deadValue(s)}`).join(' ')} END`;
+  sql.push(`CREATE TRIGGER IF NOT EXISTS ${triggerName(info.name, 'reinsert')} AFTER INSERT ON ${t}
+  WHEN ${NOT_MERGING} AND ${rowIs(newPk, 'r.cl % 2 = 0')}
+BEGIN
+  ${reserveSql(K1)};
+  ${history ? materializeImpliedSql(info, `${rows} r`, pkMatch(info, 'r', newPk), deadVal, true).map((s) => `${s};`).join('\n  ') : prunedSql(info, newPk, 'NULL')}
+  UPDATE ${rows} SET cl = cl + 1, s_version = x.db_version, s_seq = x.seq - ${K1}, s_site = 0,
+      i_cl = ${pkOnly ? 'NULL' : 'cl + 1'}, i_version = ${pkOnly ? 'NULL' : 'x.db_version'}, i_seq = ${pkOnly ? 'NULL' : `x.seq - ${K}`},
+      i_site = ${pkOnly ? 'NULL' : '0'}, i_written = NULL${clearDead ? `, ${clearDead}` : ''}
+    FROM crr_tx x WHERE x.id = 1 AND ${pkMatch(info, rows, newPk)};
+END;`);
+
+  if (!pkOnly) {
+    // INSERT OR REPLACE over a live row deletes it without a DELETE trigger: before the old
+    // values go, its implied versions become explicit (harmless when the insert is then
+    // ignored or becomes an UPSERT's update: the same versions, stored explicitly) ...
+    sql.push(`CREATE TRIGGER IF NOT EXISTS ${triggerName(info.name, 'replace_before')} BEFORE INSERT ON ${t}
+  WHEN ${NOT_MERGING} AND ${rowIs(newPk, 'r.cl % 2 = 1 AND r.i_cl = r.cl')}
+BEGIN
+  ${reserveSql(0)};
+  ${materializeImpliedSql(info, `${rows} r CROSS JOIN ${t} b`, `${pkMatch(info, 'r', newPk)} AND ${pkMatch(info, 'b', newPk)}`, valueBySlot(info, 'b', 'v.column2'), false)[0]};
+END;`);
+    // ... and after it every cell gets its next version (cr-sqlite bumps them all).
+    sql.push(`CREATE TRIGGER IF NOT EXISTS ${triggerName(info.name, 'replace')} AFTER INSERT ON ${t}
+  WHEN ${NOT_MERGING} AND ${rowIs(newPk, 'r.cl % 2 = 1')}
+BEGIN
+  ${reserveSql(K)};
+  INSERT INTO ${V} (${versionColumns(info)})
+    SELECT ${newPk.join(', ')}, v.column2, 0, r.cl, coalesce(c.col_version, 0) + 1, 0, ${valueBySlot(info, 'NEW', 'v.column2')},
+      x.db_version, x.seq - ${K} + v.column2, c.site, coalesce(c.col_version, 0), NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    FROM crr_tx x CROSS JOIN ${rows} r CROSS JOIN ${columnValues(info)} v
+      LEFT JOIN ${V} c ON ${pkMatch(info, 'c', newPk)} AND c.slot = v.column2 AND c.lost = 0 AND c.cl = r.cl
+        AND c.col_version = (SELECT max(y.col_version) FROM ${V} y WHERE ${pkMatch(info, 'y', newPk)} AND y.slot = v.column2 AND y.lost = 0 AND y.cl = r.cl)
+    WHERE x.id = 1 AND ${pkMatch(info, 'r', newPk)};
+  ${history ? '' : prunedSql(info, newPk, 'NULL')}
+END;`);
+  }
+
+  // DELETE: the row's next life (cl + 1, sentinel shown); the deleted values stay in the row,
+  // so the life's implied first versions remain readable (and travel) as history.
   sql.push(`CREATE TRIGGER IF NOT EXISTS ${triggerName(info.name, 'delete')} AFTER DELETE ON ${t}
   WHEN ${NOT_MERGING}
 BEGIN
-  ${OPEN_TX}
-  INSERT INTO ${rows} (${pkList}, cl, s_version, s_seq, s_site) VALUES (${oldPk.join(', ')}, 2, ${V}, ${S}, 0)
-    ON CONFLICT DO UPDATE SET cl = cl + (cl % 2), s_version = excluded.s_version, s_seq = excluded.s_seq, s_site = 0;
-  UPDATE crr_tx SET seq = seq + 1 WHERE id = 1;
+  ${reserveSql(1)};
+  INSERT INTO ${rows} (${pkList}, cl, s_version, s_seq, s_site${deadCols.map((d) => `, ${d}`).join('')})
+    SELECT ${oldPk.join(', ')}, 2, x.db_version, x.seq - 1, 0${info.columns.map((c) => `, OLD.${quoteId(c)}`).join('')} FROM crr_tx x WHERE x.id = 1
+    ON CONFLICT DO UPDATE SET cl = cl + (cl % 2), s_version = excluded.s_version, s_seq = excluded.s_seq, s_site = 0${deadCols
+      .map((d) => `, ${d} = excluded.${d}`)
+      .join('')};
 END;`);
 
-  // UPDATE of one non-pk column to a different value: that cell's version + 1. Same-value
-  // updates do not fire. Primary-key changes are handled by the trigger below. SQLite fires
-  // the newest trigger first, so they are created last column first to record in column order.
+  // UPDATE of one non-pk column to a different value: its next version. Same-value updates do
+  // not fire. SQLite fires the newest trigger first, so they are created last column first to
+  // record in column order. Primary-key changes are handled by the trigger below.
   const pkSame = info.pks.map((p) => `OLD.${quoteId(p)} IS NEW.${quoteId(p)}`).join(' AND ');
   [...info.columns.entries()].reverse().forEach(([i, c]) => {
     const col = quoteId(c);
-    sql.push(`CREATE TRIGGER IF NOT EXISTS ${triggerName(info.name, `update_${i}`)} AFTER UPDATE OF ${col} ON ${t}
+    sql.push(`CREATE TRIGGER IF NOT EXISTS ${triggerName(info.name, `update_${info.slots[i]}`)} AFTER UPDATE OF ${col} ON ${t}
   WHEN ${NOT_MERGING} AND OLD.${col} IS NOT NEW.${col} AND ${pkSame}
 BEGIN
-  ${cellWriteSqls(info, c, newPk, `NEW.${col}`, history).join(';\n  ')};
+  ${cellWriteSqls(info, i, newPk, `NEW.${col}`, `OLD.${col}`, history).join(';\n  ')};
 END;`);
   });
 
-  // UPDATE of the primary key: the old key is deleted (sentinel, cl + 1), the new key created
-  // (sentinel), and the cells move to the new key with THIS transaction's db_version, so a
-  // peer pulling "since my last version" gets the new row whole (cr-sqlite 0.16.3 keeps their
-  // old db_version and diverges). A cell whose value also changed gets version + 1. Implied
-  // clocks are made explicit first, so the move handles one kind of clock.
+  // UPDATE of the primary key: the old key is deleted (sentinel, cl + 1, its values kept), the
+  // new key begins a life (sentinel) whose cells are written with THIS transaction's
+  // db_version, so a peer pulling "since my last version" gets the new row whole (cr-sqlite
+  // 0.16.3 keeps their old db_version and diverges). A cell keeps its version number, + 1 if
+  // its value changed too. A new key that had been deleted ends that life first.
   const pkChanged = info.pks.map((p) => `OLD.${quoteId(p)} IS NOT NEW.${quoteId(p)}`).join(' OR ');
-  const bump = info.columns.length
-    ? `CASE cid ${info.columns.map((c) => `WHEN ${quoteText(c)} THEN (OLD.${quoteId(c)} IS NOT NEW.${quoteId(c)})`).join(' ')} ELSE 0 END`
+  const changedBySlot = info.columns.length
+    ? `CASE v.column2 ${info.columns.map((c, i) => `WHEN ${info.slots[i]} THEN (OLD.${quoteId(c)} IS NOT NEW.${quoteId(c)})`).join(' ')} END`
     : '0';
-  const slot = info.columns.length
-    ? `CASE cid ${info.columns.map((c, i) => `WHEN ${quoteText(c)} THEN ${i}`).join(' ')} ELSE 0 END`
-    : '0';
-  const rowCl = (pk: string[]) => `(SELECT cl FROM ${rows} r WHERE ${pkMatch(info, 'r', pk)})`;
+  const K3 = K + 2;
   sql.push(`CREATE TRIGGER IF NOT EXISTS ${triggerName(info.name, 'update_pk')} AFTER UPDATE OF ${pkList} ON ${t}
   WHEN ${NOT_MERGING} AND (${pkChanged})
 BEGIN
-  ${OPEN_TX}
+  ${reserveSql(K3)};
+  ${history ? materializeImpliedSql(info, `${rows} r`, `${pkMatch(info, 'r', newPk)} AND r.cl % 2 = 0`, deadVal, true).map((s) => `${s};`).join('\n  ') : ''}
   ${
     pkOnly
       ? ''
-      : `INSERT INTO ${cells} (${pkList}, cid, col_version, db_version, seq, site, cl)
-    SELECT ${oldPk.join(', ')}, v.column1, 1, r.i_version, r.i_seq + v.column2, r.i_site, r.cl
-    FROM ${rows} r CROSS JOIN (VALUES ${columnSlots}) v
-    WHERE ${pkMatch(info, 'r', oldPk)} AND r.i_cl = r.cl
-    ON CONFLICT DO UPDATE SET col_version = excluded.col_version, db_version = excluded.db_version,
-      seq = excluded.seq, site = excluded.site, cl = excluded.cl WHERE cl <> excluded.cl;`
+      : `INSERT INTO ${V} (${versionColumns(info)})
+    SELECT ${newPk.join(', ')}, v.column2, 0, coalesce((SELECT n.cl + 1 + (n.cl % 2) FROM ${rows} n WHERE ${pkMatch(info, 'n', newPk)}), 1),
+      coalesce(c.col_version, CASE WHEN r.i_cl = r.cl AND v.column3 <= r.i_version THEN 1 END, 0) + ${changedBySlot}, 0,
+      ${valueBySlot(info, 'NEW', 'v.column2')}, x.db_version, x.seq - ${K3 - 2} + v.column2, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    FROM crr_tx x CROSS JOIN ${rows} r CROSS JOIN ${columnValues(info)} v
+      LEFT JOIN ${V} c ON ${pkMatch(info, 'c', oldPk)} AND c.slot = v.column2 AND c.lost = 0 AND c.cl = r.cl
+        AND c.col_version = (SELECT max(y.col_version) FROM ${V} y WHERE ${pkMatch(info, 'y', oldPk)} AND y.slot = v.column2 AND y.lost = 0 AND y.cl = r.cl)
+    WHERE x.id = 1 AND ${pkMatch(info, 'r', oldPk)}
+      AND coalesce(c.col_version, CASE WHEN r.i_cl = r.cl AND v.column3 <= r.i_version THEN 1 END, 0) + ${changedBySlot} > 0;`
   }
-  INSERT INTO ${rows} (${pkList}, cl, s_version, s_seq, s_site) VALUES (${oldPk.join(', ')}, 2, ${V}, ${S}, 0)
-    ON CONFLICT DO UPDATE SET cl = cl + (cl % 2), s_version = excluded.s_version, s_seq = excluded.s_seq, s_site = 0;
-  INSERT INTO ${rows} (${pkList}, cl, s_version, s_seq, s_site) VALUES (${newPk.join(', ')}, 1, ${V}, ${S} + 1, 0)
-    ON CONFLICT DO UPDATE SET cl = cl + 1 - (cl % 2), s_version = excluded.s_version, s_seq = excluded.s_seq, s_site = 0;
-  DELETE FROM ${cells} WHERE ${pkMatch(info, cells, newPk)};
-  UPDATE ${cells} SET ${info.pks.map((p) => `${quoteId(p)} = NEW.${quoteId(p)}`).join(', ')},
-    col_version = col_version + ${bump}, db_version = ${V}, seq = ${S} + 2 + ${slot}, site = 0, cl = ${rowCl(newPk)}
-    WHERE ${pkMatch(info, cells, oldPk)} AND cl = ${rowCl(oldPk)} - 1;
-  ${history ? movedHistorySql(info, newPk) : ''}
-  UPDATE crr_tx SET seq = seq + ${n + 2} WHERE id = 1;
+  INSERT INTO ${rows} (${pkList}, cl, s_version, s_seq, s_site${deadCols.map((d) => `, ${d}`).join('')})
+    SELECT ${oldPk.join(', ')}, 2, x.db_version, x.seq - ${K3}, 0${info.columns.map((c) => `, OLD.${quoteId(c)}`).join('')} FROM crr_tx x WHERE x.id = 1
+    ON CONFLICT DO UPDATE SET cl = cl + (cl % 2), s_version = excluded.s_version, s_seq = excluded.s_seq, s_site = 0${deadCols
+      .map((d) => `, ${d} = excluded.${d}`)
+      .join('')};
+  INSERT INTO ${rows} (${pkList}, cl, s_version, s_seq, s_site)
+    SELECT ${newPk.join(', ')}, 1, x.db_version, x.seq - ${K3 - 1}, 0 FROM crr_tx x WHERE x.id = 1
+    ON CONFLICT DO UPDATE SET cl = cl + 1 + (cl % 2), s_version = excluded.s_version, s_seq = excluded.s_seq, s_site = 0,
+      i_cl = NULL, i_version = NULL, i_seq = NULL, i_site = NULL, i_written = NULL${clearDead ? `, ${clearDead}` : ''};
+  ${history ? '' : prunedSql(info, newPk, 'NULL')}
 END;`);
   return sql.join('\n');
 }
 
 /**
- * A local write of one cell: its version + 1 (and its history). The body of the column's UPDATE
- * trigger; run with parameters, it also records a write that keeps the same value ("Keep").
+ * A local write of the cell in column position `i`: its next version, whose parent is the
+ * cell's current version (its newest non-lost version row in the row's life, else the implied
+ * first version, else none). Overwriting an implied first version keeps its value in the new
+ * row (has_first). The body of the column's UPDATE trigger; run with parameters, it also
+ * records a write that keeps the same value ("Keep this value").
  */
-export function cellWriteSqls(info: TableInfo, c: string, pk: string[], val: string, history: boolean): string[] {
+export function cellWriteSqls(info: TableInfo, i: number, pk: string[], val: string, oldVal: string, history: boolean): string[] {
   const rows = rowsTable(info.name);
-  const cells = cellsTable(info.name);
-  const nextVersion = `CASE WHEN c.cl = r.cl THEN c.col_version + 1 WHEN r.i_cl = r.cl THEN 2 ELSE 1 END`;
+  const V = versionsTable(info.name);
+  const slot = info.slots[i];
+  const implied = `(r.i_cl = r.cl AND ${info.since[i]} <= r.i_version)`;
   return [
-    OPEN_TX.replace(/;$/, ''),
-    ...(history ? [updateHistorySql(info, c, pk, val).replace(/;$/, '')] : []),
-    `INSERT INTO ${cells} (${info.pks.map(quoteId).join(', ')}, cid, col_version, db_version, seq, site, cl)
-    SELECT ${pk.join(', ')}, ${quoteText(c)}, ${nextVersion}, ${V}, ${S}, 0, r.cl
-    FROM ${rows} r LEFT JOIN ${cells} c ON ${pkMatch(info, 'c', pk)} AND c.cid = ${quoteText(c)}
-    WHERE ${pkMatch(info, 'r', pk)}
-    ON CONFLICT DO UPDATE SET col_version = excluded.col_version, db_version = excluded.db_version,
-      seq = excluded.seq, site = 0, cl = excluded.cl`,
-    `UPDATE crr_tx SET seq = seq + 1 WHERE id = 1`,
+    reserveSql(1),
+    `INSERT INTO ${V} (${versionColumns(info)})
+    SELECT ${pk.join(', ')}, ${slot}, 0, r.cl,
+      CASE WHEN c.col_version IS NOT NULL THEN c.col_version + 1 WHEN ${implied} THEN 2 ELSE 1 END, 0, ${val}, x.db_version, x.seq - 1,
+      CASE WHEN c.col_version IS NOT NULL THEN c.site WHEN ${implied} THEN r.i_site END,
+      CASE WHEN c.col_version IS NOT NULL THEN c.col_version WHEN ${implied} THEN 1 ELSE 0 END, NULL, NULL, NULL, NULL, NULL,
+      ${history ? `CASE WHEN c.col_version IS NULL AND ${implied} THEN 1 END, CASE WHEN c.col_version IS NULL AND ${implied} THEN ${oldVal} END` : 'NULL, NULL'}
+    FROM crr_tx x CROSS JOIN ${rows} r
+      LEFT JOIN ${V} c ON ${pkMatch(info, 'c', pk)} AND c.slot = ${slot} AND c.lost = 0 AND c.cl = r.cl
+        AND c.col_version = (SELECT max(y.col_version) FROM ${V} y WHERE ${pkMatch(info, 'y', pk)} AND y.slot = ${slot} AND y.lost = 0 AND y.cl = r.cl)
+    WHERE x.id = 1 AND ${pkMatch(info, 'r', pk)}`,
+    ...(history ? [] : [prunedSql(info, pk, String(slot)).replace(/;$/, '')]),
   ];
 }
 
-export function dropLocalTriggersSql(db: Pick<Database.Database, 'prepare'>, table: string): string {
+/** History off: a cell keeps only its current version (and nothing of older lives). */
+function prunedSql(info: TableInfo, pk: string[], slot: string): string {
+  const V = versionsTable(info.name);
+  const rows = rowsTable(info.name);
+  // no alias on the target: SQLite's RENAME COLUMN cannot parse a trigger with one
+  return `DELETE FROM ${V} WHERE ${pkMatch(info, V, pk)} AND (${slot} IS NULL OR ${V}.slot = ${slot}) AND (${V}.lost = 1
+      OR ${V}.cl <> (SELECT r.cl FROM ${rows} r WHERE ${pkMatch(info, 'r', pk)})
+      OR ${V}.col_version < (SELECT max(y.col_version) FROM ${V} y WHERE ${pkMatch(info, 'y', pk)} AND y.slot = ${V}.slot AND y.lost = 0
+        AND y.cl = ${V}.cl));`;
+}
+
+export function dropLocalTriggersSql(db: { prepare: (sql: string) => Database.Statement }, table: string): string {
   const names = db
     .prepare(`SELECT name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ? AND name LIKE ? ESCAPE '\\'`)
     .all(table, `${table.replace(/[\\%_]/g, (m) => '\\' + m)}\\_\\_crr\\_%`) as { name: string }[];

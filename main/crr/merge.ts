@@ -1,24 +1,33 @@
 // Merging incoming changes (crr-semantics.md), as one set-based SQL program per CRR table over a
-// staging table of decoded changes. The crsql_changes INSERT trigger stages one change and runs
-// it; applyChanges stages a whole batch and runs it once. Within a batch the result equals
-// applying the changes one by one in any order, because each rule keeps a maximum:
+// staging table of decoded changes (a whole page from applyChanges, or every row one INSERT INTO
+// crsql_changes statement staged). Within a batch the result equals applying the changes one by
+// one in any order, because each rule keeps a maximum:
 //   rows:  the highest causal length cl wins; a higher cl than the local one starts a new life
-//          (even: the row is deleted; odd: it exists) in which the old cell clocks no longer count;
+//          (even: the row is deleted; odd: it exists) in which the old cell versions no longer count;
 //   cells: among changes of the row's final (odd) life, the highest col_version wins, ties go to
 //          the larger value (INTEGER > REAL > TEXT > BLOB > NULL, then by value), and it replaces
-//          the local cell only if it beats the local clock the same way.
-// Winners are stored with db_version = max(this transaction's version, theirs) (Lamport).
+//          the local current version only if it beats it the same way.
+// Winners are stored with db_version = max(this transaction's version, theirs) (Lamport). Every
+// incoming version this replica did not have is kept (the history is the clock: clock-tables.ts):
+// losers and older versions as history, stamped with this transaction's version so they travel
+// on to other peers; a version that ties the current one and loses is marked lost. A new row that
+// arrives whole as first versions from one writer (a peer's insert, a clone) is stored as an
+// implied clock, like a local insert: one row, not one per cell. Versions written over the same
+// parent with different values are recorded as a fork (a conflict).
 import type { TableInfo } from './table-info.ts';
 import { quoteId, quoteText } from './table-info.ts';
-import { cellsTable, rowsTable, declaredType } from './clock-tables.ts';
+import { declaredType, deadValue, forksTable, rowsTable, versionsTable } from './clock-tables.ts';
 import { sqlValueWins, sqlValueRank } from './compare-values.ts';
-import { mergeHistorySqls } from './history-sql.ts';
+import { materializeImpliedSql, versionColumns } from './implied.ts';
 
 export const incomingTable = (table: string) => `temp.${quoteId(`${table}__crr_in`)}`;
 const rowActions = (table: string) => `temp.${quoteId(`${table}__crr_rowact`)}`;
 const winners = (table: string) => `temp.${quoteId(`${table}__crr_win`)}`;
 
-const V = `(SELECT db_version FROM crr_tx WHERE id = 1)`;
+/** Columns of the staging table after the key columns p0..: slot -1 is the row's sentinel. */
+export const STAGED_COLUMNS = ['slot', 'val', 'col_version', 'db_version', 'site', 'cl', 'seq', 'psite', 'pcv', 'wa', 'rsite', 'rcv', 'rm'] as const;
+
+const V_TX = `(SELECT db_version FROM crr_tx WHERE id = 1)`;
 
 /** TEMP tables the merge program works in. */
 export function mergeTablesSql(info: TableInfo): string {
@@ -27,93 +36,229 @@ export function mergeTablesSql(info: TableInfo): string {
   const pDecl = info.pks.map((_, i) => `p${i} ${declaredType(info, i)}`).join(', ');
   return `
 DROP TABLE IF EXISTS ${incomingTable(info.name)};
-CREATE TEMP TABLE ${quoteId(`${info.name}__crr_in`)} (${pDecl}, cid TEXT, val, col_version INTEGER, db_version INTEGER,
-  site_id BLOB, cl INTEGER, seq INTEGER);
+CREATE TEMP TABLE ${quoteId(`${info.name}__crr_in`)} (${pDecl}, slot INTEGER, val, col_version INTEGER, db_version INTEGER,
+  site INTEGER, cl INTEGER, seq INTEGER, psite INTEGER, pcv INTEGER, wa INTEGER, rsite INTEGER, rcv INTEGER, rm INTEGER, known INTEGER);
 DROP TABLE IF EXISTS ${rowActions(info.name)};
 CREATE TEMP TABLE ${quoteId(`${info.name}__crr_rowact`)} (${pDecl}, new_cl INTEGER, db_version INTEGER, seq INTEGER,
-  site_id BLOB, sentinel INTEGER, PRIMARY KEY (${ps}));
+  site INTEGER, sentinel INTEGER, old_cl INTEGER, old_icl INTEGER, whole INTEGER, PRIMARY KEY (${ps})) WITHOUT ROWID;
 DROP TABLE IF EXISTS ${winners(info.name)};
-CREATE TEMP TABLE ${quoteId(`${info.name}__crr_win`)} (${pDecl}, cid TEXT, val, col_version INTEGER, db_version INTEGER,
-  site_id BLOB, seq INTEGER, cl INTEGER, PRIMARY KEY (cid, ${ps}));`;
+CREATE TEMP TABLE ${quoteId(`${info.name}__crr_win`)} (${pDecl}, slot INTEGER, val, col_version INTEGER, db_version INTEGER,
+  site INTEGER, seq INTEGER, cl INTEGER, psite INTEGER, pcv INTEGER, wa INTEGER, rsite INTEGER, rcv INTEGER, rm INTEGER,
+  local_cv INTEGER, local_site INTEGER, local_implied INTEGER, PRIMARY KEY (${ps}, slot)) WITHOUT ROWID;`;
 }
 
 /** The merge program for one table: statements to run in order, inside one transaction. */
 export function mergeProgram(info: TableInfo, history = true): string[] {
   const t = quoteId(info.name);
   const rows = rowsTable(info.name);
-  const cells = cellsTable(info.name);
+  const V = versionsTable(info.name);
+  const F = forksTable(info.name);
   const IN = incomingTable(info.name);
+  // the staging tables by their bare names, for UPDATE targets (aliases there break RENAME COLUMN)
+  const inName = quoteId(`${info.name}__crr_in`);
+  const raName = quoteId(`${info.name}__crr_rowact`);
   const RA = rowActions(info.name);
   const W = winners(info.name);
   const P = info.pks.map((_, i) => `p${i}`);
   const pkCols = info.pks.map(quoteId);
-  const on = (a: string, b: string, bCols: string[] = pkCols) => P.map((p, i) => `${a}.${p} = ${b}.${bCols[i]}`).join(' AND ');
+  const n = info.columns.length;
+  /** a.p0 = b."id" AND … */
+  const on = (a: string, b: string) => P.map((p, i) => `${a}.${p} = ${b}.${pkCols[i]}`).join(' AND ');
   const onP = (a: string, b: string) => P.map((p) => `${a}.${p} = ${b}.${p}`).join(' AND ');
+  const Pof = (a: string) => P.map((p) => `${a}.${p}`).join(', ');
   const tuple = (cols: string[]) => (cols.length === 1 ? cols[0] : `(${cols.join(', ')})`);
-  const site = (x: string) => `(SELECT s.ord FROM crr_sites s WHERE s.site_id = ${x})`;
-  const localVal = info.columns.length
-    ? `CASE i.cid ${info.columns.map((c) => `WHEN ${quoteText(c)} THEN b.${quoteId(c)}`).join(' ')} END`
-    : 'NULL';
-  // the local clock of a cell: its explicit clock in this life, else version 1 if the row's
-  // insert implied it (see local-triggers.ts)
-  const LOCAL = `coalesce(c.col_version, CASE WHEN i.implied_cl = i.cl THEN 1 END)`;
-  const any = `(EXISTS (SELECT 1 FROM ${RA}) OR EXISTS (SELECT 1 FROM ${W}))`;
+  const sinceOf = (slot: string) => (info.since.some((s) => s > 0) ? `CASE ${slot} ${info.slots.map((s, i) => `WHEN ${s} THEN ${info.since[i]}`).join(' ')} ELSE 0 END` : '0');
+  const baseBySlot = (b: string, slot: string) =>
+    n ? `CASE ${slot} ${info.columns.map((c, i) => `WHEN ${info.slots[i]} THEN ${b}.${quoteId(c)}`).join(' ')} END` : 'NULL';
+  // a version 1 has no parent: its writer had no version of the cell in that life
+  const pcv = (a: string) => `CASE WHEN ${a}.col_version = 1 THEN 0 ELSE ${a}.pcv END`;
+  const anyRowOrWin = `(EXISTS (SELECT 1 FROM ${RA}) OR EXISTS (SELECT 1 FROM ${W}))`;
+  const newCells = `EXISTS (SELECT 1 FROM ${IN} WHERE slot >= 0 AND known IS NOT 1)`;
+  /** x."id" = i.p0 AND …: a clock-table row against a staged one */
+  const matchXI = (x: string, i: string) => P.map((p, k) => `${x}.${pkCols[k]} = ${i}.${p}`).join(' AND ');
+  /** two aliases of tables keyed by the table's own pk columns */
+  const sameKey = (a: string, b: string) => pkCols.map((c) => `${a}.${c} = ${b}.${c}`).join(' AND ');
+  const deadBySlot = (r: string, slot: string) =>
+    n ? `CASE ${slot} ${info.slots.map((s) => `WHEN ${s} THEN ${r}.${deadValue(s)}`).join(' ')} END` : 'NULL';
+  /** a value differs from another, storage class included (1 and 1.0 differ) */
+  const differs = (a: string, b: string) => `(${a} IS NOT ${b} OR typeof(${a}) <> typeof(${b}))`;
+  const psite = (a: string) => `CASE WHEN ${pcv(a)} = 0 THEN NULL ELSE ${a}.psite END`;
 
-  const program = [
+  const program: string[] = [
+    // versions this replica already has (in its history, or implied by a row's insert)
+    `UPDATE ${IN} SET known = 1 WHERE slot >= 0 AND (
+       EXISTS (SELECT 1 FROM ${V} x WHERE ${matchXI('x', inName)} AND x.slot = ${inName}.slot AND x.lost IN (0, 1) AND x.cl = ${inName}.cl
+         AND x.col_version = ${inName}.col_version AND x.site = ${inName}.site)
+       OR (col_version = 1 AND EXISTS (SELECT 1 FROM ${rows} r WHERE ${matchXI('r', inName)} AND r.i_cl = ${inName}.cl
+         AND r.i_site = ${inName}.site AND ${sinceOf(`${inName}.slot`)} <= r.i_version)))`,
     // rows that start a new life: the highest incoming cl beats the local one
-    `INSERT INTO ${RA} (${P.join(', ')}, new_cl, db_version, seq, site_id, sentinel)
-     SELECT ${P.map((p) => `i.${p}`).join(', ')}, i.cl, i.db_version, i.seq, i.site_id, i.cid = '-1'
-     FROM (SELECT *, row_number() OVER (PARTITION BY ${P.join(', ')} ORDER BY cl DESC, cid <> '-1', seq, site_id) AS rn
-           FROM ${IN}) i
+    `INSERT INTO ${RA} (${P.join(', ')}, new_cl, db_version, seq, site, sentinel, old_cl, old_icl)
+     SELECT ${Pof('i')}, i.cl, i.db_version, i.seq, i.site, i.slot = -1, coalesce(r.cl, 0), r.i_cl
+     FROM (SELECT *, row_number() OVER (PARTITION BY ${P.join(', ')} ORDER BY cl DESC, slot <> -1, seq, site) AS rn FROM ${IN}) i
      LEFT JOIN ${rows} r ON ${on('i', 'r')}
      WHERE i.rn = 1 AND i.cl > coalesce(r.cl, 0)`,
   ];
-  if (info.columns.length) {
+  if (n) {
+    const localCv = `coalesce(c.col_version, CASE WHEN i.implied_cl = i.cl AND ${sinceOf('i.slot')} <= i.implied_version THEN 1 END)`;
+    const localVal = `CASE WHEN c.col_version IS NOT NULL THEN c.val ELSE ${baseBySlot('b', 'i.slot')} END`;
     program.push(
       // the best incoming version of each cell in the row's final life, if it beats the local one
-      `INSERT INTO ${W} (${P.join(', ')}, cid, val, col_version, db_version, site_id, seq, cl)
-       SELECT ${P.map((p) => `i.${p}`).join(', ')}, i.cid, i.val, i.col_version, i.db_version, i.site_id, i.seq, i.cl
-       FROM (SELECT i.*, r.i_cl AS implied_cl, row_number() OVER (PARTITION BY ${P.map((p) => `i.${p}`).join(', ')}, i.cid
-               ORDER BY i.col_version DESC, ${sqlValueRank('i.val')} DESC, i.val DESC, i.site_id DESC, i.seq) AS rn
+      `INSERT INTO ${W} (${P.join(', ')}, slot, val, col_version, db_version, site, seq, cl, psite, pcv, wa, rsite, rcv, rm,
+         local_cv, local_site, local_implied)
+       SELECT ${Pof('i')}, i.slot, i.val, i.col_version, i.db_version, i.site, i.seq, i.cl, ${psite('i')}, ${pcv('i')}, i.wa, i.rsite, i.rcv, i.rm,
+         ${localCv}, c.site, c.col_version IS NULL AND ${localCv} IS NOT NULL
+       FROM (SELECT i.*, r.i_cl AS implied_cl, r.i_version AS implied_version,
+               row_number() OVER (PARTITION BY ${Pof('i')}, i.slot
+                 ORDER BY i.col_version DESC, ${sqlValueRank('i.val')} DESC, i.val DESC, i.site DESC, i.seq) AS rn
              FROM ${IN} i LEFT JOIN ${RA} a ON ${onP('a', 'i')} LEFT JOIN ${rows} r ON ${on('i', 'r')}
-             WHERE i.cid <> '-1' AND i.cl % 2 = 1 AND i.cl = coalesce(a.new_cl, r.cl)) i
-       LEFT JOIN ${cells} c ON ${on('i', 'c')} AND c.cid = i.cid AND c.cl = i.cl
+             WHERE i.slot >= 0 AND i.known IS NOT 1 AND i.cl % 2 = 1 AND i.cl = coalesce(a.new_cl, r.cl)) i
+       LEFT JOIN ${V} c ON ${matchXI('c', 'i')} AND c.slot = i.slot AND c.lost = 0 AND c.cl = i.cl
+         AND c.col_version = (SELECT max(y.col_version) FROM ${V} y WHERE ${matchXI('y', 'i')} AND y.slot = i.slot AND y.lost = 0 AND y.cl = i.cl)
        LEFT JOIN ${t} b ON ${on('i', 'b')}
-       WHERE i.rn = 1 AND (${LOCAL} IS NULL OR i.col_version > ${LOCAL}
-         OR (i.col_version = ${LOCAL} AND ${sqlValueWins('i.val', localVal)}))`,
+       WHERE i.rn = 1 AND (${localCv} IS NULL OR i.col_version > ${localCv}
+         OR (i.col_version = ${localCv} AND ${sqlValueWins('i.val', localVal)}))`,
     );
   }
   program.push(
-    `INSERT OR IGNORE INTO crr_tx (id, db_version, seq, max_version)
-     SELECT 1, value + 1, 0, value + 1 FROM crr_state WHERE key = 'db_version' AND ${any}`,
+    `INSERT INTO crr_tx (id, db_version, seq, max_version, changed)
+     SELECT 1, value + 1, 0, value + 1, ${anyRowOrWin} FROM crr_state WHERE key = 'db_version' AND (${anyRowOrWin} OR ${newCells})
+     ON CONFLICT (id) DO UPDATE SET changed = max(changed, excluded.changed)`,
     `UPDATE crr_tx SET max_version = max(max_version, coalesce((SELECT max(db_version) FROM ${RA}), 0),
-       coalesce((SELECT max(db_version) FROM ${W}), 0)) WHERE id = 1 AND ${any}`,
-    `INSERT OR IGNORE INTO crr_sites (site_id) SELECT DISTINCT site_id FROM ${IN}`,
-    `SELECT crr_note_merge((SELECT count(*) FROM ${RA} WHERE sentinel) + (SELECT count(*) FROM ${W})) WHERE ${any}`,
-    `INSERT OR IGNORE INTO crr_merging (id) SELECT 1 WHERE ${any}`,
-    `DELETE FROM ${t} WHERE ${tuple(pkCols)} IN (SELECT ${P.join(', ')} FROM ${RA} WHERE new_cl % 2 = 0)`,
-    `INSERT OR IGNORE INTO ${t} (${pkCols.join(', ')}) SELECT ${P.join(', ')} FROM ${RA} WHERE new_cl % 2 = 1`,
-    // a row's first life seen through one of its cells shows no sentinel, like a local insert
-    `INSERT INTO ${rows} (${pkCols.join(', ')}, cl, s_version, s_seq, s_site)
-     SELECT ${P.join(', ')}, new_cl, CASE WHEN sentinel OR new_cl > 1 THEN max(${V}, db_version) END, seq, ${site('a.site_id')}
-     FROM ${RA} a WHERE true
-     ON CONFLICT DO UPDATE SET cl = excluded.cl, s_version = excluded.s_version, s_seq = excluded.s_seq, s_site = excluded.s_site`,
+       coalesce((SELECT max(db_version) FROM ${W}), 0)) WHERE id = 1 AND ${anyRowOrWin}`,
+    `SELECT crr_note_merge((SELECT count(*) FROM ${RA} WHERE sentinel) + (SELECT count(*) FROM ${W}), (SELECT count(*) FROM ${IN} WHERE known IS NOT 1),
+       ${quoteText(info.name)})
+     WHERE ${anyRowOrWin} OR ${newCells}`,
+    `INSERT OR IGNORE INTO crr_merging (id) SELECT 1 WHERE ${anyRowOrWin}`,
   );
-  for (const c of info.columns) {
+
+  if (n) {
+    const raMatch = (r: string) => `EXISTS (SELECT 1 FROM ${RA} a WHERE ${on('a', r)} AND (a.old_cl % 2 = 0 OR a.new_cl <> a.old_cl + 1))`;
+    // a life that ends for good (not a plain delete of it): its implied versions become rows
+    if (history) {
+      program.push(
+        ...materializeImpliedSql(info, `${rows} r CROSS JOIN ${t} b`, `${sameKey('b', 'r')} AND r.cl % 2 = 1 AND ${raMatch('r')}`,
+          baseBySlot('b', 'v.column2'), true),
+        ...materializeImpliedSql(info, `${rows} r`, `r.cl % 2 = 0 AND ${raMatch('r')}`, deadBySlot('r', 'v.column2'), true),
+      );
+    }
+    // a deleted life keeps its values in the rows table (the deleted row's first versions)
     program.push(
-      `UPDATE ${t} SET ${quoteId(c)} = (SELECT w.val FROM ${W} w WHERE w.cid = ${quoteText(c)} AND ${on('w', t)})
-       WHERE ${tuple(pkCols)} IN (SELECT ${P.join(', ')} FROM ${W} WHERE cid = ${quoteText(c)})`,
+      `UPDATE ${rows} SET ${info.columns.map((c, i) => `${deadValue(info.slots[i])} = b.${quoteId(c)}`).join(', ')}
+       FROM ${RA} a, ${t} b WHERE ${on('a', rows)} AND ${pkCols.map((c) => `b.${c} = ${rows}.${c}`).join(' AND ')}
+         AND a.old_cl % 2 = 1 AND a.new_cl % 2 = 0`,
+    );
+    // An implied first version that an incoming version of its life outranks (a later version,
+    // winner or not, or a version 1 that won the tie) is no longer current: it becomes a row
+    // first, with its value from before this merge (lost when it lost the tie), stamped with
+    // this transaction's version (implied.ts says why). A version 1 that loses the tie to it
+    // is only marked lost: the implied one stays current and implied.
+    program.push(
+      `INSERT OR IGNORE INTO ${V} (${versionColumns(info)})
+       SELECT DISTINCT ${Pof('i')}, i.slot, EXISTS (SELECT 1 FROM ${W} w WHERE ${onP('w', 'i')} AND w.slot = i.slot AND w.cl = i.cl AND w.col_version = 1),
+         r.i_cl, 1, r.i_site, CASE WHEN r.cl = r.i_cl THEN ${baseBySlot('b', 'i.slot')} ELSE ${deadBySlot('r', 'i.slot')} END,
+         ${V_TX}, r.i_seq + i.slot, NULL, 0, r.i_written, NULL, NULL, NULL, NULL, NULL, NULL
+       FROM ${IN} i JOIN ${rows} r ON ${on('i', 'r')} AND r.i_cl = i.cl LEFT JOIN ${t} b ON ${on('i', 'b')}
+       WHERE i.slot >= 0 AND i.known IS NOT 1 AND ${sinceOf('i.slot')} <= r.i_version
+         AND (i.col_version > 1 OR EXISTS (SELECT 1 FROM ${W} w WHERE ${onP('w', 'i')} AND w.slot = i.slot AND w.cl = i.cl AND w.col_version = 1))
+         AND NOT EXISTS (SELECT 1 FROM ${V} x WHERE ${matchXI('x', 'i')} AND x.slot = i.slot AND x.cl = i.cl AND (x.lost = 0 OR x.has_first = 1))`,
+    );
+    program.push(
+      `UPDATE ${V} SET lost = 1 WHERE ${tuple([...pkCols, 'slot', 'lost', 'cl', 'col_version', 'site'])} IN
+         (SELECT ${Pof('w')}, w.slot, 0, w.cl, w.local_cv, w.local_site FROM ${W} w WHERE NOT w.local_implied AND w.local_cv = w.col_version)`,
+      // a new row arriving whole as first versions from one writer keeps them implied (one row)
+      `UPDATE ${RA} SET whole = 1 WHERE old_cl = 0 AND new_cl = 1 AND NOT sentinel AND (
+         SELECT count(*) = ${n} AND min(w.col_version) = 1 AND max(w.col_version) = 1 AND min(w.site) = max(w.site)
+           AND min(w.db_version) = max(w.db_version) AND min(w.seq - w.slot) = max(w.seq - w.slot)
+           AND count(w.wa) IN (0, ${n}) AND (count(w.wa) = 0 OR min(w.wa) = max(w.wa)) AND count(w.rcv) = 0
+         FROM ${W} w WHERE ${onP('w', raName)})`,
     );
   }
-  if (info.columns.length) {
+
+  program.push(
+    `DELETE FROM ${t} WHERE ${tuple(pkCols)} IN (SELECT ${P.join(', ')} FROM ${RA} WHERE new_cl % 2 = 0)`,
+    ...(n
+      ? [
+          // whole new rows are written at once; others get their key, then each won cell
+          `INSERT OR IGNORE INTO ${t} (${[...pkCols, ...info.columns.map(quoteId)].join(', ')})
+           SELECT ${Pof('a')}, ${info.slots.map((s) => `(SELECT w.val FROM ${W} w WHERE w.slot = ${s} AND ${onP('w', 'a')})`).join(', ')}
+           FROM ${RA} a WHERE a.whole`,
+        ]
+      : []),
+    `INSERT OR IGNORE INTO ${t} (${pkCols.join(', ')}) SELECT ${P.join(', ')} FROM ${RA} WHERE new_cl % 2 = 1`,
+    // a row's first life seen through one of its cells shows no sentinel, like a local insert;
+    // a life that ended for good drops its implied clock (written out above)
+    `INSERT INTO ${rows} (${pkCols.join(', ')}, cl, s_version, s_seq, s_site, i_cl, i_version, i_seq, i_site, i_written)
+     SELECT ${Pof('a')}, a.new_cl, CASE WHEN a.sentinel OR a.new_cl > 1 THEN max(${V_TX}, a.db_version) END, a.seq, a.site,
+       w.cl, max(${V_TX}, w.db_version), w.seq - w.slot, w.site, w.wa
+     FROM ${RA} a LEFT JOIN (SELECT * FROM ${W} WHERE slot = ${n ? info.slots[0] : -1}) w ON a.whole AND ${onP('w', 'a')} WHERE true
+     ON CONFLICT DO UPDATE SET cl = excluded.cl, s_version = excluded.s_version, s_seq = excluded.s_seq, s_site = excluded.s_site,
+       i_cl = CASE WHEN excluded.cl = cl + 1 AND cl % 2 = 1 THEN i_cl END,
+       i_version = CASE WHEN excluded.cl = cl + 1 AND cl % 2 = 1 THEN i_version END,
+       i_seq = CASE WHEN excluded.cl = cl + 1 AND cl % 2 = 1 THEN i_seq END,
+       i_site = CASE WHEN excluded.cl = cl + 1 AND cl % 2 = 1 THEN i_site END,
+       i_written = CASE WHEN excluded.cl = cl + 1 AND cl % 2 = 1 THEN i_written END${info.slots
+         .map((s) => `, ${deadValue(s)} = CASE WHEN excluded.cl = cl + 1 AND cl % 2 = 1 THEN ${deadValue(s)} END`)
+         .join('')}`,
+  );
+  info.columns.forEach((c, i) => {
     program.push(
-      `INSERT INTO ${cells} (${pkCols.join(', ')}, cid, col_version, db_version, seq, site, cl)
-       SELECT ${P.join(', ')}, cid, col_version, max(${V}, db_version), seq, ${site('w.site_id')}, cl FROM ${W} w WHERE true
-       ON CONFLICT DO UPDATE SET col_version = excluded.col_version, db_version = excluded.db_version,
-         seq = excluded.seq, site = excluded.site, cl = excluded.cl`,
+      `UPDATE ${t} SET ${quoteId(c)} = (SELECT w.val FROM ${W} w WHERE w.slot = ${info.slots[i]} AND ${on('w', t)})
+       WHERE ${tuple(pkCols)} IN (SELECT ${P.join(', ')} FROM ${W} w WHERE w.slot = ${info.slots[i]}
+         AND NOT EXISTS (SELECT 1 FROM ${RA} a WHERE ${onP('a', 'w')} AND a.whole))`,
     );
+  });
+  if (n) {
+    program.push(
+      // the winners' versions (but those a whole new row keeps implied)
+      `INSERT OR IGNORE INTO ${V} (${versionColumns(info)})
+       SELECT ${Pof('w')}, w.slot, 0, w.cl, w.col_version, w.site, w.val, max(${V_TX}, w.db_version), w.seq, w.psite, w.pcv, w.wa, NULL,
+         w.rsite, w.rcv, w.rm, NULL, NULL
+       FROM ${W} w WHERE NOT EXISTS (SELECT 1 FROM ${RA} a WHERE ${onP('a', 'w')} AND a.whole)`,
+    );
+    if (history) {
+      const isWinner = `EXISTS (SELECT 1 FROM ${W} w WHERE ${onP('w', 'i')} AND w.slot = i.slot AND w.site = i.site AND w.col_version = i.col_version AND w.cl = i.cl)`;
+      const finalCl = `(SELECT r.cl FROM ${rows} r WHERE ${matchXI('r', 'i')})`;
+      // lost: a version that ties the cell's current one and is not it; and a version 1 beside
+      // an implied one of its life (current or not), which must stay the newest of its life
+      // to stay implied
+      const tieLost = `((i.cl = ${finalCl}
+           AND EXISTS (SELECT 1 FROM ${V} x WHERE ${matchXI('x', 'i')} AND x.slot = i.slot AND x.lost = 0 AND x.cl = i.cl AND x.col_version = i.col_version))
+         OR (i.col_version = 1 AND EXISTS (SELECT 1 FROM ${rows} r WHERE ${matchXI('r', 'i')} AND r.i_cl = i.cl
+             AND ${sinceOf('i.slot')} <= r.i_version)
+           AND NOT EXISTS (SELECT 1 FROM ${V} x WHERE ${matchXI('x', 'i')} AND x.slot = i.slot AND x.cl = i.cl AND (x.lost = 0 OR x.has_first = 1))))`;
+      // the implied first version of the cell in life i.cl, when it is a sibling (parent none)
+      // with another value: displaced by an update (its value kept in first_val), or still implied
+      const impliedSiblingDiffers = `EXISTS (SELECT 1 FROM ${rows} r LEFT JOIN ${t} b ON ${sameKey('b', 'r')}
+             WHERE ${matchXI('r', 'i')} AND r.i_cl = i.cl AND ${sinceOf('i.slot')} <= r.i_version AND (
+               EXISTS (SELECT 1 FROM ${V} x WHERE ${matchXI('x', 'i')} AND x.slot = i.slot AND x.cl = i.cl AND x.has_first = 1
+                 AND ${differs('x.first_val', 'i.val')})
+               OR (NOT EXISTS (SELECT 1 FROM ${V} x WHERE ${matchXI('x', 'i')} AND x.slot = i.slot AND x.cl = i.cl AND (x.lost = 0 OR x.has_first = 1))
+                 AND ${differs(`CASE WHEN r.cl = i.cl THEN ${baseBySlot('b', 'i.slot')} ELSE ${deadBySlot('r', 'i.slot')} END`, 'i.val')})))`;
+      program.push(
+        // every other version this replica did not have: history (losers, older versions, older lives)
+        `INSERT OR IGNORE INTO ${V} (${versionColumns(info)})
+         SELECT ${Pof('i')}, i.slot, ${tieLost}, i.cl, i.col_version, i.site, i.val, ${V_TX}, i.seq, ${psite('i')}, ${pcv('i')}, i.wa, NULL,
+           i.rsite, i.rcv, i.rm, NULL, NULL
+         FROM ${IN} i WHERE i.slot >= 0 AND i.known IS NOT 1 AND NOT ${isWinner}`,
+        // a version written over the same parent as another, with another value: a fork (conflict)
+        `INSERT OR IGNORE INTO ${F} (${pkCols.join(', ')}, slot, cl, parent_site, parent_cv, seen_version)
+         SELECT ${Pof('i')}, i.slot, i.cl, coalesce(${psite('i')}, -1), ${pcv('i')}, ${V_TX}
+         FROM ${IN} i WHERE i.slot >= 0 AND i.known IS NOT 1 AND ${pcv('i')} IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM ${RA} a WHERE ${onP('a', 'i')} AND a.whole) AND (
+           EXISTS (SELECT 1 FROM ${V} x WHERE ${matchXI('x', 'i')} AND x.slot = i.slot AND x.cl = i.cl
+             AND x.parent_cv = ${pcv('i')} AND x.parent_site IS ${psite('i')} AND ${differs('x.val', 'i.val')})
+           OR (${pcv('i')} = 0 AND ${impliedSiblingDiffers}))`,
+      );
+    } else {
+      // history off: a cell keeps only its current version
+      program.push(
+        `DELETE FROM ${V} WHERE ${tuple([...pkCols, 'slot'])} IN (SELECT ${Pof('w')}, w.slot FROM ${W} w) AND (lost = 1
+           OR cl <> (SELECT r.cl FROM ${rows} r WHERE ${pkCols.map((c) => `r.${c} = ${V}.${c}`).join(' AND ')})
+           OR col_version < (SELECT max(y.col_version) FROM ${V} y WHERE ${pkCols.map((c) => `y.${c} = ${V}.${c}`).join(' AND ')}
+             AND y.slot = ${V}.slot AND y.lost = 0 AND y.cl = ${V}.cl))`,
+      );
+    }
   }
-  if (history) program.push(...mergeHistorySqls(info, IN));
   program.push(`DELETE FROM crr_merging`, `DELETE FROM ${IN}`, `DELETE FROM ${RA}`, `DELETE FROM ${W}`);
   return program;
 }
@@ -121,9 +266,11 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
 /** Stage one crsql_changes row (NEW) for this table, from inside the INSERT trigger. */
 export function stageNewSql(info: TableInfo): string {
   const n = info.pks.length;
-  const known = ["'-1'", ...info.columns.map(quoteText)].join(', ');
   const isThis = `NEW."table" = ${quoteText(info.name)}`;
-  return `SELECT RAISE(ABORT, 'crsql_changes: unknown column (cid) for this table') WHERE ${isThis} AND NEW.cid NOT IN (${known});
-  INSERT INTO ${incomingTable(info.name)} SELECT ${info.pks.map((_, i) => `crr_unpack_pk(NEW.pk, ${i}, ${n})`).join(', ')},
-    NEW.cid, NEW.val, NEW.col_version, NEW.db_version, NEW.site_id, NEW.cl, NEW.seq WHERE ${isThis};`;
+  const slot = `CASE NEW.cid WHEN '-1' THEN -1 ${info.columns.map((c, i) => `WHEN ${quoteText(c)} THEN ${info.slots[i]}`).join(' ')} END`;
+  return `SELECT RAISE(ABORT, 'crsql_changes: unknown column (cid) for this table') WHERE ${isThis} AND ${slot} IS NULL;
+  INSERT OR IGNORE INTO crr_sites (site_id) SELECT NEW.site_id WHERE ${isThis};
+  INSERT INTO ${incomingTable(info.name)} (${info.pks.map((_, i) => `p${i}`).join(', ')}, ${STAGED_COLUMNS.join(', ')})
+    SELECT ${info.pks.map((_, i) => `crr_unpack_pk(NEW.pk, ${i}, ${n})`).join(', ')}, ${slot}, NEW.val, NEW.col_version, NEW.db_version,
+      (SELECT ord FROM crr_sites WHERE site_id = NEW.site_id), NEW.cl, NEW.seq, NULL, NULL, NULL, NULL, NULL, NULL WHERE ${isThis};`;
 }

@@ -106,3 +106,31 @@ export function unpackPrimaryKey(packed: Uint8Array): SqlValue[] {
   if (at !== packed.length) throw new TypeError('packed pk has trailing bytes');
   return values;
 }
+
+/** One value's packed bytes (no count byte): for the SQL packer's fallback (REAL, BLOB, NULL). */
+export const packPart = (value: SqlValue): Uint8Array => packPrimaryKey([value]).subarray(1);
+
+/**
+ * The packed key in SQL, for the columns `cols` (expressions): INTEGER and TEXT values are packed
+ * by SQL expressions (no call out of SQLite per change); other classes by `fallback(x)`, a
+ * function returning packPart. Needs unhex() (SQLite 3.41+): used only on the engine's own
+ * connection (TEMP views).
+ */
+export function packPrimaryKeySql(cols: string[], fallback: string): string {
+  const intPart = (x: string) => {
+    const sizes = [1, 2, 3, 4, 5, 6, 7];
+    return `CASE WHEN ${x} = 0 THEN X'01' WHEN ${x} < 0 THEN unhex(printf('41%016X', ${x}))
+      ${sizes.map((n) => `WHEN ${x} < ${2n ** BigInt(8 * n)} THEN unhex(printf('${((n << 3) | INTEGER).toString(16).padStart(2, '0').toUpperCase()}%0${2 * n}X', ${x}))`).join(' ')}
+      ELSE unhex(printf('41%016X', ${x})) END`;
+  };
+  const textPart = (x: string) => {
+    const len = `length(CAST(${x} AS BLOB))`;
+    const sizes = [1, 2, 3, 4];
+    return `CASE WHEN ${len} = 0 THEN X'03'
+      ${sizes.map((n) => `WHEN ${len} < ${2 ** (8 * n)} THEN unhex(printf('${((n << 3) | TEXT).toString(16).padStart(2, '0').toUpperCase()}%0${2 * n}X', ${len})) || CAST(${x} AS BLOB)`).join(' ')}
+      END`;
+  };
+  const part = (x: string) => `CASE typeof(${x}) WHEN 'integer' THEN ${intPart(x)} WHEN 'text' THEN ${textPart(x)} ELSE ${fallback}(${x}) END`;
+  // || yields TEXT even of blobs: the bytes are right, the class is set back to BLOB
+  return `CAST(X'${cols.length.toString(16).padStart(2, '0')}' || ${cols.map(part).join(' || ')} AS BLOB)`;
+}

@@ -33,12 +33,12 @@ export function renewSiteId(db: Database.Database): Uint8Array {
     const tables = db.prepare('SELECT name FROM crr_tables').pluck().all() as string[];
     for (const t of tables) {
       const q = (s: string) => `"${s.replace(/"/g, '""')}"`;
-      db.prepare(`UPDATE ${q(`${t}__crr_cells`)} SET site = ? WHERE site = 0`).run(ord);
       db.prepare(`UPDATE ${q(`${t}__crr_rows`)} SET s_site = ? WHERE s_site = 0`).run(ord);
       db.prepare(`UPDATE ${q(`${t}__crr_rows`)} SET i_site = ? WHERE i_site = 0`).run(ord);
       for (const col of ['site', 'parent_site', 'res_site']) {
-        db.prepare(`UPDATE ${q(`${t}__crr_hist`)} SET ${col} = ? WHERE ${col} = 0`).run(ord);
+        db.prepare(`UPDATE ${q(`${t}__crr_v`)} SET ${col} = ? WHERE ${col} = 0`).run(ord);
       }
+      db.prepare(`UPDATE ${q(`${t}__crr_forks`)} SET parent_site = ? WHERE parent_site = 0`).run(ord);
     }
   })();
   return id;

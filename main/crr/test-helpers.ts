@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installCrr } from './index.ts';
-import type { CrrEngine, CrrOptions } from './types.ts';
+import type { Change, ChangePageCursor, CrrEngine, CrrOptions } from './types.ts';
 
 export interface Replica {
   db: Database.Database;
@@ -37,4 +37,25 @@ export function tableSnapshot(db: Database.Database, table: string): string[][] 
   const order = pk.length ? pk.join(', ') : 'rowid';
   const sel = cols.map((c) => `quote("${c.name}")`).join(', ');
   return (db.prepare(`SELECT ${sel} FROM "${table}" ORDER BY ${order}`).raw().all() as string[][]).map((r) => r.map(String));
+}
+
+/**
+ * Every change of `from`'s sync stream (history included) with since < db_version <= its
+ * version now, read page by page as sync does (pages of `pageSize`), skipping `exclude`'s own.
+ */
+export function streamChanges(from: Replica, since: number, exclude?: Uint8Array, pageSize = 7): Change[] {
+  const out: Change[] = [];
+  let cursor: ChangePageCursor | null = { from: since, to: from.engine.dbVersion() };
+  while (cursor) {
+    const page = from.engine.changesPage(cursor, pageSize, { excludeSite: exclude });
+    out.push(...page.changes);
+    cursor = page.next;
+  }
+  return out;
+}
+
+/** `to` pulls `from`'s whole stream and its merge policies, as our sync protocol does. */
+export function syncStream(from: Replica, to: Replica, since = 0): void {
+  to.engine.applyChanges(streamChanges(from, since, to.engine.siteId));
+  to.engine.history.applyPolicies(from.engine.history.policies());
 }

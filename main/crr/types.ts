@@ -16,6 +16,15 @@ export interface Change {
   site_id: Uint8Array;
   cl: number;
   seq: number;
+  /**
+   * Ours only (never in crsql_changes): the history of this version, as the sync stream carries
+   * it. The version its writer's cell held (col_version 0: none); absent or null: not known.
+   */
+  parent?: VersionRef | null;
+  /** ms since 1970 on the writer's clock, when known */
+  written_at?: number | null;
+  /** written by "Keep this value": the fork it resolves and how many versions it saw */
+  resolves?: (VersionRef & { versions: number }) | null;
 }
 
 export interface CommitEvent {
@@ -100,9 +109,6 @@ export interface Conflict {
   seen_at: number;
 }
 
-/** A history row as the history route of sync carries it: no local fields, the key packed. */
-export type HistoryEntry = Omit<CellVersion, 'pk' | 'seen_at' | 'won'> & { pk: Uint8Array };
-
 export interface PolicyEntry {
   table: string;
   cid: string;
@@ -131,21 +137,11 @@ export interface CrrHistory {
   /** merges policy settings from a peer; returns how many changed */
   applyPolicies(entries: PolicyEntry[]): number;
   /**
-   * History rows after `afterHid` with a known parent, for the history route; skips `excludeSite`'s
-   * own, and first versions still current whose clock the change route has sent (db_version at most
-   * `changesSentThrough`): the peer has them from the change.
+   * deletes versions beyond the retention per cell (never the current one, a conflict's member or
+   * a resolution); returns how many. The engine also prunes the cells it touched as history grows.
    */
-  since(
-    table: string,
-    afterHid: number,
-    limit: number,
-    options?: { excludeSite?: Uint8Array; changesSentThrough?: number },
-  ): { entries: HistoryEntry[]; last: number };
-  /** adds (or completes) history rows from a peer; returns how many were new or completed */
-  apply(entries: HistoryEntry[]): number;
-  /** deletes versions beyond the retention per cell (never one with a sibling); returns how many */
   prune(retention?: number): number;
-  /** called after history changed without a data commit (merged losers, history from a peer) */
+  /** called after a merge added history (versions that lost, or older ones), and after Keep or a policy change */
   onChange(listener: (tables: string[]) => void): () => void;
 }
 
@@ -165,7 +161,11 @@ export interface CrrOptions {
 
 export interface CrrEngine {
   readonly siteId: Uint8Array;
-  /** last committed db_version (crsql_db_version()) */
+  /**
+   * last committed db_version: this replica's Lamport clock, what sync pages changes up to. It
+   * also counts merges that only brought history (losing versions); crsql_db_version() is the
+   * last version that changed a current value, as in cr-sqlite.
+   */
   dbVersion(): number;
   /** upgrade / downgrade a table (same as SELECT crsql_as_crr / crsql_as_table) */
   asCrr(table: string): void;
@@ -183,8 +183,6 @@ export interface CrrEngine {
   applyChanges(changes: Change[]): number;
   /** called after every commit that changed CRR data (local, outside or merged) */
   onCommit(listener: (event: CommitEvent) => void): () => void;
-  /** delete cell clocks left behind by deleted or re-created rows; returns how many */
-  compactClocks(): number;
   /** cell history, conflicts and merge policies */
   readonly history: CrrHistory;
   /** check for outside writes and schema changes now (the poller calls this) */

@@ -1,11 +1,18 @@
 // Changes on the wire: a chunk names each table and origin site once, then one compact row per
-// change. Decoding checks every field: a malformed chunk is refused whole.
-import type { Change, ChangePageCursor } from '../crr/types.ts';
+// change. A cell version carries its history too (the sync stream: change-pages.ts): its parent,
+// its writer's time and, for a Keep, the fork it resolves. Decoding checks every field: a
+// malformed chunk is refused whole.
+import type { Change, ChangePageCursor, VersionRef } from '../crr/types.ts';
 import { bytesToHex, fromWire, hexToBytes, toWire, type WireValue } from '../../shared/values.ts';
 
 export class ProtocolError extends Error {}
 
-type WireRow = [number, string, string, WireValue, number, number, number, number, number];
+/** [site index or -1 for none, col_version] */
+type WireRef = [number, number] | null;
+type WireRow =
+  | [number, string, string, WireValue, number, number, number, number, number]
+  // + parent, written_at, resolution, resolution's version count
+  | [number, string, string, WireValue, number, number, number, number, number, WireRef, number | null, WireRef, number | null];
 
 export interface WireChanges {
   tables: string[];
@@ -18,13 +25,19 @@ export function encodeChanges(changes: Change[]): WireChanges {
   const sites: string[] = [];
   const tIdx = new Map<string, number>();
   const sIdx = new Map<string, number>();
+  const site = (id: Uint8Array) => {
+    const siteHex = bytesToHex(id);
+    let s = sIdx.get(siteHex);
+    if (s === undefined) sIdx.set(siteHex, (s = sites.push(siteHex) - 1));
+    return s;
+  };
+  const ref = (r: VersionRef | null | undefined): WireRef => (r ? [r.site_id ? site(r.site_id) : -1, r.col_version] : null);
   const rows = changes.map((c): WireRow => {
     let t = tIdx.get(c.table);
     if (t === undefined) tIdx.set(c.table, (t = tables.push(c.table) - 1));
-    const siteHex = bytesToHex(c.site_id);
-    let s = sIdx.get(siteHex);
-    if (s === undefined) sIdx.set(siteHex, (s = sites.push(siteHex) - 1));
-    return [t, Buffer.from(c.pk).toString('base64'), c.cid, toWire(c.val), c.col_version, c.db_version, s, c.cl, c.seq];
+    const row: WireRow = [t, Buffer.from(c.pk).toString('base64'), c.cid, toWire(c.val), c.col_version, c.db_version, site(c.site_id), c.cl, c.seq];
+    if (c.parent == null && c.written_at == null && c.resolves == null) return row;
+    return [...row, ref(c.parent), c.written_at ?? null, ref(c.resolves), c.resolves ? c.resolves.versions : null];
   });
   return { tables, sites, rows };
 }
@@ -48,14 +61,21 @@ export function decodeChanges(wire: unknown): Change[] {
     if (typeof s !== 'string' || !/^[0-9a-fA-F]{32}$/.test(s)) throw new ProtocolError('changes: a site id is not 16 bytes of hex');
     return hexToBytes(s);
   });
-  return w.rows.map((r, i) => {
-    if (!Array.isArray(r) || r.length !== 9) throw new ProtocolError(`changes: row ${i} is malformed`);
-    const [t, pk, cid, val, colVersion, dbVersion, s, cl, seq] = r;
+  const ref = (r: unknown, i: number): VersionRef | null => {
+    if (r === null) return null;
+    if (!Array.isArray(r) || r.length !== 2 || !Number.isSafeInteger(r[0]) || r[0] < -1 || r[0] >= sites.length || !isCount(r[1])) {
+      throw new ProtocolError(`changes: row ${i} has a malformed version reference`);
+    }
+    return { site_id: r[0] === -1 ? null : sites[r[0]], col_version: r[1] };
+  };
+  return w.rows.map((r, i): Change => {
+    if (!Array.isArray(r) || (r.length !== 9 && r.length !== 13)) throw new ProtocolError(`changes: row ${i} is malformed`);
+    const [t, pk, cid, val, colVersion, dbVersion, s, cl, seq, parent, writtenAt, res, members] = r;
     if (!isCount(t) || t >= w.tables!.length || !isCount(s) || s >= sites.length) throw new ProtocolError(`changes: row ${i} names an unknown table or site`);
     if (typeof pk !== 'string' || typeof cid !== 'string') throw new ProtocolError(`changes: row ${i} has a malformed pk or column`);
     if (![colVersion, dbVersion, cl, seq].every(isCount) || cl < 1) throw new ProtocolError(`changes: row ${i} has malformed versions`);
     const value = wireValue(val, 'changes', i);
-    return {
+    const change: Change = {
       table: w.tables![t],
       pk: new Uint8Array(Buffer.from(pk, 'base64')),
       cid,
@@ -66,6 +86,11 @@ export function decodeChanges(wire: unknown): Change[] {
       cl,
       seq,
     };
+    if (r.length === 9) return change;
+    if (writtenAt !== null && !Number.isSafeInteger(writtenAt)) throw new ProtocolError(`changes: row ${i} has a malformed time`);
+    const resolves = ref(res, i);
+    if (resolves && (!isCount(members) || (members as number) < 2)) throw new ProtocolError(`changes: row ${i} has a malformed resolution`);
+    return { ...change, parent: ref(parent, i), written_at: writtenAt as number | null, resolves: resolves ? { ...resolves, versions: members as number } : null };
   });
 }
 

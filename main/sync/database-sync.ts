@@ -3,7 +3,7 @@
 // wakes every session on each commit so local, outside and merged changes flow on, and reports
 // peers and status for the UI.
 import type Database from 'better-sqlite3';
-import type { Change, ChangePageCursor, CrrEngine, HistoryEntry } from '../crr/types.ts';
+import type { Change, ChangePageCursor, CrrEngine } from '../crr/types.ts';
 import type { PeerInfo, SyncStatus } from '../../shared/api.ts';
 import { SyncStore, type Share } from './sync-store.ts';
 import { adoptSchema, canApply, describeSchema, type SharedTable } from './schema-exchange.ts';
@@ -51,7 +51,7 @@ export class DatabaseSync {
       this.retryHeld();
       for (const s of this.sessions) s.wake();
     });
-    // history that arrives without a data commit (merged losers, peers' history, policies) flows on too
+    // policy changes (and Keep) flow on too
     this.unsubscribeHistory = engine.history.onChange(() => {
       for (const s of this.sessions) s.wake();
     });
@@ -106,33 +106,17 @@ export class DatabaseSync {
     return applied;
   }
 
-  /** Applies one frame of a peer's history route and records progress, in one transaction. */
-  applyHistoryFrom(site: Uint8Array, table: string, last: number, entries: HistoryEntry[]): number {
-    const ok = canApply(this.db, this.engine);
-    let applied = 0;
-    this.db.transaction(() => {
-      const [now, later] = partition(entries, ok);
-      if (now.length) applied = this.engine.history.apply(now);
-      if (later.length) this.store.holdHistory(later);
-      this.store.recordHistorySeen(site, table, last);
-    })();
-    return applied;
-  }
-
-  /** Merges held changes and history whose table and column now exist (after a schema change). */
+  /** Merges held changes (and their history) whose table and column now exist (after a schema change). */
   retryHeld(force = false): void {
     const version = this.db.pragma('schema_version', { simple: true }) as number;
     if (!force && version === this.heldSchemaVersion) return;
     this.heldSchemaVersion = version;
-    if (this.store.heldCount() === 0 && this.store.heldHistoryCount() === 0) return;
+    if (this.store.heldCount() === 0) return;
     const ok = canApply(this.db, this.engine);
     let merged = 0;
     this.db.transaction(() => {
       const changes = this.store.takeHeld(ok);
       if (changes.length) merged = this.engine.applyChanges(changes);
-      // history after the changes: versions merged just now learn their parents from it
-      const history = this.store.takeHeldHistory(ok);
-      if (history.length) this.engine.history.apply(history);
     })();
     if (merged) this.log(`merged ${merged} held change${merged === 1 ? '' : 's'} after a schema change`);
   }

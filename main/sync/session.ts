@@ -5,8 +5,7 @@
 //                                ←    challenge {nonce, proof}      (or refused)
 //   proof {proof}                →                                   (or refused)
 //   state {site, schema, head, seenOfYou}  ⇄  state {…}
-//   changes {n, head, to, next, data}      ⇄  ack {n}
-//   history {n, table, last, data}         ⇄  ack {n}        (after the changes: HISTORY.md)
+//   changes {n, head, to, next, data}      ⇄  ack {n}        (cell history travels with them)
 //   policies {data}                        ⇄
 //
 // After the handshake each side pumps its changes the other has not seen, page by page
@@ -20,7 +19,7 @@ import { bytesToHex, hexToBytes } from '../../shared/values.ts';
 import { newNonce, proof, proofMatches, type HandshakeFacts } from './auth.ts';
 import { cursorFromWire, cursorToWire, decodeChanges, encodeChanges, ProtocolError } from './change-codec.ts';
 import { encodeFrame, FrameError, FrameReader } from './frames.ts';
-import { decodeHistory, decodePolicies, encodeHistory, encodePolicies } from './history-codec.ts';
+import { decodePolicies, encodePolicies } from './policy-codec.ts';
 import type { DatabaseSync } from './database-sync.ts';
 
 export const PROTOCOL = '/crr-desk/sync/1.0.0';
@@ -28,10 +27,11 @@ const WINDOW = 4;
 const TARGET_FRAME_BYTES = 1 << 20;
 const MAX_PAGE = 8000;
 const KEEPALIVE_MS = 30_000;
-const HISTORY_PAGE = 2000;
+/** the hello's protocol version: 2 carries cell history inside change frames (1 had a separate route) */
+export const PROTOCOL_VERSION = 2;
 
 type Role = 'initiator' | 'responder';
-export type RefusalReason = 'unknown-database' | 'bad-key' | 'duplicate' | 'closing';
+export type RefusalReason = 'unknown-database' | 'bad-key' | 'duplicate' | 'closing' | 'version';
 
 export class SessionRefused extends Error {
   constructor(readonly reason: RefusalReason, message: string) {
@@ -82,8 +82,6 @@ export class SyncSession {
   private wakeAgain = false;
   private inFlight = new Map<number, number>();
   private frameNo = 0;
-  /** per table, the last history row sent (or acknowledged on connect) */
-  private historySent: Record<string, number> = {};
   private policiesSent = '[]';
   private pageLimit = 1000;
   private waiters: (() => void)[] = [];
@@ -105,7 +103,7 @@ export class SyncSession {
     const resolve = typeof host === 'function' ? host : null;
     if (this.host && role === 'initiator') {
       this.facts = { databaseId: this.host.databaseId, initiatorNonce: newNonce(), initiatorPeer: localPeer, responderPeer: remotePeer };
-      this.send({ t: 'hello', v: 1, db: this.host.databaseId, nonce: b64(this.facts.initiatorNonce!) });
+      this.send({ t: 'hello', v: PROTOCOL_VERSION, db: this.host.databaseId, nonce: b64(this.facts.initiatorNonce!) });
     }
     this.done = this.readLoop(resolve);
   }
@@ -200,8 +198,6 @@ export class SyncSession {
         return this.onChanges(m);
       case 'ack':
         return this.onAck(m);
-      case 'history':
-        return this.onHistory(m);
       case 'policies':
         this.host!.engine.history.applyPolicies(decodePolicies(m.data));
         return;
@@ -217,7 +213,10 @@ export class SyncSession {
 
   private handshake(m: Record<string, unknown>, resolve: ((id: string, s: SyncSession) => DatabaseSync | SessionRefused) | null): void {
     if (this.role === 'responder' && m.t === 'hello' && !this.facts.databaseId) {
-      if (typeof m.db !== 'string' || m.v !== 1) throw new ProtocolError('hello: malformed');
+      if (typeof m.db !== 'string' || !Number.isSafeInteger(m.v)) throw new ProtocolError('hello: malformed');
+      if (m.v !== PROTOCOL_VERSION) {
+        return this.refuse('version', `this peer speaks sync protocol ${PROTOCOL_VERSION}, the other ${String(m.v)}: update crr-desk on both`);
+      }
       const found = resolve!(m.db, this);
       if (found instanceof SessionRefused) return this.refuse(found.reason, found.message);
       this.host = found;
@@ -271,7 +270,7 @@ export class SyncSession {
     if (adopted.created.length) host.log(`created ${adopted.created.join(', ')} from ${this.remoteName || 'the peer'}'s schema`);
     const seen = host.store.seen(this.remoteSite);
     this.receivedUpTo = seen.version;
-    this.send({ t: 'seen', version: seen.version, cursor: seen.cursor ? cursorToWire(seen.cursor) : null, history: host.store.historySeen(this.remoteSite) });
+    this.send({ t: 'seen', version: seen.version, cursor: seen.cursor ? cursorToWire(seen.cursor) : null });
     host.sessionChanged(this);
   }
 
@@ -281,9 +280,6 @@ export class SyncSession {
     this.sentUpTo = this.ackedUpTo = version as number;
     const cursor = m.cursor ? cursorFromWire(m.cursor) : null;
     this.cursor = cursor && cursor.from === version ? cursor : null;
-    const history = (m.history ?? {}) as Record<string, unknown>;
-    if (typeof history !== 'object' || Object.values(history).some((v) => !Number.isSafeInteger(v))) throw new ProtocolError('seen: malformed history marks');
-    this.historySent = history as Record<string, number>;
     void this.pump();
   }
 
@@ -307,15 +303,6 @@ export class SyncSession {
       this.host!.log(`caught up with ${who}: ${this.catchUp.changes} changes in ${Date.now() - this.catchUp.since} ms`);
     }
     this.host!.sessionChanged(this);
-  }
-
-  private onHistory(m: Record<string, unknown>): void {
-    if (!this.remoteSite) throw new ProtocolError('history before state');
-    if (!Number.isSafeInteger(m.n) || typeof m.table !== 'string' || !Number.isSafeInteger(m.last)) throw new ProtocolError('history: malformed frame');
-    const entries = decodeHistory(m.table, m.data);
-    this.host!.applyHistoryFrom(this.remoteSite, m.table, m.last as number, entries);
-    this.lastSyncAt = Date.now();
-    this.send({ t: 'ack', n: m.n });
   }
 
   private onAck(m: Record<string, unknown>): void {
@@ -352,7 +339,7 @@ export class SyncSession {
       if (this.closed || !this.remoteSite) return;
       if (!this.cursor) {
         const head = host.engine.dbVersion();
-        if (head <= this.sentUpTo) return this.sendHistory();
+        if (head <= this.sentUpTo) return this.sendPolicies();
         this.cursor = { from: this.sentUpTo, to: head };
       }
       while (this.inFlight.size >= WINDOW && !this.closed) await new Promise<void>((r) => this.waiters.push(r));
@@ -377,28 +364,11 @@ export class SyncSession {
     }
   }
 
-  /** The history route: policies, then each table's history rows the peer has not had from us. */
-  private async sendHistory(): Promise<void> {
-    const history = this.host!.engine.history;
-    const policies = JSON.stringify(encodePolicies(history.policies()));
-    if (policies !== this.policiesSent) {
-      this.policiesSent = policies;
-      this.send({ t: 'policies', data: JSON.parse(policies) });
-    }
-    for (const table of this.host!.engine.crrTables()) {
-      for (;;) {
-        while (this.inFlight.size >= WINDOW && !this.closed) await new Promise<void>((r) => this.waiters.push(r));
-        if (this.closed || !this.remoteSite) return;
-        const after = this.historySent[table] ?? 0;
-        const page = history.since(table, after, HISTORY_PAGE, { excludeSite: this.remoteSite, changesSentThrough: this.sentUpTo });
-        if (page.last === after) break;
-        this.historySent[table] = page.last;
-        const frame = { t: 'history', n: ++this.frameNo, table, last: page.last, data: encodeHistory(page.entries) };
-        this.inFlight.set(frame.n, -1);
-        const bytes = encodeFrame(frame);
-        const drained = this.stream.send(bytes) ? null : this.stream.onDrain().catch(() => {});
-        if (drained) await drained;
-      }
-    }
+  /** Merge policies, when they changed since we last sent them. */
+  private sendPolicies(): void {
+    const policies = JSON.stringify(encodePolicies(this.host!.engine.history.policies()));
+    if (policies === this.policiesSent) return;
+    this.policiesSent = policies;
+    this.send({ t: 'policies', data: JSON.parse(policies) });
   }
 }

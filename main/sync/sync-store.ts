@@ -1,34 +1,31 @@
 // What sync keeps inside the database file (plain tables, hidden from the editor by the crr_
 // prefix, never replicated): the share (database id and key), how far each peer's changes have
-// been received, changes and history held for tables or columns this replica lacks, known peers, and the names
+// been received, changes (with their history) held for tables or columns this replica lacks, known peers, and the names
 // peers gave for their site ids (so cell history names its writers after a restart too).
 import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import type { Change, ChangePageCursor, HistoryEntry } from '../crr/types.ts';
+import type { Change, ChangePageCursor } from '../crr/types.ts';
 import { newShareKey } from './auth.ts';
 import { cursorFromWire, cursorToWire, decodeChanges, encodeChanges } from './change-codec.ts';
-import { decodeHistory, encodeHistory } from './history-codec.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS crr_sync_share (id INTEGER PRIMARY KEY CHECK (id = 1), database_id TEXT NOT NULL,
   key BLOB NOT NULL, key_set_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS crr_sync_seen (site BLOB PRIMARY KEY, version INTEGER NOT NULL, cursor TEXT,
   synced_at INTEGER) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS crr_sync_hseen (site BLOB NOT NULL, tbl TEXT NOT NULL, hid INTEGER NOT NULL,
-  PRIMARY KEY (site, tbl)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS crr_sync_held (id INTEGER PRIMARY KEY, "table" TEXT NOT NULL, cid TEXT NOT NULL,
   change TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS crr_sync_peers (peer_id TEXT PRIMARY KEY, name TEXT NOT NULL, addresses TEXT NOT NULL,
   last_sync INTEGER) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS crr_sync_held_history (id INTEGER PRIMARY KEY, "table" TEXT NOT NULL, cid TEXT NOT NULL,
-  entry TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS crr_sync_site_names (site TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID;
+-- the history route of protocol 1 (history now travels with the changes)
+DROP TABLE IF EXISTS crr_sync_hseen;
+DROP TABLE IF EXISTS crr_sync_held_history;
 `;
 
-/** Where held items wait: changes, and history entries, for tables or columns not here yet. */
+/** Where held items wait: changes for tables or columns not here yet. */
 const HELD = {
   changes: { store: 'crr_sync_held', column: 'change' },
-  history: { store: 'crr_sync_held_history', column: 'entry' },
 } as const;
 type Held = (typeof HELD)[keyof typeof HELD];
 type Applicable = (table: string, cid: string) => boolean;
@@ -52,7 +49,13 @@ export interface KnownPeer {
 
 export class SyncStore {
   constructor(private readonly db: Database.Database) {
-    db.exec(SCHEMA);
+    db.transaction(() => {
+      // a file synced with protocol 1: its resume cursors point into that protocol's pages; the
+      // versions they belong to stay (a range is only recorded once it was received whole)
+      const v1 = db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'crr_sync_hseen'`).get();
+      db.exec(SCHEMA);
+      if (v1) db.prepare('UPDATE crr_sync_seen SET cursor = NULL').run();
+    })();
   }
 
   /** The share of a file, without creating sync's tables in files never shared. */
@@ -112,22 +115,6 @@ export class SyncStore {
       .run({ site: Buffer.from(site), version: next ? next.from : to, cursor, now: Date.now() });
   }
 
-  /** How far we have received a peer's history route, per table (its history row ids). */
-  historySeen(site: Uint8Array): Record<string, number> {
-    const rows = this.db.prepare('SELECT tbl, hid FROM crr_sync_hseen WHERE site = ?').all(Buffer.from(site)) as { tbl: string; hid: number }[];
-    return Object.fromEntries(rows.map((r) => [r.tbl, r.hid]));
-  }
-
-  /** Records progress through a peer's history of one table (inside the transaction that applied it). */
-  recordHistorySeen(site: Uint8Array, table: string, hid: number): void {
-    this.db
-      .prepare(
-        `INSERT INTO crr_sync_hseen (site, tbl, hid) VALUES (?, ?, ?)
-         ON CONFLICT DO UPDATE SET hid = max(hid, excluded.hid)`,
-      )
-      .run(Buffer.from(site), table, hid);
-  }
-
   /** Changes for a table or column this replica lacks yet (their progress is recorded: keep them). */
   hold(changes: Change[]): void {
     this.holdItems(HELD.changes, changes, (c) => JSON.stringify(encodeChanges([c])));
@@ -140,19 +127,6 @@ export class SyncStore {
   /** Held changes that `applicable` accepts now, removed from the store (call inside a transaction). */
   takeHeld(applicable: Applicable): Change[] {
     return this.takeItems(HELD.changes, applicable, (_, text) => decodeChanges(JSON.parse(text)));
-  }
-
-  /** History entries for a table or column this replica lacks yet, likewise. */
-  holdHistory(entries: HistoryEntry[]): void {
-    this.holdItems(HELD.history, entries, (e) => JSON.stringify(encodeHistory([e])));
-  }
-
-  heldHistoryCount(): number {
-    return this.heldItems(HELD.history);
-  }
-
-  takeHeldHistory(applicable: Applicable): HistoryEntry[] {
-    return this.takeItems(HELD.history, applicable, (table, text) => decodeHistory(table, JSON.parse(text)));
   }
 
   private holdItems<T extends { table: string; cid: string }>(held: Held, items: T[], encode: (item: T) => string): void {

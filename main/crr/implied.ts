@@ -1,0 +1,60 @@
+// Implied first versions (clock-tables.ts): a row's i_* clock stands for version 1 of each of
+// its cells in life i_cl. When the row leaves that life for good (a re-insert after a delete, a
+// merged new life, a primary-key move), or when a REPLACE rewrites every cell, the implied
+// versions become explicit version rows first, so no version is lost or changes identity.
+import type { TableInfo } from './table-info.ts';
+import { quoteId } from './table-info.ts';
+import { columnValues, versionsTable } from './clock-tables.ts';
+
+/** The version-row columns every INSERT INTO t__crr_v names, in this order. */
+export const versionColumns = (info: TableInfo) =>
+  `${info.pks.map(quoteId).join(', ')}, slot, lost, cl, col_version, site, val, db_version, seq, parent_site, parent_cv, written_at, seen_at, res_site, res_cv, res_members, has_first, first_val`;
+
+/**
+ * A non-lost version row of life `cl` exists for the cell: its key is alias `r`'s pk columns, or
+ * a list of key expressions.
+ */
+export function hasVersionIn(info: TableInfo, r: string | string[], slot: string, cl: string): string {
+  const V = versionsTable(info.name);
+  const key = typeof r === 'string' ? info.pks.map((p) => `${r}.${quoteId(p)}`) : r;
+  const match = info.pks.map((p, i) => `x.${quoteId(p)} = ${key[i]}`).join(' AND ');
+  return `EXISTS (SELECT 1 FROM ${V} x WHERE ${match} AND x.slot = ${slot} AND x.lost = 0 AND x.cl = ${cl})`;
+}
+
+/** The open transaction's db_version (the marker must be open). */
+export const TX_VERSION = `(SELECT db_version FROM crr_tx WHERE id = 1)`;
+
+/**
+ * Statements that write explicit rows for the implied first versions of the rows selected by
+ * `where` (over the rows table aliased r). `value` is the SQL of a cell's value, given the slot
+ * as `v.column2` (the base table's current value, or the deleted life's kept value). With
+ * `endLife`, versions that an update displaced (kept in has_first/first_val) are written out
+ * too: the row is leaving that life (the caller clears the implied clock).
+ *
+ * The rows are stamped with the open transaction's db_version, not the implied clock's: the
+ * version moves from the rows table's index to the version rows' one, and a sync reader paging a
+ * fixed range must meet it again above that range rather than lose it behind its cursor.
+ */
+export function materializeImpliedSql(info: TableInfo, rowsFrom: string, where: string, value: string, endLife: boolean): string[] {
+  if (!info.columns.length) return [];
+  const V = versionsTable(info.name);
+  const pkR = info.pks.map((p) => `r.${quoteId(p)}`).join(', ');
+  const matchX = info.pks.map((p) => `x.${quoteId(p)} = r.${quoteId(p)}`).join(' AND ');
+  const stillImplied = `INSERT OR IGNORE INTO ${V} (${versionColumns(info)})
+    SELECT ${pkR}, v.column2, 0, r.i_cl, 1, r.i_site, ${value}, ${TX_VERSION}, r.i_seq + v.column2, NULL, 0, r.i_written, NULL,
+      NULL, NULL, NULL, NULL, NULL
+    FROM ${rowsFrom} CROSS JOIN ${columnValues(info)} v
+    WHERE ${where} AND r.i_cl IS NOT NULL AND v.column3 <= r.i_version AND NOT ${hasVersionIn(info, 'r', 'v.column2', 'r.i_cl')}`;
+  if (!endLife) return [stillImplied];
+  return [
+    stillImplied,
+    `INSERT OR IGNORE INTO ${V} (${versionColumns(info)})
+    SELECT ${pkR}, x.slot, 0, r.i_cl, 1, r.i_site, x.first_val, ${TX_VERSION}, r.i_seq + x.slot, NULL, 0, r.i_written, NULL,
+      NULL, NULL, NULL, NULL, NULL
+    FROM ${rowsFrom} JOIN ${V} x ON ${matchX} AND x.cl = r.i_cl AND x.has_first = 1
+    WHERE ${where} AND r.i_cl IS NOT NULL`,
+    // (no alias on the target: SQLite's RENAME COLUMN cannot parse a trigger with one)
+    `UPDATE ${V} SET has_first = NULL, first_val = NULL
+    FROM ${rowsFrom} WHERE ${where} AND ${matchX.replace(/\bx\./g, `${V}.`)} AND ${V}.cl = r.i_cl AND ${V}.has_first = 1`,
+  ];
+}
