@@ -326,3 +326,19 @@ describe('onCommit', () => {
   });
 });
 
+
+describe('a rolled-back transaction', () => {
+  it('leaves no schema change queued by crsql_as_crr to run later', () => {
+    const r = openReplica(file());
+    r.db.exec(`CREATE TABLE t (a INTEGER PRIMARY KEY NOT NULL, b)`);
+    expect(() =>
+      r.db.transaction(() => {
+        r.db.prepare(`SELECT crsql_as_crr('t')`).get();
+        throw new Error('changed my mind');
+      })(),
+    ).toThrow(/changed my mind/);
+    r.db.prepare(`INSERT INTO t VALUES (1, 'x')`).run();
+    expect(r.engine.isCrr('t')).toBe(false);
+    closeReplica(r);
+  });
+});

@@ -348,9 +348,11 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
           return variant.apply(this, args);
         } catch (err) {
           if (!db.inTransaction) {
+            // rolled back: nothing it queued or staged may run later
             pendingCommits = [];
             mergeSeen = false;
             staged.clear();
+            admin.length = 0;
           }
           throw err;
         } finally {
