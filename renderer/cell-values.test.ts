@@ -49,4 +49,17 @@ describe('windowing', () => {
     expect(cache.has(0)).toBe(false);
     expect(cache.row(9 * PAGE_ROWS)).toBe(4);
   });
+  it('shows the old rows of a refreshed view until their pages are read again', () => {
+    const cache = new PageCache<string>();
+    cache.put(0, ['a', 'b'], 0);
+    cache.put(1, ['c'], 1);
+    let fresh = cache.refresh();
+    expect(fresh.has(0)).toBe(false);
+    expect(fresh.row(1)).toBe('b');
+    fresh.put(0, ['A'], 0); // the page now holds one row: its second row is gone, not stale
+    expect([fresh.row(0), fresh.row(1), fresh.row(PAGE_ROWS)]).toEqual(['A', undefined, 'c']);
+    // a refresh of a refresh keeps standing in with the newest rows of each page
+    fresh = fresh.refresh();
+    expect([fresh.row(0), fresh.row(PAGE_ROWS)]).toEqual(['A', 'c']);
+  });
 });

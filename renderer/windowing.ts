@@ -23,11 +23,19 @@ export function pagesFor(range: RowRange): number[] {
   return out;
 }
 
-/** Fetched pages of rows, with the pages far from the view dropped to bound memory. */
+/**
+ * Fetched pages of rows, with the pages far from the view dropped to bound memory. A cache made
+ * by `refresh()` (the same view, read again after a change) shows the old rows of a page until
+ * that page is read anew: the grid repaints in place instead of blanking.
+ */
 export class PageCache<T> {
   private readonly pages = new Map<number, T[]>();
-  constructor(private readonly maxPages = 50) {}
+  constructor(
+    private readonly maxPages = 50,
+    private readonly previous: PageCache<T> | null = null,
+  ) {}
 
+  /** whether the page was read into this cache (rows standing in from before do not count) */
   has(page: number): boolean {
     return this.pages.has(page);
   }
@@ -41,7 +49,17 @@ export class PageCache<T> {
   }
 
   row(index: number): T | undefined {
-    return this.pages.get(Math.floor(index / PAGE_ROWS))?.[index % PAGE_ROWS];
+    const page = Math.floor(index / PAGE_ROWS);
+    const rows = this.pages.get(page);
+    return rows ? rows[index % PAGE_ROWS] : this.previous?.row(index);
+  }
+
+  /** A new cache for the same view: this one's rows stand in until their pages are read again. */
+  refresh(): PageCache<T> {
+    const old = new PageCache<T>(this.maxPages);
+    for (const [p, rows] of this.previous?.pages ?? []) old.pages.set(p, rows);
+    for (const [p, rows] of this.pages) old.pages.set(p, rows);
+    return new PageCache<T>(this.maxPages, old);
   }
 
   clear(): void {

@@ -1,0 +1,56 @@
+// A refresh (another writer's change, the user's own save) repaints the visible rows in place:
+// no "…" flash, and the rows stay usable (double-click edits) while the new window is read
+// (issue 15, bug 7).
+import { test, expect } from '@playwright/test';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { useAppServer } from './app-server.ts';
+import { cellAt, typeInto } from './grid-helpers.ts';
+import { installSlowReads, slowReads } from './slow-reads.ts';
+
+type Watch = { __blanked?: number; document: { querySelector(s: string): unknown } };
+type Observed = { MutationObserver: new (fn: () => void) => { observe(target: unknown, options: object): void } };
+
+test.describe('refreshes repaint in place', () => {
+  const app = useAppServer();
+  const write = (statement: string) => {
+    const db = new Database(join(app.dataDir, 'demo.db'));
+    db.prepare(statement).run();
+    db.close();
+  };
+
+  test('bug 7: a change from elsewhere and an own save keep the rows painted and double-clickable while re-reading', async ({ page }) => {
+    await installSlowReads(page);
+    await page.goto(app.url);
+    const grid = page.getByRole('grid', { name: 'Rows of customers' });
+    await expect(grid).toHaveAttribute('aria-rowcount', '501');
+    await expect(cellAt(grid, 2, 2)).not.toHaveText('…');
+    // from here on, count every time a visible cell shows the loading mark
+    await page.evaluate(() => {
+      const g = globalThis as unknown as Watch & Observed;
+      g.__blanked = 0;
+      const body = g.document.querySelector('[role=rowgroup]');
+      new g.MutationObserver(() => {
+        if ((g.document.querySelector('[role=rowgroup] .loading') as unknown) !== null) g.__blanked!++;
+      }).observe(body, { childList: true, subtree: true, characterData: true });
+    });
+    await slowReads(page, 1500);
+
+    // another program writes: the status says so at once, the rows stay, a double-click edits
+    write(`UPDATE customers SET city = 'Elsewhere' WHERE id = 3`);
+    await expect(page.locator('.status')).toContainText('Changed by another program.');
+    await cellAt(grid, 6, 2).dblclick();
+    await expect(grid.getByRole('textbox', { name: 'Edit name' })).toBeVisible();
+    await page.keyboard.press('Escape');
+    await expect(cellAt(grid, 4, 4)).toHaveText('Elsewhere');
+
+    // the user's own save: the same
+    await typeInto(grid, cellAt(grid, 7, 2), 'Saved Here');
+    await expect(page.locator('.status')).toContainText('Saved.');
+    await cellAt(grid, 8, 2).dblclick();
+    await expect(grid.getByRole('textbox', { name: 'Edit name' })).toBeVisible();
+    await page.keyboard.press('Escape');
+    await slowReads(page, 0);
+    expect(await page.evaluate(() => (globalThis as unknown as Watch).__blanked)).toBe(0);
+  });
+});
