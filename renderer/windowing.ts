@@ -15,6 +15,24 @@ export function visibleRange(scrollTop: number, viewportHeight: number, rowHeigh
   return { first, end: Math.max(first, end) };
 }
 
+/** What the grid knows of a view's row count: exact (from a count, or a page that ended) or a guess. */
+export interface RowTotal {
+  total: number;
+  exact: boolean;
+}
+
+/**
+ * The row count after page `page` came back with `rows` rows. A page that ends the view fixes the
+ * count, except an empty one past the end (read from a stale scroll position, say): that only says
+ * the view ends at or before it, so a guess shrinks to it and an exact count stands.
+ */
+export function totalAfterPage(known: RowTotal, page: number, rows: number, atEnd: boolean): RowTotal {
+  const end = page * PAGE_ROWS + rows;
+  if (atEnd && (rows > 0 || page === 0)) return { total: end, exact: true };
+  if (atEnd) return known.total > end ? { total: end, exact: false } : known;
+  return known.exact && known.total >= end ? known : { total: Math.max(known.total, end), exact: known.exact && known.total >= end };
+}
+
 /** Pages (of PAGE_ROWS) covering a range. */
 export function pagesFor(range: RowRange): number[] {
   if (range.end <= range.first) return [];

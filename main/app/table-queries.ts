@@ -5,6 +5,7 @@ import { ApiError } from '../../shared/errors.ts';
 import { fromWire, toWire, type SqlValue, type WireValue } from '../../shared/values.ts';
 import { checkCrrRules, quoteId } from '../crr/table-info.ts';
 import type { CrrEngine } from '../crr/types.ts';
+import type { ViewOrders } from './view-order.ts';
 
 /** Tables a user sees: not SQLite's and not the engine's bookkeeping. */
 export function userTableNames(db: Database.Database): string[] {
@@ -104,8 +105,10 @@ function whereClause(columns: string[], filters: ColumnFilter[] = []): { sql: st
     const value = f.value === undefined ? null : bind(fromWire(f.value));
     switch (f.op) {
       case 'contains':
-        parts.push(`instr(CAST(${col} AS TEXT), ?) > 0`);
-        params.push(String(value ?? ''));
+        // LIKE, as DB Browser for SQLite and TablePlus do (case-insensitive for ASCII), with the
+        // user's % and _ taken literally
+        parts.push(`CAST(${col} AS TEXT) LIKE ? ESCAPE '\\'`);
+        params.push(`%${String(value ?? '').replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
         break;
       case '=':
       case '<':
@@ -133,26 +136,50 @@ function rowSelect(schema: TableShape, q: RowQuery) {
   const names = schema.columns.map((c) => c.name);
   const { sql: where, params } = whereClause(names, q.filters);
   if (q.sort && !names.includes(q.sort.column)) throw new ApiError('invalid-argument', `Unknown sort column ${JSON.stringify(q.sort.column)}.`);
+  if (q.sort && q.sort.dir !== 'asc' && q.sort.dir !== 'desc') throw new ApiError('invalid-argument', 'A sort is asc or desc.');
   const keys = schema.keyColumns.map((k) => (k === 'rowid' ? 'rowid' : quoteId(k)));
   const order = [...(q.sort ? [`${quoteId(q.sort.column)} ${q.sort.dir === 'desc' ? 'DESC' : 'ASC'}`] : []), ...keys].join(', ');
   return { names, keys, where, params, order };
 }
 
-export function readRows(db: Database.Database, schema: TableShape, q: RowQuery & { offset: number; limit: number }): RowWindow {
+/**
+ * The numbered order of a sorted or filtered view (see view-order.ts), or null where reading the
+ * table in its key order is as fast (no filter, no sort or a sort by the key).
+ */
+function viewOrder(db: Database.Database, orders: ViewOrders | undefined, schema: TableShape, q: RowQuery) {
+  const byKey = !q.sort || (schema.keyColumns.length === 1 && q.sort.column === schema.keyColumns[0]);
+  if (!orders || (byKey && !q.filters?.length)) return null;
+  const { where, params, order } = rowSelect(schema, q);
+  const rowid = hasRowid(db, schema.name);
+  const keys = rowid ? ['rowid'] : schema.keyColumns.map(quoteId);
+  const signature = JSON.stringify([schema.name, schema.columns.map((c) => c.name), q.filters ?? [], q.sort ?? null]);
+  const built = orders.order({ signature, keys, rest: `FROM ${quoteId(schema.name)} ${where} ORDER BY ${order}`, params });
+  const join = rowid ? 't.rowid = o.k0' : keys.map((k, i) => `t.${k} IS o.k${i}`).join(' AND ');
+  return { ...built, join, from: `temp.${quoteId(built.name)} o JOIN ${quoteId(schema.name)} t ON ${join}` };
+}
+
+export function readRows(db: Database.Database, schema: TableShape, q: RowQuery & { offset: number; limit: number }, orders?: ViewOrders): RowWindow {
   if (!Number.isSafeInteger(q.offset) || q.offset < 0 || !Number.isSafeInteger(q.limit) || q.limit < 0 || q.limit > 10_000) {
     throw new ApiError('invalid-argument', 'offset must be >= 0 and limit between 0 and 10000.');
   }
   const { names, keys, where, params, order } = rowSelect(schema, q);
-  const rows = db
-    .prepare(`SELECT ${keys.join(', ')}, ${names.map(quoteId).join(', ')} FROM ${quoteId(schema.name)} ${where} ORDER BY ${order} LIMIT ? OFFSET ?`)
-    .raw()
-    .safeIntegers(true)
-    .all(...params, q.limit, q.offset) as unknown[][];
+  const ordered = viewOrder(db, orders, schema, q);
+  const rows = ordered
+    ? (db
+        .prepare(`SELECT ${keys.map((k) => `t.${k}`).join(', ')}, ${names.map((n) => `t.${quoteId(n)}`).join(', ')} FROM ${ordered.from} WHERE o.pos > ? AND o.pos <= ? ORDER BY o.pos`)
+        .raw()
+        .safeIntegers(true)
+        .all(q.offset, q.offset + q.limit) as unknown[][])
+    : (db
+        .prepare(`SELECT ${keys.join(', ')}, ${names.map(quoteId).join(', ')} FROM ${quoteId(schema.name)} ${where} ORDER BY ${order} LIMIT ? OFFSET ?`)
+        .raw()
+        .safeIntegers(true)
+        .all(...params, q.limit, q.offset) as unknown[][]);
   return {
     columns: names,
     offset: q.offset,
     rows: rows.map((r) => ({ key: r.slice(0, keys.length).map(wire), values: r.slice(keys.length).map(wire) })),
-    atEnd: rows.length < q.limit,
+    atEnd: ordered ? q.offset + q.limit >= ordered.rows : rows.length < q.limit,
   };
 }
 
@@ -167,9 +194,18 @@ export function viewRows(db: Database.Database, schema: TableShape, q: RowQuery)
 }
 
 /** Where a row stands in a sorted, filtered view (0-based), or null when the view does not show it. */
-export function rowPosition(db: Database.Database, schema: TableShape, q: RowQuery & { key: WireValue[] }): number | null {
+export function rowPosition(db: Database.Database, schema: TableShape, q: RowQuery & { key: WireValue[] }, orders?: ViewOrders): number | null {
   const { keys, where, params, order } = rowSelect(schema, q);
   if (!Array.isArray(q.key) || q.key.length !== keys.length) throw new ApiError('invalid-argument', `A row of ${schema.name} is identified by ${schema.keyColumns.join(', ')}.`);
+  const ordered = viewOrder(db, orders, schema, q);
+  if (ordered) {
+    const at = db
+      .prepare(`SELECT o.pos - 1 FROM ${ordered.from} WHERE ${keys.map((k) => `t.${k} IS ?`).join(' AND ')}`)
+      .pluck()
+      .safeIntegers(false)
+      .get(...q.key.map((v) => bind(fromWire(v))));
+    return (at as number | undefined) ?? null;
+  }
   const aliases = keys.map((_, i) => `k${i}`);
   const n = db
     .prepare(
@@ -182,7 +218,9 @@ export function rowPosition(db: Database.Database, schema: TableShape, q: RowQue
   return (n as number | undefined) ?? null;
 }
 
-export function countRows(db: Database.Database, schema: TableShape, q: RowQuery): number {
+export function countRows(db: Database.Database, schema: TableShape, q: RowQuery, orders?: ViewOrders): number {
+  const ordered = viewOrder(db, orders, schema, q);
+  if (ordered) return ordered.rows;
   const { where, params } = rowSelect(schema, q);
   return db.prepare(`SELECT count(*) FROM ${quoteId(schema.name)} ${where}`).pluck().safeIntegers(false).get(...params) as number;
 }
