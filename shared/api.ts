@@ -183,6 +183,12 @@ export interface ActivityEntry {
   key: WireValue[];
   column: string;
   version: CellVersion;
+  /**
+   * Set when this entry stands for many versions written at once by one writer (the first
+   * versions recorded when collaboration is enabled on a table, an import): `version` is the
+   * newest of them.
+   */
+  bulk?: { cells: number; columns: number; rows: number };
 }
 
 /** Every call main answers. Each method takes one params object and returns a promise of its result. */
