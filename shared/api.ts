@@ -127,6 +127,8 @@ export interface PeerInfo {
   lastError: string | null;
   /** schema mismatch shown in the peer list, or null */
   schemaMismatch: string | null;
+  /** connected, but the peer has no copy of this database open now (it opened another file, or stopped sharing) */
+  elsewhere?: boolean;
 }
 
 export interface SyncStatus {
