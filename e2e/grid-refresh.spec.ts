@@ -1,6 +1,7 @@
 // A refresh (another writer's change, the user's own save) repaints the visible rows in place:
 // no "…" flash, and the rows stay usable (double-click edits) while the new window is read
-// (issue 15, bug 7).
+// (issue 15, bug 7); columns fitted before their data arrived widen when it does, and sidebar
+// counts follow deletes (bug 11).
 import { test, expect } from '@playwright/test';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
@@ -52,5 +53,29 @@ test.describe('refreshes repaint in place', () => {
     await page.keyboard.press('Escape');
     await slowReads(page, 0);
     expect(await page.evaluate(() => (globalThis as unknown as Watch).__blanked)).toBe(0);
+  });
+
+  test('bug 11: columns fitted while their data had not arrived widen when it does; sidebar counts follow deletes', async ({ page }) => {
+    // like a joined copy whose rows arrive before their values: the first rows hold NULLs
+    write(`CREATE TABLE arriving (id INTEGER PRIMARY KEY NOT NULL, email TEXT, note TEXT)`);
+    write(`WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 50) INSERT INTO arriving (id) SELECT i FROM c`);
+    await page.goto(app.url);
+    const tables = page.getByRole('navigation', { name: 'Tables' });
+    await tables.getByRole('button', { name: /arriving/ }).click();
+    const grid = page.getByRole('grid', { name: 'Rows of arriving' });
+    await expect(cellAt(grid, 2, 2)).toHaveText('NULL');
+    const email = grid.getByRole('columnheader', { name: /email/ });
+    const narrow = (await email.boundingBox())!.width;
+    write(`UPDATE arriving SET email = 'someone.with.a.long.address' || id || '@example.com'`);
+    await expect(cellAt(grid, 2, 2)).toHaveText('someone.with.a.long.address1@example.com');
+    await expect.poll(async () => (await email.boundingBox())!.width).toBeGreaterThan(narrow + 150);
+    // the cell shows its whole value
+    expect(await cellAt(grid, 2, 2).evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+
+    // another program deletes five orders that are not the last: the sidebar says 1,995
+    const orders = tables.getByRole('button', { name: /orders/ }).locator('.count');
+    await expect(orders).toHaveText('2,000');
+    write(`DELETE FROM orders WHERE id BETWEEN 10 AND 14`);
+    await expect(orders).toHaveText('1,995');
   });
 });

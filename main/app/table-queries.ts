@@ -29,22 +29,31 @@ function hasRowid(db: Database.Database, table: string): boolean {
   return !/WITHOUT\s+ROWID\s*[;]?\s*$/i.test(sql ?? '');
 }
 
-/** A cheap row estimate: max(rowid) for rowid tables, else ANALYZE's figure, else a bounded count. */
+/** tables up to this many rows are counted exactly for the sidebar (a bounded scan, a few ms) */
+const COUNTED_ROWS = 200_000;
+
+/**
+ * The sidebar's row count: exact up to COUNTED_ROWS rows (so deletes show), beyond that a cheap
+ * estimate (max(rowid) for rowid tables, else ANALYZE's figure): a huge table is never counted
+ * before its first rows paint.
+ */
 export function rowEstimate(db: Database.Database, table: string): number {
+  const counted = db.prepare(`SELECT count(*) FROM (SELECT 1 FROM ${quoteId(table)} LIMIT ${COUNTED_ROWS + 1})`).pluck().safeIntegers(false).get() as number;
+  if (counted <= COUNTED_ROWS) return counted;
   if (hasRowid(db, table)) {
     const max = db.prepare(`SELECT max(rowid) FROM ${quoteId(table)}`).pluck().safeIntegers(false).get() as number | null;
-    return Math.max(0, max ?? 0);
+    return Math.max(counted, max ?? 0);
   }
   const stat = db
     .prepare(`SELECT stat FROM sqlite_schema s JOIN sqlite_stat1 t ON t.tbl = s.name WHERE s.name = ? LIMIT 1`)
     .pluck();
   try {
     const v = stat.get(table) as string | undefined;
-    if (v) return Number(v.split(' ')[0]);
+    if (v) return Math.max(counted, Number(v.split(' ')[0]));
   } catch {
     // no sqlite_stat1 until ANALYZE runs
   }
-  return db.prepare(`SELECT count(*) FROM (SELECT 1 FROM ${quoteId(table)} LIMIT 100000)`).pluck().get() as number;
+  return counted;
 }
 
 export function listTables(db: Database.Database, engine: CrrEngine | null): TableInfo[] {
