@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useAppServer } from './app-server.ts';
+import { useMillionRows } from './million-rows.ts';
 import { cellAt } from './grid-helpers.ts';
 
 const shots = join(import.meta.dirname, 'screenshots');
@@ -144,20 +145,9 @@ test.describe('filtered and sorted views of the demo database', () => {
 });
 
 test.describe('sorting and filtering 1,000,000 rows', () => {
-  let file: string;
-  test.beforeAll(() => {
-    const dir = join(import.meta.dirname, '..', '.tmp');
-    mkdirSync(dir, { recursive: true });
-    file = join(dir, `million-views-${process.pid}.db`);
-    const db = new Database(file);
-    db.exec(`DROP TABLE IF EXISTS big; CREATE TABLE big (id INTEGER PRIMARY KEY NOT NULL, label TEXT, n REAL);
-      WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 1000000)
-      INSERT INTO big SELECT i, 'row ' || i, i / 7.0 FROM c;`);
-    db.close();
-  });
-  const app = useAppServer(() => file);
+  const app = useMillionRows('million-views');
   const labelAt = (offset: number) => {
-    const db = new Database(file, { readonly: true });
+    const db = new Database(app.file, { readonly: true });
     try {
       return db.prepare(`SELECT label FROM big ORDER BY label, id LIMIT 1 OFFSET ?`).pluck().get(offset) as string;
     } finally {
@@ -177,13 +167,19 @@ test.describe('sorting and filtering 1,000,000 rows', () => {
     return Math.round((await page.evaluate(() => performance.now())) - t0);
   };
 
-  test('bug 4: filtering while scrolled leaves no rows past the real end', async ({ page }) => {
+  /** the big table, scrolled to its middle rows (painted) */
+  const scrolledToTheMiddle = async (page: Page) => {
     await page.goto(app.url);
     const grid = page.getByRole('grid', { name: 'Rows of big' });
     await expect(grid).toHaveAttribute('aria-rowcount', '1000001');
     await scrollTo(page, 0.5);
     const middle = await firstInView(page);
     await expect(cellAt(grid, middle + 1, 1)).toHaveText(String(middle));
+    return grid;
+  };
+
+  test('bug 4: filtering while scrolled leaves no rows past the real end', async ({ page }) => {
+    const grid = await scrolledToTheMiddle(page);
     await addFilter(page, 'label', 'contains', 'row 99999');
     await expect(grid).toHaveAttribute('aria-rowcount', '12'); // row 99999 and row 999990..999999
     await expect(page.locator('.foot')).toContainText('11 rows');
@@ -192,12 +188,7 @@ test.describe('sorting and filtering 1,000,000 rows', () => {
   });
 
   test('bug 6: a sort on an unindexed column returns to the top; windows anywhere read in time independent of the position', async ({ page }) => {
-    await page.goto(app.url);
-    const grid = page.getByRole('grid', { name: 'Rows of big' });
-    await expect(grid).toHaveAttribute('aria-rowcount', '1000001');
-    await scrollTo(page, 0.5);
-    const middle = await firstInView(page);
-    await expect(cellAt(grid, middle + 1, 1)).toHaveText(String(middle));
+    const grid = await scrolledToTheMiddle(page);
     const label = grid.getByRole('columnheader', { name: /label/ }).getByRole('button');
     const prepared = await timeUntil(page, 2, labelAt(0), () => label.click());
     expect(await scrollTop(page)).toBe(0);

@@ -36,31 +36,25 @@ export class UndoRedo {
   }
 
   /** Undoes the last edit; resolves to what to tell the user. */
-  async undo(): Promise<string> {
-    const e = this.history.undo();
-    this.changed();
-    if (!e) return 'Nothing to undo.';
-    try {
-      await apply(inverse(e));
-      return 'Undone.';
-    } catch (err) {
-      this.history.undoFailed(lost(err));
-      return `Could not undo: ${(err as Error).message}`;
-    } finally {
-      this.changed();
-    }
+  undo(): Promise<string> {
+    return this.step('undo');
   }
 
-  async redo(): Promise<string> {
-    const e = this.history.redo();
+  redo(): Promise<string> {
+    return this.step('redo');
+  }
+
+  private async step(kind: 'undo' | 'redo'): Promise<string> {
+    const e = kind === 'undo' ? this.history.undo() : this.history.redo();
     this.changed();
-    if (!e) return 'Nothing to redo.';
+    if (!e) return `Nothing to ${kind}.`;
     try {
-      await apply(e);
-      return 'Redone.';
+      await apply(kind === 'undo' ? inverse(e) : e);
+      return kind === 'undo' ? 'Undone.' : 'Redone.';
     } catch (err) {
-      this.history.redoFailed(lost(err));
-      return `Could not redo: ${(err as Error).message}`;
+      if (kind === 'undo') this.history.undoFailed(lost(err));
+      else this.history.redoFailed(lost(err));
+      return `Could not ${kind}: ${(err as Error).message}`;
     } finally {
       this.changed();
     }

@@ -35,8 +35,8 @@ describe('peer states', () => {
     return n;
   }
   const authorised = (ds: DatabaseSync) => [...ds.sessions].some((s) => s.info().authorised);
-
-  it('a peer that closes the connection leaves sync idle, not in error', async () => {
+  /** a and b share one database, each on its own node, syncing */
+  async function syncingPair() {
     const t = tempDir('crr-states-');
     stops.push(t.cleanup);
     const a = database(t.dir, 'a');
@@ -47,6 +47,11 @@ describe('peer states', () => {
     nb.addDatabase(b);
     await nb.dial(na.addresses()[0]);
     await until(() => authorised(a) && authorised(b), 'sessions authorised');
+    return { t, a, b, na, nb };
+  }
+
+  it('a peer that closes the connection leaves sync idle, not in error', async () => {
+    const { a, nb } = await syncingPair();
     await nb.stop();
     await until(() => !authorised(a), 'session ended');
     await sleep(500);
@@ -54,17 +59,8 @@ describe('peer states', () => {
   }, 30_000);
 
   it('a peer that opened another file is shown as such, and sync is not in error', async () => {
-    const t = tempDir('crr-states-');
-    stops.push(t.cleanup);
-    const a = database(t.dir, 'a');
-    const b = database(t.dir, 'b', { databaseId: a.databaseId, key: a.key });
+    const { t, a, b, na, nb } = await syncingPair();
     const other = database(t.dir, 'other');
-    const na = await node(t.dir, 'a');
-    const nb = await node(t.dir, 'b');
-    na.addDatabase(a);
-    nb.addDatabase(b);
-    await nb.dial(na.addresses()[0]);
-    await until(() => authorised(a) && authorised(b), 'sessions authorised');
     // b's user opens another (shared) file in the same app: the node serves that one instead
     nb.removeDatabase(b);
     nb.addDatabase(other);
