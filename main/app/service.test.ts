@@ -251,3 +251,24 @@ describe('recent activity', () => {
     svc.close();
   });
 });
+
+describe('sorted views', () => {
+  it('read while another program holds the write lock (reading a view order writes nothing)', async () => {
+    const path = seeded();
+    const svc = new DatabaseService();
+    await svc.openDatabase({ path });
+    await svc.enableCrr({ table: 'people' });
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      const w = await svc.readRows({ table: 'people', sort: { column: 'name', dir: 'desc' }, filters: [{ column: 'age', op: 'is not null' }], offset: 0, limit: 10 });
+      expect(w.rows.map((r) => r.values[1])).toEqual(['Cy', 'Ada']);
+      expect(await svc.countRows({ table: 'people', sort: { column: 'name', dir: 'desc' }, filters: [{ column: 'age', op: 'is not null' }] })).toBe(2);
+      expect(await svc.rowPosition({ table: 'people', sort: { column: 'name', dir: 'desc' }, filters: [{ column: 'age', op: 'is not null' }], key: [{ i: '1' }] })).toBe(1);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+      svc.close();
+    }
+  });
+});

@@ -5,7 +5,7 @@ import { ApiError } from '../../shared/errors.ts';
 import { fromWire, toWire, type SqlValue, type WireValue } from '../../shared/values.ts';
 import { checkCrrRules, quoteId } from '../crr/table-info.ts';
 import type { CrrEngine } from '../crr/types.ts';
-import type { ViewOrders } from './view-order.ts';
+import { keyText, type ViewOrder, type ViewOrders } from './view-order.ts';
 
 /** Tables a user sees: not SQLite's and not the engine's bookkeeping. */
 export function userTableNames(db: Database.Database): string[] {
@@ -152,19 +152,42 @@ function rowSelect(schema: TableShape, q: RowQuery) {
 }
 
 /**
- * The numbered order of a sorted or filtered view (see view-order.ts), or null where reading the
- * table in its key order is as fast (no filter, no sort or a sort by the key).
+ * The order of a sorted or filtered view (see view-order.ts), or null where reading the table in
+ * its key order is as fast (no filter, and no sort or a sort by the key).
  */
-function viewOrder(db: Database.Database, orders: ViewOrders | undefined, schema: TableShape, q: RowQuery) {
+function viewOrder(db: Database.Database, orders: ViewOrders | undefined, schema: TableShape, q: RowQuery): ViewOrder | null {
   const byKey = !q.sort || (schema.keyColumns.length === 1 && q.sort.column === schema.keyColumns[0]);
   if (!orders || (byKey && !q.filters?.length)) return null;
-  const { where, params, order } = rowSelect(schema, q);
+  const { keys, where, params, order } = rowSelect(schema, q);
   const rowid = hasRowid(db, schema.name);
-  const keys = rowid ? ['rowid'] : schema.keyColumns.map(quoteId);
-  const signature = JSON.stringify([schema.name, schema.columns.map((c) => c.name), q.filters ?? [], q.sort ?? null]);
-  const built = orders.order({ signature, keys, rest: `FROM ${quoteId(schema.name)} ${where} ORDER BY ${order}`, params });
-  const join = rowid ? 't.rowid = o.k0' : keys.map((k, i) => `t.${k} IS o.k${i}`).join(' AND ');
-  return { ...built, join, from: `temp.${quoteId(built.name)} o JOIN ${quoteId(schema.name)} t ON ${join}` };
+  return orders.order({
+    signature: JSON.stringify([schema.name, schema.columns.map((c) => c.name), q.filters ?? [], q.sort ?? null]),
+    sql: `SELECT ${rowid ? 'rowid' : keys.join(', ')} FROM ${quoteId(schema.name)} ${where} ORDER BY ${order}`,
+    params,
+    rowidOf: rowid ? schema.name : undefined,
+  });
+}
+
+/** The rows of these keys of a view's order, in that order (a row deleted since is left out). */
+function rowsByKey(db: Database.Database, schema: TableShape, order: ViewOrder, wanted: unknown[][]): unknown[][] {
+  if (!wanted.length) return [];
+  const { names, keys } = rowSelect(schema, { table: schema.name });
+  const match = order.rowid ? 'rowid' : keys.join(', ');
+  const width = order.rowid ? 1 : keys.length;
+  const tuples = wanted.map(() => (width === 1 ? '?' : `(${keys.map(() => '?').join(', ')})`)).join(', ');
+  const inList = width === 1 ? `${match} IN (${tuples})` : `(${match}) IN (VALUES ${tuples})`;
+  const found = db
+    .prepare(`SELECT ${match}, ${keys.join(', ')}, ${names.map(quoteId).join(', ')} FROM ${quoteId(schema.name)} WHERE ${inList}`)
+    .raw()
+    .safeIntegers(true)
+    .all(...wanted.flat()) as unknown[][];
+  const byKey = new Map(found.map((r) => [keyText(r.slice(0, width)), r.slice(width)]));
+  const out: unknown[][] = [];
+  for (const k of wanted) {
+    const r = byKey.get(keyText(k));
+    if (r) out.push(r);
+  }
+  return out;
 }
 
 export function readRows(db: Database.Database, schema: TableShape, q: RowQuery & { offset: number; limit: number }, orders?: ViewOrders): RowWindow {
@@ -174,11 +197,7 @@ export function readRows(db: Database.Database, schema: TableShape, q: RowQuery 
   const { names, keys, where, params, order } = rowSelect(schema, q);
   const ordered = viewOrder(db, orders, schema, q);
   const rows = ordered
-    ? (db
-        .prepare(`SELECT ${keys.map((k) => `t.${k}`).join(', ')}, ${names.map((n) => `t.${quoteId(n)}`).join(', ')} FROM ${ordered.from} WHERE o.pos > ? AND o.pos <= ? ORDER BY o.pos`)
-        .raw()
-        .safeIntegers(true)
-        .all(q.offset, q.offset + q.limit) as unknown[][])
+    ? rowsByKey(db, schema, ordered, ordered.slice(q.offset, q.offset + q.limit))
     : (db
         .prepare(`SELECT ${keys.join(', ')}, ${names.map(quoteId).join(', ')} FROM ${quoteId(schema.name)} ${where} ORDER BY ${order} LIMIT ? OFFSET ?`)
         .raw()
@@ -208,12 +227,12 @@ export function rowPosition(db: Database.Database, schema: TableShape, q: RowQue
   if (!Array.isArray(q.key) || q.key.length !== keys.length) throw new ApiError('invalid-argument', `A row of ${schema.name} is identified by ${schema.keyColumns.join(', ')}.`);
   const ordered = viewOrder(db, orders, schema, q);
   if (ordered) {
-    const at = db
-      .prepare(`SELECT o.pos - 1 FROM ${ordered.from} WHERE ${keys.map((k) => `t.${k} IS ?`).join(' AND ')}`)
-      .pluck()
-      .safeIntegers(false)
-      .get(...q.key.map((v) => bind(fromWire(v))));
-    return (at as number | undefined) ?? null;
+    const bound = q.key.map((v) => bind(fromWire(v)));
+    const key = ordered.rowid && schema.keyColumns[0] !== 'rowid'
+      ? db.prepare(`SELECT rowid FROM ${quoteId(schema.name)} WHERE ${keys.map((k) => `${k} IS ?`).join(' AND ')}`).pluck().safeIntegers(true).get(...bound)
+      : undefined;
+    const at = ordered.indexOf(key !== undefined ? [key] : bound);
+    return at >= 0 ? at : null;
   }
   const aliases = keys.map((_, i) => `k${i}`);
   const n = db

@@ -57,10 +57,13 @@ describe('numbered view orders', () => {
     const orders = new ViewOrders(db);
     const schema = tableShape(db, 't');
     const q: RowQuery = { table: 't', sort: { column: 'label', dir: 'desc' } };
-    const spec = () => orders.order({ signature: 'x', keys: ['rowid'], rest: 'FROM t ORDER BY label, rowid', params: [] });
+    const spec = () => orders.order({ signature: 'x', sql: 'SELECT rowid FROM t ORDER BY label, rowid', params: [], rowidOf: 't' });
     const first = spec();
-    // other orders being built (temp writes of our own) are not changes to the file
+    // reading other views keeps it (reading orders writes nothing)
+    const changes = db.prepare('SELECT total_changes()').pluck();
+    const before = changes.get();
     for (const v of views.slice(1, 3)) countRows(db, tableShape(db, v.table), v, orders);
+    expect(changes.get()).toBe(before);
     expect(spec()).toBe(first);
     // this connection writes: the next read sees it
     db.prepare(`UPDATE t SET label = 'zz' WHERE id = 2999`).run();

@@ -1,36 +1,67 @@
 // Sorted and filtered views read in windows whose time does not depend on where they are: the
-// view's row keys are numbered once, in its order, into a temp table, so a window is a range of
-// positions joined back to the table, and the count and a row's position are lookups. With
-// LIMIT/OFFSET instead, every window of a sort on an unindexed column sorts the whole table again
-// (seconds on a million rows, more the further down). An order is rebuilt on its next read after
-// any write to the file (this connection's or another program's): it never shows stale positions.
+// keys of a view's rows are read once, in its order, into memory (8 bytes a row for rowid tables),
+// so a window is a slice of keys whose rows are fetched by key, and the count and a row's position
+// are lookups. With LIMIT/OFFSET instead, every window of a sort on an unindexed column sorts the
+// whole table again, and takes longer the further down it is. An order is read again on its next
+// use after any write to the file (this connection's or another program's), so it never shows
+// stale positions. Only reads: no temp tables, no write lock, nothing the CRR engine would track.
 import type Database from 'better-sqlite3';
+import type { SqlValue } from '../../shared/values.ts';
 import { quoteId } from '../crr/table-info.ts';
 
-/** A view's rows numbered in order: temp table `name` (pos INTEGER PRIMARY KEY, k0, k1, …). */
-export interface ViewOrder {
-  name: string;
-  rows: number;
+/** How to number a view's rows. */
+export interface OrderSpec {
+  /** identifies the view (table, columns, filters, sort): an order is reused only for the same view */
+  signature: string;
+  /** `SELECT <key expressions> FROM … WHERE … ORDER BY …` of the view */
+  sql: string;
+  params: unknown[];
+  /** set when the keys are one integer rowid each of this table (stored compactly), not primary-key tuples */
+  rowidOf?: string;
 }
 
-/** How to number a view's rows: its key expressions (k0, k1, … in order) and the rest of its SELECT. */
-export interface OrderSpec {
-  /** identifies the view (table, filters, sort): an order is reused only for the same view */
-  signature: string;
-  keys: string[];
-  /** `FROM … WHERE … ORDER BY …` of the view */
-  rest: string;
-  params: unknown[];
+/** A view's row keys in order. */
+export class ViewOrder {
+  constructor(
+    /** rowids (numbers while they fit in a double, else bigints), or key tuples */
+    private readonly keys: Float64Array | bigint[] | SqlValue[][],
+    readonly rowid: boolean,
+  ) {}
+
+  get rows(): number {
+    return this.keys.length;
+  }
+
+  /** keys of positions [from, to), each as the values to bind */
+  slice(from: number, to: number): unknown[][] {
+    const out: unknown[][] = [];
+    for (let i = from; i < Math.min(to, this.keys.length); i++) {
+      const k = this.keys[i];
+      out.push(Array.isArray(k) ? k.map((v) => (v instanceof Uint8Array ? Buffer.from(v) : v)) : [k]);
+    }
+    return out;
+  }
+
+  /** position of a row by its key (as slice gives it), or -1 */
+  indexOf(key: unknown[]): number {
+    if (this.keys instanceof Float64Array) return typeof key[0] === 'bigint' || typeof key[0] === 'number' ? this.keys.indexOf(Number(key[0])) : -1;
+    const wanted = keyText(key);
+    return (this.keys as unknown[]).findIndex((k) => keyText(Array.isArray(k) ? k : [k]) === wanted);
+  }
+}
+
+/** A key as text for matching rows fetched by key to their positions (classes kept apart). */
+export function keyText(key: unknown[]): string {
+  return key
+    .map((v) => (typeof v === 'bigint' || typeof v === 'number' ? `n${v}` : v instanceof Uint8Array ? `b${Buffer.from(v).toString('hex')}` : v === null ? 'z' : `t${String(v)}`))
+    .join('\u0000');
 }
 
 const KEEP = 3;
 
 export class ViewOrders {
   /** most recently used first */
-  private orders: (ViewOrder & { signature: string; stamp: string })[] = [];
-  private made = 0;
-  /** rows this object wrote (its temp tables), not counted as writes to the file */
-  private own = 0;
+  private orders: { order: ViewOrder; signature: string; stamp: string }[] = [];
   private readonly dataVersion: Database.Statement;
   private readonly changes: Database.Statement;
 
@@ -39,41 +70,34 @@ export class ViewOrders {
     this.changes = db.prepare('SELECT total_changes()').pluck().safeIntegers(false);
   }
 
-  /** moves when another connection commits (data_version) or this one writes (total_changes, less our own) */
+  /** moves when another connection commits (data_version) or this one writes (total_changes) */
   private stamp(): string {
-    return `${this.dataVersion.get() as number}:${(this.changes.get() as number) - this.own}`;
+    return `${this.dataVersion.get() as number}:${this.changes.get() as number}`;
   }
 
-  /** Runs our own writes without them counting as changes to the file. */
-  private ours<T>(fn: () => T): T {
-    const before = this.changes.get() as number;
-    try {
-      return fn();
-    } finally {
-      this.own += (this.changes.get() as number) - before;
-    }
-  }
-
-  /** The numbered order of a view, built now if it is missing or the file changed since. */
+  /** The order of a view, read now if it is new or the file changed since. */
   order(spec: OrderSpec): ViewOrder {
     const stamp = this.stamp();
     const i = this.orders.findIndex((o) => o.signature === spec.signature);
     const found = i >= 0 ? this.orders.splice(i, 1)[0] : undefined;
-    if (found && found.stamp === stamp) {
-      this.orders.unshift(found);
-      return found;
-    }
-    const name = found?.name ?? `crr_desk_view_${++this.made}`;
-    const cols = spec.keys.map((_, k) => `k${k}`);
-    const rows = this.ours(() => {
-      this.db.exec(`DROP TABLE IF EXISTS temp.${quoteId(name)}; CREATE TEMP TABLE ${quoteId(name)} (pos INTEGER PRIMARY KEY, ${cols.join(', ')})`);
-      return this.db
-        .prepare(`INSERT INTO temp.${quoteId(name)} (${cols.join(', ')}) SELECT ${spec.keys.join(', ')} ${spec.rest}`)
-        .run(...spec.params).changes;
-    });
-    const order = { name, rows, signature: spec.signature, stamp };
-    this.orders.unshift(order);
-    for (const old of this.orders.splice(KEEP)) this.ours(() => this.db.exec(`DROP TABLE IF EXISTS temp.${quoteId(old.name)}`));
+    const order = found && found.stamp === stamp ? found.order : this.read(spec);
+    this.orders.unshift({ order, signature: spec.signature, stamp });
+    this.orders.length = Math.min(this.orders.length, KEEP);
     return order;
+  }
+
+  private read(spec: OrderSpec): ViewOrder {
+    const stmt = this.db.prepare(spec.sql);
+    if (!spec.rowidOf) {
+      const rows = stmt.raw().safeIntegers(true).all(...spec.params) as unknown[][];
+      return new ViewOrder(rows.map((r) => r.map((v) => (v instanceof Uint8Array ? new Uint8Array(v) : (v as SqlValue)))), false);
+    }
+    // rowids as doubles when every one of them is exact as a double (nearly always), else as bigints
+    const fits = this.db
+      .prepare(`SELECT coalesce(min(rowid) >= ${Number.MIN_SAFE_INTEGER} AND max(rowid) <= ${Number.MAX_SAFE_INTEGER}, 1) FROM ${quoteId(spec.rowidOf)}`)
+      .pluck()
+      .get();
+    if (fits) return new ViewOrder(Float64Array.from(stmt.pluck().safeIntegers(false).all(...spec.params) as number[]), true);
+    return new ViewOrder(stmt.pluck().safeIntegers(true).all(...spec.params) as bigint[], true);
   }
 }
