@@ -38,7 +38,7 @@ export function checkEdit(text: string, previous: WireValue, column: Column): { 
       : {
           value,
           question: {
-            message: `Empty: ${where} holds numbers. Enter stores NULL; the empty text '' is stored only if you choose it.`,
+            message: `Empty: ${where} holds numbers. Store NULL, or the empty text ''?`,
             choices: [{ label: 'NULL', value: null }, { label: "Empty text ''", value }],
           },
         };
@@ -47,7 +47,7 @@ export function checkEdit(text: string, previous: WireValue, column: Column): { 
   return {
     value,
     question: {
-      message: `${what}: in ${where} it would be stored as ${CLASS_NAME[kind]}. Enter stores it so, Esc cancels.`,
+      message: `${what}: in ${where} it would be stored as ${CLASS_NAME[kind]}.`,
       choices: [{ label: `Store as ${CLASS_NAME[kind]}`, value }],
     },
   };
