@@ -6,7 +6,7 @@ import { bytesToHex, fromWire, hexToBytes, toWire, type WireValue } from '../../
 import type { CellVersion as EngineVersion, Conflict as EngineConflict, CrrEngine } from '../crr/types.ts';
 import { MERGE_POLICIES } from '../crr/types.ts';
 import type Database from 'better-sqlite3';
-import { groupActivity } from './bulk-activity.ts';
+import { groupActivity, type RunSizes } from './bulk-activity.ts';
 
 /** site hex → the writer's name, when known */
 export type SiteNames = (siteHex: string) => string | null;
@@ -118,6 +118,8 @@ export class HistoryCalls {
     this.guard(() => this.engine.history.setPolicy(p.table, p.column, p.policy));
   }
 
+  private readonly runSizes: RunSizes = new Map();
+
   /** The table's newest versions, newest first; many written at once (enabling collaboration) are one entry. */
   tableActivity(p: { table: string; limit?: number }): ActivityEntry[] {
     const limit = Math.min(Math.max(1, Number(p.limit ?? 50) || 50), 500);
@@ -127,6 +129,7 @@ export class HistoryCalls {
         p.table,
         (n) => this.engine.history.activity(p.table, n).map((v) => ({ key: v.pk.map(toWire), column: v.cid, version: this.version(v) })),
         limit,
+        this.runSizes,
       ),
     );
   }
