@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useAppServer } from './app-server.ts';
+import { useMillionRows } from './million-rows.ts';
 import { dispatchCopy, dispatchPaste } from './clipboard.ts';
 import { cellAt, typeInto } from './grid-helpers.ts';
 
@@ -409,18 +410,7 @@ test.describe('table editor on the demo database', () => {
 });
 
 test.describe('a table of 1,000,000 rows', () => {
-  let file: string;
-  test.beforeAll(() => {
-    const dir = join(import.meta.dirname, '..', '.tmp');
-    mkdirSync(dir, { recursive: true });
-    file = join(dir, `million-${process.pid}.db`);
-    const db = new Database(file);
-    db.exec(`DROP TABLE IF EXISTS big; CREATE TABLE big (id INTEGER PRIMARY KEY NOT NULL, label TEXT, n REAL);
-      WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 1000000)
-      INSERT INTO big SELECT i, 'row ' || i, i / 7.0 FROM c;`);
-    db.close();
-  });
-  const app = useAppServer(() => file);
+  const app = useMillionRows('million');
 
   test('paints the first rows, then scrolls to the very end', async ({ page }) => {
     await page.goto(app.url);

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { displayValue, editText, parseEdit } from './cell-values.ts';
-import { pagesFor, visibleRange, PageCache, PAGE_ROWS } from './windowing.ts';
+import { pagesFor, visibleRange, PageCache, PAGE_ROWS, totalAfterPage } from './windowing.ts';
 
 describe('cell values', () => {
   it('shows each storage class distinctly', () => {
@@ -48,5 +48,30 @@ describe('windowing', () => {
     cache.put(9, [4], 9);
     expect(cache.has(0)).toBe(false);
     expect(cache.row(9 * PAGE_ROWS)).toBe(4);
+  });
+  it('learns the row count from pages, and not from an empty page past the end', () => {
+    const guess = { total: 1_000_000, exact: false };
+    // a page read from the middle of a view that has since become 11 rows long
+    expect(totalAfterPage(guess, 5000, 0, true)).toEqual({ total: 500_000, exact: false });
+    expect(totalAfterPage({ total: 11, exact: true }, 5000, 0, true)).toEqual({ total: 11, exact: true });
+    expect(totalAfterPage(guess, 0, 11, true)).toEqual({ total: 11, exact: true });
+    expect(totalAfterPage(guess, 0, 0, true)).toEqual({ total: 0, exact: true });
+    expect(totalAfterPage({ total: 1, exact: false }, 0, PAGE_ROWS, false)).toEqual({ total: PAGE_ROWS, exact: false });
+    expect(totalAfterPage({ total: 25_000, exact: true }, 3, PAGE_ROWS, false)).toEqual({ total: 25_000, exact: true });
+    // rows beyond an exact count (rows added since it was taken): the count grows and is a guess again
+    expect(totalAfterPage({ total: 150, exact: true }, 1, PAGE_ROWS, false)).toEqual({ total: 200, exact: false });
+  });
+  it('shows the old rows of a refreshed view until their pages are read again', () => {
+    const cache = new PageCache<string>();
+    cache.put(0, ['a', 'b'], 0);
+    cache.put(1, ['c'], 1);
+    let fresh = cache.refresh();
+    expect(fresh.has(0)).toBe(false);
+    expect(fresh.row(1)).toBe('b');
+    fresh.put(0, ['A'], 0); // the page now holds one row: its second row is gone, not stale
+    expect([fresh.row(0), fresh.row(1), fresh.row(PAGE_ROWS)]).toEqual(['A', undefined, 'c']);
+    // a refresh of a refresh keeps standing in with the newest rows of each page
+    fresh = fresh.refresh();
+    expect([fresh.row(0), fresh.row(PAGE_ROWS)]).toEqual(['A', 'c']);
   });
 });

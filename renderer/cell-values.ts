@@ -51,29 +51,39 @@ export function editText(v: WireValue): string {
   return `X'${bytesToHex(base64ToBytes(v.b))}'`;
 }
 
-/** The column's preferred class from its declared type (SQLite affinity rules). */
-export function affinity(declared: string): 'integer' | 'real' | 'text' | 'none' {
+export type Affinity = 'integer' | 'real' | 'numeric' | 'text' | 'blob';
+
+/** The column's affinity from its declared type, by SQLite's rules (section 3.1 of "Datatypes In SQLite"). */
+export function affinity(declared: string): Affinity {
   const t = declared.toUpperCase();
   if (t.includes('INT')) return 'integer';
   if (/CHAR|CLOB|TEXT/.test(t)) return 'text';
+  if (t.includes('BLOB') || t.trim() === '') return 'blob';
   if (/REAL|FLOA|DOUB/.test(t)) return 'real';
-  return 'none';
+  return 'numeric';
 }
 
-/** The value an edit means: numbers stay numbers where the column or the old value is numeric. */
+/**
+ * The value an edit means: numbers stay numbers where the column (INTEGER, REAL, NUMERIC) or the
+ * old value is numeric; X'…' is a blob where the column has no affinity or the cell held one.
+ */
 export function parseEdit(text: string, previous: WireValue, declared: string): WireValue {
   const aff = affinity(declared);
   const was = kindOf(previous);
-  const wantsInteger = aff === 'integer' || (aff === 'none' && was === 'integer');
-  const wantsReal = aff === 'real' || (aff === 'none' && was === 'real');
+  const numeric = aff === 'numeric' || (aff === 'blob' && (was === 'integer' || was === 'real'));
+  const wantsInteger = aff === 'integer' || numeric;
+  const wantsReal = aff === 'real' || numeric;
   const blob = BLOB_LITERAL.exec(text.trim());
-  if (blob && (was === 'blob' || aff === 'none')) return { b: bytesToBase64(hexToBytes(blob[1])) };
+  if (blob && (was === 'blob' || aff === 'blob' || aff === 'numeric')) return { b: bytesToBase64(hexToBytes(blob[1])) };
   if (wantsInteger && /^[-+]?\d+$/.test(text.trim())) return { i: BigInt(text.trim()).toString() };
   if ((wantsInteger || wantsReal) && text.trim() !== '' && Number.isFinite(Number(text))) {
-    return wantsInteger && Number.isInteger(Number(text)) ? { i: String(Number(text)) } : { r: Number(text) };
+    return aff === 'integer' && Number.isInteger(Number(text)) ? { i: String(Number(text)) } : { r: Number(text) };
   }
   return text;
 }
+
+/** Line breaks and tabs made visible, for a one-line cell (the editor shows the text as it is). */
+export const oneLine = (text: string) => text.replace(/\r\n|\r|\n/g, '↵').replace(/\t/g, '→');
 
 /** One cell's identity across windows and events: its row key and column. */
 export const cellId = (key: WireValue[], column: string) => `${JSON.stringify(key)}\u0000${column}`;

@@ -15,6 +15,24 @@ export function visibleRange(scrollTop: number, viewportHeight: number, rowHeigh
   return { first, end: Math.max(first, end) };
 }
 
+/** What the grid knows of a view's row count: exact (from a count, or a page that ended) or a guess. */
+export interface RowTotal {
+  total: number;
+  exact: boolean;
+}
+
+/**
+ * The row count after page `page` came back with `rows` rows. A page that ends the view fixes the
+ * count, except an empty one past the end (read from a stale scroll position, say): that only says
+ * the view ends at or before it, so a guess shrinks to it and an exact count stands.
+ */
+export function totalAfterPage(known: RowTotal, page: number, rows: number, atEnd: boolean): RowTotal {
+  const end = page * PAGE_ROWS + rows;
+  if (atEnd && (rows > 0 || page === 0)) return { total: end, exact: true };
+  if (atEnd) return known.total > end ? { total: end, exact: false } : known;
+  return known.exact && known.total >= end ? known : { total: Math.max(known.total, end), exact: known.exact && known.total >= end };
+}
+
 /** Pages (of PAGE_ROWS) covering a range. */
 export function pagesFor(range: RowRange): number[] {
   if (range.end <= range.first) return [];
@@ -23,11 +41,19 @@ export function pagesFor(range: RowRange): number[] {
   return out;
 }
 
-/** Fetched pages of rows, with the pages far from the view dropped to bound memory. */
+/**
+ * Fetched pages of rows, with the pages far from the view dropped to bound memory. A cache made
+ * by `refresh()` (the same view, read again after a change) shows the old rows of a page until
+ * that page is read anew: the grid repaints in place instead of blanking.
+ */
 export class PageCache<T> {
   private readonly pages = new Map<number, T[]>();
-  constructor(private readonly maxPages = 50) {}
+  constructor(
+    private readonly maxPages = 50,
+    private readonly previous: PageCache<T> | null = null,
+  ) {}
 
+  /** whether the page was read into this cache (rows standing in from before do not count) */
   has(page: number): boolean {
     return this.pages.has(page);
   }
@@ -41,7 +67,17 @@ export class PageCache<T> {
   }
 
   row(index: number): T | undefined {
-    return this.pages.get(Math.floor(index / PAGE_ROWS))?.[index % PAGE_ROWS];
+    const page = Math.floor(index / PAGE_ROWS);
+    const rows = this.pages.get(page);
+    return rows ? rows[index % PAGE_ROWS] : this.previous?.row(index);
+  }
+
+  /** A new cache for the same view: this one's rows stand in until their pages are read again. */
+  refresh(): PageCache<T> {
+    const old = new PageCache<T>(this.maxPages);
+    for (const [p, rows] of this.previous?.pages ?? []) old.pages.set(p, rows);
+    for (const [p, rows] of this.pages) old.pages.set(p, rows);
+    return new PageCache<T>(this.maxPages, old);
   }
 
   clear(): void {

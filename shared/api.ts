@@ -127,6 +127,8 @@ export interface PeerInfo {
   lastError: string | null;
   /** schema mismatch shown in the peer list, or null */
   schemaMismatch: string | null;
+  /** connected, but the peer has no copy of this database open now (it opened another file, or stopped sharing) */
+  elsewhere?: boolean;
 }
 
 export interface SyncStatus {
@@ -183,6 +185,12 @@ export interface ActivityEntry {
   key: WireValue[];
   column: string;
   version: CellVersion;
+  /**
+   * Set when this entry stands for many versions written at once by one writer (the first
+   * versions recorded when collaboration is enabled on a table, an import): `version` is the
+   * newest of them.
+   */
+  bulk?: { cells: number; columns: number; rows: number };
 }
 
 /** Every call main answers. Each method takes one params object and returns a promise of its result. */

@@ -5,6 +5,8 @@ import { ApiError } from '../../shared/errors.ts';
 import { bytesToHex, fromWire, hexToBytes, toWire, type WireValue } from '../../shared/values.ts';
 import type { CellVersion as EngineVersion, Conflict as EngineConflict, CrrEngine } from '../crr/types.ts';
 import { MERGE_POLICIES } from '../crr/types.ts';
+import type Database from 'better-sqlite3';
+import { groupActivity, type RunSizes } from './bulk-activity.ts';
 
 /** site hex → the writer's name, when known */
 export type SiteNames = (siteHex: string) => string | null;
@@ -22,6 +24,8 @@ export class HistoryCalls {
   constructor(
     private readonly engine: CrrEngine,
     private readonly names: SiteNames,
+    /** the engine's file, for measuring bulk writes in its history */
+    private readonly db: Database.Database,
   ) {}
 
   private version(v: EngineVersion): CellVersion {
@@ -114,10 +118,19 @@ export class HistoryCalls {
     this.guard(() => this.engine.history.setPolicy(p.table, p.column, p.policy));
   }
 
+  private readonly runSizes: RunSizes = new Map();
+
+  /** The table's newest versions, newest first; many written at once (enabling collaboration) are one entry. */
   tableActivity(p: { table: string; limit?: number }): ActivityEntry[] {
     const limit = Math.min(Math.max(1, Number(p.limit ?? 50) || 50), 500);
     return this.guard(() =>
-      this.engine.history.activity(p.table, limit).map((v) => ({ key: v.pk.map(toWire), column: v.cid, version: this.version(v) })),
+      groupActivity(
+        this.db,
+        p.table,
+        (n) => this.engine.history.activity(p.table, n).map((v) => ({ key: v.pk.map(toWire), column: v.cid, version: this.version(v) })),
+        limit,
+        this.runSizes,
+      ),
     );
   }
 }

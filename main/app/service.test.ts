@@ -226,3 +226,49 @@ describe('tables and rows', () => {
     svc.close();
   });
 });
+
+describe('recent activity', () => {
+  it('shows the first versions recorded when collaboration is enabled as one entry, and later edits one by one', async () => {
+    const path = file();
+    const db = new Database(path);
+    db.exec(`CREATE TABLE items (id INTEGER PRIMARY KEY NOT NULL, name TEXT, qty INTEGER);
+      WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 1000) INSERT INTO items SELECT i, 'item ' || i, i % 7 FROM c;
+      CREATE TABLE few (id INTEGER PRIMARY KEY NOT NULL, name TEXT); INSERT INTO few VALUES (1, 'a'), (2, 'b');`);
+    db.close();
+    const svc = new DatabaseService();
+    await svc.openDatabase({ path });
+    await svc.enableCrr({ table: 'items' });
+    let activity = await svc.tableActivity({ table: 'items', limit: 30 });
+    expect(activity).toHaveLength(1);
+    expect(activity[0].bulk).toEqual({ cells: 2000, columns: 2, rows: 1000 });
+    expect(activity[0].version.local).toBe(true);
+    await svc.updateCell({ table: 'items', key: [{ i: '5' }], column: 'name', value: 'renamed' });
+    activity = await svc.tableActivity({ table: 'items', limit: 30 });
+    expect(activity.map((a) => a.bulk ?? a.version.value)).toEqual(['renamed', { cells: 2000, columns: 2, rows: 1000 }]);
+    // a small table's first versions stay entries of their own
+    await svc.enableCrr({ table: 'few' });
+    expect((await svc.tableActivity({ table: 'few' })).map((a) => a.bulk)).toEqual([undefined, undefined]);
+    svc.close();
+  });
+});
+
+describe('sorted views', () => {
+  it('read while another program holds the write lock (reading a view order writes nothing)', async () => {
+    const path = seeded();
+    const svc = new DatabaseService();
+    await svc.openDatabase({ path });
+    await svc.enableCrr({ table: 'people' });
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      const w = await svc.readRows({ table: 'people', sort: { column: 'name', dir: 'desc' }, filters: [{ column: 'age', op: 'is not null' }], offset: 0, limit: 10 });
+      expect(w.rows.map((r) => r.values[1])).toEqual(['Cy', 'Ada']);
+      expect(await svc.countRows({ table: 'people', sort: { column: 'name', dir: 'desc' }, filters: [{ column: 'age', op: 'is not null' }] })).toBe(2);
+      expect(await svc.rowPosition({ table: 'people', sort: { column: 'name', dir: 'desc' }, filters: [{ column: 'age', op: 'is not null' }], key: [{ i: '1' }] })).toBe(1);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+      svc.close();
+    }
+  });
+});

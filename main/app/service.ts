@@ -18,6 +18,7 @@ import { csvValue, parseCsv, toCsv } from './csv.ts';
 import { SyncControl } from './sync-control.ts';
 import { changedCells } from './changed-cells.ts';
 import { HistoryCalls } from './history-calls.ts';
+import { ViewOrders } from './view-order.ts';
 import { existsSync, statSync } from 'node:fs';
 import { dataDir } from './data-dir.ts';
 import { readRecentFiles, rememberRecentFile } from './recent-files.ts';
@@ -35,6 +36,8 @@ export class DatabaseService {
   private db: Database.Database | null = null;
   private engine: CrrEngine | null = null;
   private plainWatch: PlainTablesWatch | null = null;
+  /** numbered orders of the sorted and filtered views the grid reads (temp tables of this connection) */
+  private orders: ViewOrders | null = null;
   private info: DatabaseInfo | null = null;
   private readonly listeners = new Set<Listener>();
   private readonly sync = new SyncControl((event, payload) => this.emit(event, payload));
@@ -71,8 +74,9 @@ export class DatabaseService {
     this.close();
     this.db = db;
     this.engine = engine;
+    this.orders = new ViewOrders(db);
     this.plainWatch = new PlainTablesWatch(db, (t) => engine?.isCrr(t) ?? false, (e) => this.emit('rowsChanged', e));
-    this.historyCalls = engine ? new HistoryCalls(engine, (site) => this.sync.siteName(site)) : null;
+    this.historyCalls = engine ? new HistoryCalls(engine, (site) => this.sync.siteName(site), db) : null;
     engine?.onCommit(() => this.conflictsMayHaveChanged());
     engine?.history.onChange(() => this.conflictsMayHaveChanged());
     // history retention (crr_state.history_retention versions per cell): soon after opening, then hourly
@@ -213,6 +217,7 @@ export class DatabaseService {
     this.engine?.close();
     this.db?.close();
     this.db = null;
+    this.orders = null;
     this.engine = null;
     this.info = null;
   }
@@ -237,15 +242,15 @@ export class DatabaseService {
   }
 
   async readRows(p: RowWindowRequest): Promise<RowWindow> {
-    return readRows(this.open(), tableShape(this.open(), p?.table), p);
+    return readRows(this.open(), tableShape(this.open(), p?.table), p, this.orders ?? undefined);
   }
 
   async countRows(p: RowQuery): Promise<number> {
-    return countRows(this.open(), tableShape(this.open(), p?.table), p);
+    return countRows(this.open(), tableShape(this.open(), p?.table), p, this.orders ?? undefined);
   }
 
   async rowPosition(p: RowQuery & { key: WireValue[] }): Promise<number | null> {
-    return rowPosition(this.open(), tableShape(this.open(), p?.table), p);
+    return rowPosition(this.open(), tableShape(this.open(), p?.table), p, this.orders ?? undefined);
   }
 
   private keyWhere(schema: TableShape, key: WireValue[]): { sql: string; params: unknown[] } {

@@ -123,8 +123,14 @@ export class DatabaseSync {
 
   sessionAuthorised(s: SyncSession): void {
     this.log(`authorised ${s.remotePeer.slice(-8)} for ${this.databaseId.slice(0, 8)}`);
+    this.elsewhere.delete(s.remotePeer);
+    // syncing again: an earlier error no longer describes the state
+    this.lastError = null;
     this.changed();
   }
+
+  /** peers that said they do not have this database open (they opened another file, or stopped sharing) */
+  private readonly elsewhere = new Set<string>();
 
   /** Names peers gave for their site ids (cell history shows who wrote what), kept in the file. */
   private readonly siteNames = new Map<string, string | null>();
@@ -148,7 +154,9 @@ export class DatabaseSync {
   sessionEnded(s: SyncSession): void {
     this.sessions.delete(s);
     const info = s.info();
-    if (info.lastError) this.lastError = info.lastError;
+    if (s.refusal === 'unknown-database') this.elsewhere.add(s.remotePeer);
+    // a peer leaving, going offline or having another database open is a state, not an error
+    if (info.lastError && s.endedInError) this.lastError = info.lastError;
     this.changed();
   }
 
@@ -177,6 +185,7 @@ export class DatabaseSync {
         lastSyncAt: known.lastSync,
         lastError: null,
         schemaMismatch: null,
+        elsewhere: this.elsewhere.has(known.peerId),
       });
     }
     for (const s of this.sessions) {
@@ -195,11 +204,12 @@ export class DatabaseSync {
         lastSyncAt: i.lastSyncAt ?? prev?.lastSyncAt ?? null,
         lastError: i.lastError,
         schemaMismatch: i.schemaMismatch,
+        elsewhere: false,
       });
     }
     for (const id of discovered) {
       if (!out.has(id)) {
-        out.set(id, { peerId: id, name: '', color: colorFor(id), addresses: connectedPeers.get(id) ?? [], discovered: true, connected: connectedPeers.has(id), authorised: false, behind: 0, ahead: 0, lastSyncAt: null, lastError: null, schemaMismatch: null });
+        out.set(id, { peerId: id, name: '', color: colorFor(id), addresses: connectedPeers.get(id) ?? [], discovered: true, connected: connectedPeers.has(id), authorised: false, behind: 0, ahead: 0, lastSyncAt: null, lastError: null, schemaMismatch: null, elsewhere: this.elsewhere.has(id) });
       }
     }
     return [...out.values()];

@@ -67,6 +67,7 @@ export class SyncSession {
   /** why the peer refused this session, if it did */
   refusal: RefusalReason | null = null;
   private closed = false;
+  private failed = false;
   private remoteSite: Uint8Array | null = null;
   private remoteName = '';
   private remoteHead = 0;
@@ -131,6 +132,15 @@ export class SyncSession {
     if (this.authorised && !this.closed) void this.pump();
   }
 
+  /**
+   * Whether the session ended on an error (a misbehaving peer, a write that failed here, a key the
+   * peer does not accept) rather than by the peer leaving, going offline or not sharing the
+   * database now: only the former is a sync error, the others are states of the peer.
+   */
+  get endedInError(): boolean {
+    return this.failed || this.refusal === 'bad-key';
+  }
+
   close(reason?: string): void {
     if (this.closed) return;
     this.closed = true;
@@ -145,6 +155,7 @@ export class SyncSession {
     const message = err instanceof Error ? err.message : String(err);
     this.host?.log(`sync error with ${this.remoteName || this.remotePeer.slice(-8)}: ${message}`);
     this.lastError = message;
+    this.failed = true;
     if (!this.closed) {
       this.closed = true;
       if (this.keepalive) clearInterval(this.keepalive);
@@ -161,19 +172,24 @@ export class SyncSession {
   }
 
   private async readLoop(resolve: ((id: string, s: SyncSession) => DatabaseSync | SessionRefused) | null): Promise<void> {
+    let handling = false;
     try {
       for await (const chunk of this.stream) {
+        handling = true;
         const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray();
         for (const message of this.reader.push(bytes)) {
           if (this.closed) return;
           this.handle(message as Record<string, unknown>, resolve);
         }
+        handling = false;
       }
       if (!this.closed) this.close(this.authorised ? 'the peer closed the connection' : undefined);
     } catch (err) {
       if (this.closed) return;
-      if (err instanceof FrameError || err instanceof ProtocolError) this.fail(err);
-      else this.fail(err);
+      // frames and messages that fail here are errors; the stream itself failing is the
+      // connection dropping (the peer went offline), which is a state
+      if (handling || err instanceof FrameError || err instanceof ProtocolError) this.fail(err);
+      else this.close(`the connection to the peer was lost (${err instanceof Error ? err.message : String(err)})`);
     }
   }
 

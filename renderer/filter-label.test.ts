@@ -1,0 +1,11 @@
+import { describe, it, expect } from 'vitest';
+import { filterLabel } from './filter-label.ts';
+
+describe('filter chips', () => {
+  it('read as the user wrote them, not in the wire encoding', () => {
+    expect(filterLabel({ column: 'credit', op: '>', value: { i: '1000' } })).toBe('credit > 1000');
+    expect(filterLabel({ column: 'credit', op: '<', value: { r: 2.5 } })).toBe('credit < 2.5');
+    expect(filterLabel({ column: 'name', op: 'contains', value: 'ada' })).toBe('name contains "ada"');
+    expect(filterLabel({ column: 'city', op: 'is null' })).toBe('city is null');
+  });
+});
