@@ -21,6 +21,9 @@ import { HistoryCalls } from './history-calls.ts';
 import { existsSync, statSync } from 'node:fs';
 import { dataDir } from './data-dir.ts';
 import { readRecentFiles, rememberRecentFile } from './recent-files.ts';
+import type { SqlRunRequest, SqlRunResult } from '../../shared/api.ts';
+import { runScript } from './sql-console.ts';
+import { SqlHistory } from './sql-history.ts';
 
 type Listener = <E extends keyof ApiEvents>(event: E, payload: ApiEvents[E]) => void;
 
@@ -195,6 +198,35 @@ export class DatabaseService {
 
   async tableActivity(p: { table: string; limit?: number }): Promise<ActivityEntry[]> {
     return this.history().tableActivity(p);
+  }
+
+  // ---- structure editing, rebuilds and the writable SQL console (issue 14) ----
+  private sqlHistoryStore: SqlHistory | null = null;
+  private get sqlHistories(): SqlHistory {
+    return (this.sqlHistoryStore ??= new SqlHistory(this.options.recentFilesDir));
+  }
+
+  /** Tells the renderer what a script or a structure change did: tables and rows may have changed. */
+  private schemaOrRowsChanged(schemaChanged: boolean, wrote: boolean): void {
+    if (schemaChanged) this.emit('tablesChanged', {});
+    if (!wrote && !schemaChanged) return;
+    // the engine announces its tables' commits; the plain ones are announced here
+    const plain = userTableNames(this.open()).filter((t) => !this.engine?.isCrr(t));
+    if (plain.length) this.emit('rowsChanged', { tables: plain, origin: 'local', site: null, cells: null });
+  }
+
+  async runSql(p: SqlRunRequest): Promise<SqlRunResult> {
+    const db = this.open();
+    // remembered before it runs: a script that failed is the one to fix and run again
+    if (typeof p?.sql === 'string') this.sqlHistories.add(this.info!.path, p.sql);
+    const result = runScript(db, this.engine, p);
+    this.schemaOrRowsChanged(result.schemaChanged, result.statements.some((s) => s.kind !== 'read'));
+    return result;
+  }
+
+  async sqlHistory(): Promise<string[]> {
+    this.open();
+    return this.sqlHistories.list(this.info!.path);
   }
 
   async currentDatabase(): Promise<DatabaseInfo | null> {

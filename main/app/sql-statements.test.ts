@@ -46,8 +46,8 @@ describe('splitStatements', () => {
 
   it('names a statement by its first words', () => {
     const [s] = splitStatements('  /* c */ UPDATE  notes SET body = 1 WHERE id = 2;');
-    expect(statementHead(s)).toBe('UPDATE notes SET body …');
-    expect(statementHead(splitStatements('INSERT INTO t(a) VALUES (1)')[0], 5)).toBe('INSERT INTO t(a …');
+    expect(statementHead(s)).toBe('UPDATE notes SET body = …');
+    expect(statementHead(splitStatements('INSERT INTO t(a) VALUES (1)')[0], 4)).toBe('INSERT INTO t( …');
   });
 });
 

@@ -177,7 +177,7 @@ export function splitStatements(sql: string): Statement[] {
 }
 
 /** The first words of a statement, for messages: `UPDATE notes SET body = …`. */
-export function statementHead(s: Pick<Statement, 'tokens'>, words = 4): string {
+export function statementHead(s: Pick<Statement, 'tokens'>, words = 5): string {
   const body = significant(s.tokens).filter((t) => t.kind !== 'semi');
   let head = '';
   body.slice(0, words).forEach((t, i) => {
