@@ -242,7 +242,9 @@ export type SchemaChange =
   | { kind: 'drop-column'; table: string; column: string }
   | { kind: 'create-index'; table: string; name: string; columns: string[]; unique: boolean }
   | { kind: 'drop-index'; table: string; index: string }
-  | ({ kind: 'rebuild'; table: string } & RebuildOptions);
+  | ({ kind: 'rebuild'; table: string } & RebuildOptions)
+  /** an ordinary copy of a table (of a virtual table, which cannot be collaborative itself) */
+  | { kind: 'copy-table'; table: string; to: string };
 
 /** What a rebuild changes; everything else about the table (rows, values, other constraints) stays. */
 export interface RebuildOptions {
@@ -329,8 +331,9 @@ export interface Api {
   /** scripts run in the console on this file, newest first */
   sqlHistory(p: Record<string, never>): Promise<string[]>;
   previewSchemaChange(p: { change: SchemaChange }): Promise<SchemaChangePreview>;
-  /** runs the change in one transaction; `expect`: the statements the user saw (refused with 'changed' if they differ now) */
-  applySchemaChange(p: { change: SchemaChange; expect: string[] }): Promise<TableInfo[]>;
+  /** runs the change in one transaction; `expect`: the statements the user saw (refused with 'changed' if they differ now);
+   * `enableCrr`: make the table collaborative in the same transaction */
+  applySchemaChange(p: { change: SchemaChange; expect: string[]; enableCrr?: boolean }): Promise<TableInfo[]>;
   /** everything that keeps a table from being collaborative, and the rebuild that fixes it all */
   crrProblems(p: { table: string }): Promise<{ problems: CrrProblem[]; fix: RebuildOptions | null }>;
 }

@@ -21,9 +21,12 @@ import { HistoryCalls } from './history-calls.ts';
 import { existsSync, statSync } from 'node:fs';
 import { dataDir } from './data-dir.ts';
 import { readRecentFiles, rememberRecentFile } from './recent-files.ts';
-import type { SqlRunRequest, SqlRunResult } from '../../shared/api.ts';
+import type { CrrProblem, RebuildOptions, SchemaChange, SchemaChangePreview, SqlRunRequest, SqlRunResult } from '../../shared/api.ts';
 import { runScript } from './sql-console.ts';
 import { SqlHistory } from './sql-history.ts';
+import { planChange } from './schema-edit.ts';
+import { planStatements, runPlanned } from './schema-plan.ts';
+import { crrProblems } from './crr-problems.ts';
 
 type Listener = <E extends keyof ApiEvents>(event: E, payload: ApiEvents[E]) => void;
 
@@ -227,6 +230,29 @@ export class DatabaseService {
   async sqlHistory(): Promise<string[]> {
     this.open();
     return this.sqlHistories.list(this.info!.path);
+  }
+
+  async previewSchemaChange(p: { change: SchemaChange }): Promise<SchemaChangePreview> {
+    const db = this.writable();
+    const plan = runPlanned(db, this.engine, (ctx) => planChange(db, this.engine, ctx, p?.change), { dryRun: true });
+    return { statements: planStatements(plan), notes: plan.notes };
+  }
+
+  async applySchemaChange(p: { change: SchemaChange; expect: string[]; enableCrr?: boolean }): Promise<TableInfo[]> {
+    const db = this.writable();
+    if (!Array.isArray(p?.expect)) throw new ApiError('invalid-argument', 'Preview the change first: expect holds the statements shown.');
+    const table = p.change?.kind === 'copy-table' ? p.change.to : p.change?.table;
+    runPlanned(db, this.engine, (ctx) => planChange(db, this.engine, ctx, p.change), {
+      dryRun: false,
+      expect: p.expect,
+      after: p.enableCrr ? () => this.engine?.asCrr(table) : undefined,
+    });
+    this.schemaOrRowsChanged(true, true);
+    return this.listTables();
+  }
+
+  async crrProblems(p: { table: string }): Promise<{ problems: CrrProblem[]; fix: RebuildOptions | null }> {
+    return crrProblems(this.open(), p?.table);
   }
 
   async currentDatabase(): Promise<DatabaseInfo | null> {
