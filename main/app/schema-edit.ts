@@ -17,7 +17,7 @@ import { userTableNames } from './table-queries.ts';
 function checkName(name: unknown, what: string): string {
   if (typeof name !== 'string' || name.trim() === '') throw new ApiError('invalid-argument', `The ${what} needs a name.`);
   if (/^sqlite_/i.test(name)) throw new ApiError('invalid-argument', `Names starting with sqlite_ belong to SQLite: choose another ${what} name.`);
-  if (/__crr_|^crr_|^crsql_/i.test(name)) throw new ApiError('invalid-argument', `Names with crr_ or crsql_ belong to the collaboration engine: choose another ${what} name.`);
+  if (what !== 'column' && /__crr_|^crr_|^crsql_/i.test(name)) throw new ApiError('invalid-argument', `Names with crr_ or crsql_ belong to the collaboration engine: choose another ${what} name.`);
   return name.trim();
 }
 

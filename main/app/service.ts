@@ -27,6 +27,7 @@ import { SqlHistory } from './sql-history.ts';
 import { planChange } from './schema-edit.ts';
 import { planStatements, runPlanned } from './schema-plan.ts';
 import { crrProblems } from './crr-problems.ts';
+import { csvCreateTable } from './csv-table.ts';
 
 type Listener = <E extends keyof ApiEvents>(event: E, payload: ApiEvents[E]) => void;
 
@@ -457,8 +458,9 @@ export class DatabaseService {
     const columns = exists ? tableShape(db, p.table).columns.map((c) => c.name) : (header ?? Array.from({ length: width }, (_, i) => `column${i + 1}`));
     const target = header ?? columns.slice(0, width);
     for (const c of target) if (!columns.includes(c)) throw new ApiError('invalid-argument', `${p.table} has no column ${JSON.stringify(c)}.`);
+    const create = exists ? '' : csvCreateTable(db, p, target);
     return this.write(p.table, () => {
-      if (!exists) db.exec(`CREATE TABLE ${quoteId(p.table)} (${target.map(quoteId).join(', ')})`);
+      if (!exists) db.exec(create);
       const insert = db.prepare(`INSERT INTO ${quoteId(p.table)} (${target.map(quoteId).join(', ')}) VALUES (${target.map(() => '?').join(', ')})`);
       rows.forEach((r, i) => {
         if (r.length !== target.length) {
