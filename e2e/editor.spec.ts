@@ -323,12 +323,12 @@ test.describe('table editor on the demo database', () => {
     await page.goto(app.url);
     await page.getByRole('tab', { name: 'SQL console' }).click();
     await page.getByLabel('SQL to run').fill('SELECT count(*) AS n, typeof(max(credit)) AS t FROM customers');
-    await page.getByRole('button', { name: 'Run' }).click();
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
     const results = page.getByRole('grid', { name: 'Query results' });
     await expect(results.getByRole('gridcell')).toHaveText(['500', 'real']);
     // results follow later changes, here another program's
     await page.getByLabel('SQL to run').fill('SELECT city FROM customers WHERE id = 5');
-    await page.getByRole('button', { name: 'Run' }).click();
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
     await expect(results.getByRole('columnheader')).toHaveText(['city']);
     await expect(results).toHaveAttribute('aria-rowcount', '2');
     await expect(results.getByRole('gridcell')).not.toHaveText('…');
@@ -341,7 +341,7 @@ test.describe('table editor on the demo database', () => {
     await expect(results.getByRole('gridcell')).toHaveText([before]);
     // the engine's functions that would stop tracking are refused, naming the app's action instead
     await page.getByLabel('SQL to run').fill("SELECT crsql_as_table('customers')");
-    await page.getByRole('button', { name: 'Run' }).click();
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
     await expect(page.getByRole('alert')).toContainText('Stop collaboration');
     await page.getByRole('tab', { name: 'Schema' }).click();
     await expect(page.getByRole('region', { name: 'Schema of customers' })).toContainText('CREATE TABLE customers');
@@ -378,7 +378,7 @@ test.describe('table editor on the demo database', () => {
     await page.getByLabel('SQL to run').fill(
       'SELECT count(*) FROM products p JOIN products_copy c ON c.sku IS p.sku AND c.title IS p.title AND c.price IS p.price AND c.stock IS p.stock AND c.image IS p.image',
     );
-    await page.getByRole('button', { name: 'Run' }).click();
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
     await expect(page.getByRole('grid', { name: 'Query results' }).getByRole('gridcell')).toHaveText(['200']);
     // the same file into the existing copy: 200 more rows, all or nothing
     await page.getByRole('tab', { name: 'Rows' }).click();
