@@ -2,7 +2,7 @@
 // database: a table created in the editor with a key and shared at once; the Fix… beside a
 // refusal; a CSV import with a chosen key shared at once; the console's scripts (all or nothing,
 // the failing statement named, rows changed, history, Ctrl+Enter, run selection).
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect, type Locator, type Page } from '@playwright/test';
 import Database from 'better-sqlite3';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +13,22 @@ const shots = join(import.meta.dirname, 'screenshots');
 mkdirSync(shots, { recursive: true });
 
 const sidebar = (page: Page) => page.getByRole('navigation', { name: 'Tables' });
+
+// e2e type-checks without the DOM lib (see clipboard.ts): the textarea as the page function uses it
+type TextArea = { value: string; setSelectionRange(from: number, to: number): void; dispatchEvent(e: unknown): boolean };
+
+/** Selects a textarea's text from where `from` starts (the start for '') to the end, or to the first `upTo` (included). */
+function selectText(area: Locator, from: string, upTo?: string): Promise<void> {
+  return area.evaluate(
+    (el, [from, upTo]) => {
+      const t = el as unknown as TextArea;
+      const start = from ? t.value.indexOf(from) : 0;
+      t.setSelectionRange(start, upTo ? t.value.indexOf(upTo, start) + upTo.length : t.value.length);
+      t.dispatchEvent(new (globalThis as unknown as { Event: new (type: string) => unknown }).Event('select'));
+    },
+    [from, upTo ?? ''] as const,
+  );
+}
 
 test.describe('structure editing', () => {
   const app = useAppServer();
@@ -162,15 +178,11 @@ test.describe('SQL console', () => {
     await page.getByRole('tab', { name: 'SQL console' }).click();
     await editor(page).fill(`SELECT 'first' AS which;\nSELECT 'second' AS which;`);
     // select the second line and run only it (button, then Ctrl+Shift+Enter)
-    await editor(page).evaluate((el: HTMLTextAreaElement) => {
-      const at = el.value.indexOf('SELECT \'second\'');
-      el.setSelectionRange(at, el.value.length);
-      el.dispatchEvent(new Event('select'));
-    });
+    await selectText(editor(page), `SELECT 'second'`);
     await page.getByRole('button', { name: 'Run selection' }).click();
     const results = page.getByRole('grid', { name: 'Query results' });
     await expect(results.getByRole('gridcell')).toHaveText(['second']);
-    await editor(page).evaluate((el: HTMLTextAreaElement) => el.setSelectionRange(0, el.value.indexOf(';') + 1));
+    await selectText(editor(page), '', ';');
     await editor(page).press('Control+Shift+Enter');
     await expect(results.getByRole('gridcell')).toHaveText(['first']);
     await editor(page).fill(`INSERT INTO events (kind, at, value) VALUES ('note', '2026-01-01', 1.5) RETURNING id, kind, value`);

@@ -3,22 +3,13 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { DatabaseService } from './service.ts';
 import { tempDir } from '../crr/test-helpers.ts';
-import type { ApiError } from '../../shared/errors.ts';
+import { rejection } from './test-rejection.ts';
 import type { SchemaChange } from '../../shared/api.ts';
 import type { CrrEngine } from '../crr/types.ts';
 
 const tmp = tempDir('schema-edit-');
 afterAll(() => tmp.cleanup());
 let n = 0;
-
-async function rejection(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as ApiError;
-  }
-  throw new Error('expected a rejection');
-}
 
 async function opened(seed = '') {
   const path = join(tmp.dir, `s${++n}.db`);

@@ -4,21 +4,12 @@ import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { DatabaseService } from './service.ts';
 import { tempDir } from '../crr/test-helpers.ts';
-import type { ApiError } from '../../shared/errors.ts';
+import { rejection } from './test-rejection.ts';
 import type { ApiEvents } from '../../shared/api.ts';
 
 const tmp = tempDir('sql-console-');
 afterAll(() => tmp.cleanup());
 let n = 0;
-
-async function rejection(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as ApiError;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** A file with a collaborative `notes` and a plain `plain`, opened by a service. */
 async function opened(dir?: string) {
