@@ -72,6 +72,7 @@ export function rebuildPlan(db: Database.Database, engine: CrrEngine | null, ctx
     throw new ApiError('invalid-argument', `${table} cannot be rebuilt: ${(err as Error).message}.`);
   }
   const before = createTableSql(def, quoteId(table));
+  const sourceRowid = !withoutRowid(def);
   const xcols = db.prepare(`SELECT name, type, pk, hidden FROM pragma_table_xinfo(?)`).safeIntegers(false).all(table) as XColumn[];
   const col = (name: string): ColumnPart => {
     const c = def.columns.find((x) => x.name === name);
@@ -169,7 +170,6 @@ export function rebuildPlan(db: Database.Database, engine: CrrEngine | null, ctx
     const N = quoteId(temp);
     // copied: the ordinary columns, and generated ones that become ordinary
     const copied = xcols.filter((c) => c.hidden === 0 || (o.materializeGenerated && (c.hidden === 2 || c.hidden === 3))).map((c) => c.name);
-    const sourceRowid = !withoutRowid(parseCreateTable(row.sql));
     const keepRowid = sourceRowid && !withoutRowid(def) && !rowidAlias(def) && !addId;
     const into = [...(keepRowid ? ['rowid'] : []), ...(addId ? [quoteId(addId)] : []), ...copied.map(quoteId)];
     const from = [...(keepRowid ? ['rowid'] : []), ...(addId ? [sourceRowid ? 'rowid' : 'row_number() OVER ()'] : []), ...copied.map(quoteId)];
