@@ -2,6 +2,8 @@
 // critical violations on the grid, editing, the side panel's tabs, the SQL console and the dialogs.
 import { test, expect, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { useAppServer } from './app-server.ts';
 
 async function violations(page: Page, screen: string): Promise<string[]> {
@@ -36,7 +38,7 @@ test.describe('accessibility', () => {
     await page.getByRole('tab', { name: 'Schema' }).click();
     found.push(...(await violations(page, 'schema')));
     await page.getByRole('tab', { name: 'SQL console' }).click();
-    await page.getByRole('button', { name: 'Run' }).click();
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
     await expect(page.getByRole('grid', { name: 'Query results' })).toBeVisible();
     found.push(...(await violations(page, 'SQL console')));
     await page.getByRole('tab', { name: 'Rows' }).click();
@@ -47,6 +49,49 @@ test.describe('accessibility', () => {
     await page.getByRole('dialog', { name: 'New row in products' }).getByRole('button', { name: 'Cancel' }).click();
     await page.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: 'Open…' }).click();
     found.push(...(await violations(page, 'open dialog')));
+    expect(found).toEqual([]);
+  });
+
+  test('structure editing and the SQL console have no serious or critical axe violations', async ({ page }) => {
+    await page.goto(app.url);
+    const found: string[] = [];
+    const tables = page.getByRole('navigation', { name: 'Tables' });
+    await tables.getByRole('button', { name: 'New table…' }).click();
+    const create = page.getByRole('dialog', { name: 'New table' });
+    await create.getByLabel('Table name').fill('a11y');
+    await expect(create.getByRole('region', { name: 'SQL it will run' })).toContainText('CREATE TABLE');
+    found.push(...(await violations(page, 'new table dialog')));
+    await create.getByRole('button', { name: 'Cancel' }).click();
+    await tables.getByRole('button', { name: /orders/ }).click();
+    await page.getByRole('button', { name: 'Enable collaboration' }).click();
+    found.push(...(await violations(page, 'refusal with Fix…')));
+    await page.getByRole('alert').getByRole('button', { name: 'Fix…' }).click();
+    const fix = page.getByRole('dialog', { name: 'Make orders collaborative' });
+    await expect(fix.getByRole('region', { name: 'SQL it will run' })).toContainText('CREATE TABLE');
+    found.push(...(await violations(page, 'fix dialog')));
+    await fix.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('tab', { name: 'Schema' }).click();
+    found.push(...(await violations(page, 'structure editor')));
+    await page.getByRole('button', { name: 'Drop quantity…' }).click();
+    const drop = page.getByRole('dialog', { name: 'Drop column quantity' });
+    await expect(drop.getByRole('region', { name: 'SQL it will run' })).toContainText('DROP COLUMN');
+    found.push(...(await violations(page, 'schema change dialog')));
+    await drop.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('tab', { name: 'SQL console' }).click();
+    await page.getByLabel('SQL to run').fill(`UPDATE orders SET quantity = quantity; SELECT 1 AS one;`);
+    await page.getByLabel('SQL to run').press('Control+Enter');
+    await expect(page.getByRole('region', { name: 'What the script did' })).toBeVisible();
+    found.push(...(await violations(page, 'SQL console report and history')));
+    await page.getByLabel('SQL to run').fill(`UPDATE orders SET nosuch = 1`);
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await expect(page.getByRole('alert')).toBeVisible();
+    found.push(...(await violations(page, 'SQL console error')));
+    await page.getByRole('tab', { name: 'Rows' }).click();
+    const csv = join(app.dataDir, 'a11y.csv');
+    writeFileSync(csv, 'a,b\n1,2\n');
+    await page.getByLabel('Import CSV…').setInputFiles(csv);
+    await expect(page.getByRole('dialog', { name: 'Import a11y.csv' }).getByLabel('Primary key')).toBeVisible();
+    found.push(...(await violations(page, 'CSV import with key and types')));
     expect(found).toEqual([]);
   });
 });

@@ -109,6 +109,10 @@ export interface CsvImportRequest {
   csv: string;
   /** first CSV line holds column names */
   header: boolean;
+  /** new tables (issue 14): declared types, one per CSV column ('' for none) */
+  types?: string[];
+  /** new tables: the primary key, a CSV column (declared NOT NULL) or a new INTEGER PRIMARY KEY column numbering the rows */
+  primaryKey?: { column: string } | { addId: string };
 }
 
 export interface PeerInfo {
@@ -193,6 +197,94 @@ export interface ActivityEntry {
   bulk?: { cells: number; columns: number; rows: number };
 }
 
+// ---- Structure editing, rebuilds and the writable SQL console (issue 14) ----
+
+/** A script for the SQL console: one or more statements, run in one transaction. */
+export interface SqlRunRequest {
+  sql: string;
+  /** how many rows of the last statement that returns rows to send back (default 100) */
+  limit?: number;
+}
+
+export interface SqlStatementReport {
+  /** 1-based position in the script */
+  index: number;
+  /** its first words, e.g. `UPDATE notes SET body …` */
+  head: string;
+  kind: 'read' | 'write' | 'schema';
+  /** rows it inserted, updated or deleted (writes); null for reads and schema changes */
+  changes: number | null;
+}
+
+export interface SqlRunResult {
+  statements: SqlStatementReport[];
+  /** rows changed by the whole script */
+  changes: number;
+  schemaChanged: boolean;
+  /** the rows of the last statement that returned rows, or null when none did */
+  result: {
+    statement: number;
+    columns: string[];
+    rows: WireValue[][];
+    truncated: boolean;
+    /** a read-only statement the grid may run again to page and sort; null when these rows are all there is (RETURNING) */
+    sql: string | null;
+  } | null;
+}
+
+/** A column as the structure editor and CSV import describe it. */
+export interface ColumnDef {
+  name: string;
+  /** declared type ('' for none): it decides the column's affinity */
+  type: string;
+  notNull: boolean;
+  /** a DEFAULT expression as SQL ('', 0, CURRENT_TIMESTAMP, …), or null for none */
+  defaultSql: string | null;
+}
+
+/** A change of structure, previewed as SQL before it runs (previewSchemaChange, applySchemaChange). */
+export type SchemaChange =
+  | { kind: 'create-table'; table: string; columns: ColumnDef[]; primaryKey: string[] }
+  | { kind: 'add-column'; table: string; column: ColumnDef }
+  | { kind: 'rename-column'; table: string; column: string; to: string }
+  | { kind: 'drop-column'; table: string; column: string }
+  | { kind: 'create-index'; table: string; name: string; columns: string[]; unique: boolean }
+  | { kind: 'drop-index'; table: string; index: string }
+  | ({ kind: 'rebuild'; table: string } & RebuildOptions)
+  /** an ordinary copy of a table (of a virtual table, which cannot be collaborative itself) */
+  | { kind: 'copy-table'; table: string; to: string };
+
+/** What a rebuild changes; everything else about the table (rows, values, other constraints) stays. */
+export interface RebuildOptions {
+  /** a new primary key: these columns (declared NOT NULL), or a new INTEGER PRIMARY KEY column named `addId` holding the rowid */
+  primaryKey?: { columns: string[] } | { addId: string };
+  /** drop every foreign key (REFERENCES, FOREIGN KEY) */
+  dropForeignKeys?: boolean;
+  /** unique indexes or UNIQUE constraints to drop, by index name; `keepIndex` keeps a plain index on the same columns */
+  dropUnique?: { index: string; keepIndex: boolean }[];
+  /** DEFAULT expressions to give columns (SQL) */
+  defaults?: Record<string, string>;
+  /** columns that stop being NOT NULL */
+  allowNull?: string[];
+  dropAutoincrement?: boolean;
+  /** generated columns that become ordinary columns holding their current values */
+  materializeGenerated?: boolean;
+}
+
+/** The SQL a change runs, in order, inside one transaction; `notes` say what the user should know first. */
+export interface SchemaChangePreview {
+  statements: string[];
+  notes: string[];
+}
+
+/** Why a table cannot be collaborative yet, each with the rebuild that fixes it. */
+export interface CrrProblem {
+  kind: 'virtual' | 'generated' | 'no-primary-key' | 'nullable-primary-key' | 'autoincrement' | 'foreign-key' | 'unique-index' | 'not-null-without-default';
+  message: string;
+  /** the column or index concerned */
+  subject?: string;
+}
+
 /** Every call main answers. Each method takes one params object and returns a promise of its result. */
 export interface Api {
   openDatabase(p: { path: string; create?: boolean }): Promise<DatabaseInfo>;
@@ -240,6 +332,18 @@ export interface Api {
   mergePolicies(p: { table: string }): Promise<Record<string, MergePolicy>>;
   setMergePolicy(p: { table: string; column: string; policy: MergePolicy }): Promise<void>;
   tableActivity(p: { table: string; limit?: number }): Promise<ActivityEntry[]>;
+
+  // Structure editing, rebuilds and the writable SQL console (issue 14)
+  /** runs a script in one transaction (all or nothing); the error names the statement that failed */
+  runSql(p: SqlRunRequest): Promise<SqlRunResult>;
+  /** scripts run in the console on this file, newest first */
+  sqlHistory(p: Record<string, never>): Promise<string[]>;
+  previewSchemaChange(p: { change: SchemaChange }): Promise<SchemaChangePreview>;
+  /** runs the change in one transaction; `expect`: the statements the user saw (refused with 'changed' if they differ now);
+   * `enableCrr`: make the table collaborative in the same transaction */
+  applySchemaChange(p: { change: SchemaChange; expect: string[]; enableCrr?: boolean }): Promise<TableInfo[]>;
+  /** everything that keeps a table from being collaborative, and the rebuild that fixes it all */
+  crrProblems(p: { table: string }): Promise<{ problems: CrrProblem[]; fix: RebuildOptions | null }>;
 }
 
 export type ApiMethod = keyof Api;

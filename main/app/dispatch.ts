@@ -9,6 +9,8 @@ export const BRIDGED_METHODS: readonly ApiMethod[] = [
   'insertRow', 'deleteRows', 'runQuery', 'countQuery', 'enableCrr', 'disableCrr', 'importCsv', 'exportCsv',
   'shareDatabase', 'joinDatabase', 'rotateShareKey', 'listPeers', 'syncStatus', 'dialPeer', 'setSyncPaused',
   'cellHistory', 'listConflicts', 'resolveConflict', 'mergePolicies', 'setMergePolicy', 'tableActivity',
+  // issue 14: structure editing, rebuilds, the writable SQL console
+  'runSql', 'sqlHistory', 'previewSchemaChange', 'applySchemaChange', 'crrProblems',
 ];
 
 export type DispatchResult = { result: unknown } | { error: { code: ApiErrorCode; message: string } };

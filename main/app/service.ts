@@ -22,6 +22,13 @@ import { ViewOrders } from './view-order.ts';
 import { existsSync, statSync } from 'node:fs';
 import { dataDir } from './data-dir.ts';
 import { readRecentFiles, rememberRecentFile } from './recent-files.ts';
+import type { CrrProblem, RebuildOptions, SchemaChange, SchemaChangePreview, SqlRunRequest, SqlRunResult } from '../../shared/api.ts';
+import { runScript } from './sql-console.ts';
+import { SqlHistory } from './sql-history.ts';
+import { planChange } from './schema-edit.ts';
+import { planStatements, runPlanned } from './schema-plan.ts';
+import { crrProblems } from './crr-problems.ts';
+import { csvCreateTable } from './csv-table.ts';
 
 type Listener = <E extends keyof ApiEvents>(event: E, payload: ApiEvents[E]) => void;
 
@@ -199,6 +206,58 @@ export class DatabaseService {
 
   async tableActivity(p: { table: string; limit?: number }): Promise<ActivityEntry[]> {
     return this.history().tableActivity(p);
+  }
+
+  // ---- structure editing, rebuilds and the writable SQL console (issue 14) ----
+  private sqlHistoryStore: SqlHistory | null = null;
+  private get sqlHistories(): SqlHistory {
+    return (this.sqlHistoryStore ??= new SqlHistory(this.options.recentFilesDir));
+  }
+
+  /** Tells the renderer what a script or a structure change did: tables and rows may have changed. */
+  private schemaOrRowsChanged(schemaChanged: boolean, wrote: boolean): void {
+    if (schemaChanged) this.emit('tablesChanged', {});
+    if (!wrote && !schemaChanged) return;
+    // the engine announces its tables' commits; the plain ones are announced here
+    const plain = userTableNames(this.open()).filter((t) => !this.engine?.isCrr(t));
+    if (plain.length) this.emit('rowsChanged', { tables: plain, origin: 'local', site: null, cells: null });
+  }
+
+  async runSql(p: SqlRunRequest): Promise<SqlRunResult> {
+    const db = this.open();
+    // remembered before it runs: a script that failed is the one to fix and run again
+    if (typeof p?.sql === 'string') this.sqlHistories.add(this.info!.path, p.sql);
+    const result = runScript(db, this.engine, p);
+    this.schemaOrRowsChanged(result.schemaChanged, result.statements.some((s) => s.kind !== 'read'));
+    return result;
+  }
+
+  async sqlHistory(): Promise<string[]> {
+    this.open();
+    return this.sqlHistories.list(this.info!.path);
+  }
+
+  async previewSchemaChange(p: { change: SchemaChange }): Promise<SchemaChangePreview> {
+    const db = this.writable();
+    const plan = runPlanned(db, this.engine, (ctx) => planChange(db, this.engine, ctx, p?.change), { dryRun: true });
+    return { statements: planStatements(plan), notes: plan.notes };
+  }
+
+  async applySchemaChange(p: { change: SchemaChange; expect: string[]; enableCrr?: boolean }): Promise<TableInfo[]> {
+    const db = this.writable();
+    if (!Array.isArray(p?.expect)) throw new ApiError('invalid-argument', 'Preview the change first: expect holds the statements shown.');
+    const table = p.change?.kind === 'copy-table' ? p.change.to : p.change?.table;
+    runPlanned(db, this.engine, (ctx) => planChange(db, this.engine, ctx, p.change), {
+      dryRun: false,
+      expect: p.expect,
+      after: p.enableCrr ? () => this.engine?.asCrr(table) : undefined,
+    });
+    this.schemaOrRowsChanged(true, true);
+    return this.listTables();
+  }
+
+  async crrProblems(p: { table: string }): Promise<{ problems: CrrProblem[]; fix: RebuildOptions | null }> {
+    return crrProblems(this.open(), p?.table);
   }
 
   async currentDatabase(): Promise<DatabaseInfo | null> {
@@ -404,8 +463,9 @@ export class DatabaseService {
     const columns = exists ? tableShape(db, p.table).columns.map((c) => c.name) : (header ?? Array.from({ length: width }, (_, i) => `column${i + 1}`));
     const target = header ?? columns.slice(0, width);
     for (const c of target) if (!columns.includes(c)) throw new ApiError('invalid-argument', `${p.table} has no column ${JSON.stringify(c)}.`);
+    const create = exists ? '' : csvCreateTable(db, p, target);
     return this.write(p.table, () => {
-      if (!exists) db.exec(`CREATE TABLE ${quoteId(p.table)} (${target.map(quoteId).join(', ')})`);
+      if (!exists) db.exec(create);
       const insert = db.prepare(`INSERT INTO ${quoteId(p.table)} (${target.map(quoteId).join(', ')}) VALUES (${target.map(() => '?').join(', ')})`);
       rows.forEach((r, i) => {
         if (r.length !== target.length) {

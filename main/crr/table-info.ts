@@ -61,17 +61,17 @@ export function checkCrrRules(db: Database.Database, table: string): TableInfo {
   if (!row) throw new CrrRefusal(table, 'no such table');
   if (row.type !== 'table') throw new CrrRefusal(table, 'it is a view, not a table');
   if (/^(crr_|crsql_)|__crr_/.test(table)) throw new CrrRefusal(table, 'it is one of the engine\'s own tables');
-  if (/^\s*CREATE\s+VIRTUAL/i.test(row.sql)) throw new CrrRefusal(table, 'virtual tables are not supported');
+  if (/^\s*CREATE\s+VIRTUAL/i.test(row.sql)) throw new CrrRefusal(table, 'virtual tables are not supported (Fix… in the app copies its rows into an ordinary table, which can be)');
   const cols = db.prepare(`SELECT * FROM pragma_table_xinfo(?)`).safeIntegers(false).all(table) as PragmaColumn[];
-  if (cols.some((c) => c.hidden !== 0)) throw new CrrRefusal(table, 'generated columns are not supported (make them ordinary columns, or compute the value in a view)');
+  if (cols.some((c) => c.hidden !== 0)) throw new CrrRefusal(table, 'generated columns are not supported (Fix… in the app makes them ordinary columns holding their values; or compute the value in a view)');
   const pkCols = cols.filter((c) => c.pk > 0);
-  if (pkCols.length === 0) throw new CrrRefusal(table, 'it has no primary key (rebuild it with one, e.g. an id INTEGER PRIMARY KEY NOT NULL column)');
+  if (pkCols.length === 0) throw new CrrRefusal(table, 'it has no primary key (Fix… in the app gives it one: key columns you choose, or a new integer id column)');
   for (const c of pkCols) {
-    if (!c.notnull) throw new CrrRefusal(table, `primary key column "${c.name}" may be NULL (declare it NOT NULL)`);
+    if (!c.notnull) throw new CrrRefusal(table, `primary key column "${c.name}" may be NULL (Fix… in the app declares it NOT NULL)`);
   }
-  if (/\bAUTOINCREMENT\b/i.test(row.sql)) throw new CrrRefusal(table, 'it uses AUTOINCREMENT (drop AUTOINCREMENT: an INTEGER PRIMARY KEY still numbers new rows)');
+  if (/\bAUTOINCREMENT\b/i.test(row.sql)) throw new CrrRefusal(table, 'it uses AUTOINCREMENT (Fix… in the app drops it: an INTEGER PRIMARY KEY still numbers new rows)');
   const fks = db.prepare(`SELECT * FROM pragma_foreign_key_list(?)`).all(table);
-  if (fks.length > 0) throw new CrrRefusal(table, 'it has a foreign key (CRRs cannot enforce them across replicas: rebuild the table without REFERENCES and keep the column)');
+  if (fks.length > 0) throw new CrrRefusal(table, 'it has a foreign key (CRRs cannot enforce them across replicas: Fix… in the app drops the REFERENCES rule and keeps the column)');
   const indexes = db.prepare(`SELECT name, "unique", origin FROM pragma_index_list(?)`).safeIntegers(false).all(table) as {
     name: string;
     unique: number;
@@ -79,12 +79,12 @@ export function checkCrrRules(db: Database.Database, table: string): TableInfo {
   }[];
   for (const ix of indexes) {
     if (ix.unique && ix.origin !== 'pk') {
-      throw new CrrRefusal(table, `unique index "${ix.name}" besides the primary key (replicas could not merge: drop it, or recreate it without UNIQUE)`);
+      throw new CrrRefusal(table, `unique index "${ix.name}" besides the primary key (replicas could not merge: Fix… in the app makes it an ordinary index)`);
     }
   }
   for (const c of cols) {
     if (c.pk === 0 && c.notnull && c.dflt_value === null) {
-      throw new CrrRefusal(table, `column "${c.name}" is NOT NULL without a DEFAULT (give it a DEFAULT, e.g. DEFAULT '', or allow NULL)`);
+      throw new CrrRefusal(table, `column "${c.name}" is NOT NULL without a DEFAULT (Fix… in the app gives it one, e.g. DEFAULT '', or allows NULL)`);
     }
   }
   return readTableInfo(db, table);
