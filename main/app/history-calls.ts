@@ -5,7 +5,6 @@ import { ApiError } from '../../shared/errors.ts';
 import { bytesToHex, fromWire, hexToBytes, toWire, type WireValue } from '../../shared/values.ts';
 import type { CellVersion as EngineVersion, Conflict as EngineConflict, CrrEngine } from '../crr/types.ts';
 import { MERGE_POLICIES } from '../crr/types.ts';
-import type Database from 'better-sqlite3';
 import { groupActivity, type RunSizes } from './bulk-activity.ts';
 
 /** site hex → the writer's name, when known */
@@ -24,8 +23,6 @@ export class HistoryCalls {
   constructor(
     private readonly engine: CrrEngine,
     private readonly names: SiteNames,
-    /** the engine's file, for measuring bulk writes in its history */
-    private readonly db: Database.Database,
   ) {}
 
   private version(v: EngineVersion): CellVersion {
@@ -125,9 +122,9 @@ export class HistoryCalls {
     const limit = Math.min(Math.max(1, Number(p.limit ?? 50) || 50), 500);
     return this.guard(() =>
       groupActivity(
-        this.db,
+        this.engine,
         p.table,
-        (n) => this.engine.history.activity(p.table, n).map((v) => ({ key: v.pk.map(toWire), column: v.cid, version: this.version(v) })),
+        (n) => this.engine.history.activity(p.table, n).map((v) => ({ key: v.pk.map(toWire), column: v.cid, version: this.version(v), dbVersion: v.db_version })),
         limit,
         this.runSizes,
       ),

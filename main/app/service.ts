@@ -83,7 +83,7 @@ export class DatabaseService {
     this.engine = engine;
     this.orders = new ViewOrders(db);
     this.plainWatch = new PlainTablesWatch(db, (t) => engine?.isCrr(t) ?? false, (e) => this.emit('rowsChanged', e));
-    this.historyCalls = engine ? new HistoryCalls(engine, (site) => this.sync.siteName(site), db) : null;
+    this.historyCalls = engine ? new HistoryCalls(engine, (site) => this.sync.siteName(site)) : null;
     engine?.onCommit(() => this.conflictsMayHaveChanged());
     engine?.history.onChange(() => this.conflictsMayHaveChanged());
     // history retention (crr_state.history_retention versions per cell): soon after opening, then hourly

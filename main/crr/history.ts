@@ -86,6 +86,7 @@ export function createHistory(ctx: HistoryContext) {
       // a version written here was written when it was seen
       written_at: num(r.written_at) ?? (sameBytes(bytes(r.site_id), ctx.siteId) ? num(r.seen_at) : null),
       seen_at: Number(r.seen_at ?? 0),
+      db_version: Number(r.db_version),
       won: Number(r.won) === 1,
       resolves: r.res_cv === null ? null : { site_id: bytes(r.res_site_id), col_version: Number(r.res_cv), versions: Number(r.res_members) },
     };
@@ -219,6 +220,25 @@ export function createHistory(ctx: HistoryContext) {
         ).all({ floor, limit }) as Row[];
         if (rows.length >= limit || floor <= 0) return rows.map((r) => toVersion(t, r));
       }
+    },
+
+    writeSize(table, dbVersion, site) {
+      const t = info(table);
+      const ord = ordOf(site);
+      const rows = rowsTable(t.name);
+      const V = versionsTable(t.name);
+      const columns = t.since.filter((s) => s <= dbVersion).length;
+      const implied = Number(stmt(`SELECT count(*) FROM ${rows} WHERE i_version = ? AND i_site = ?`).pluck().get(dbVersion, ord));
+      const pk = t.pks.map(quoteId).join(', ');
+      const v = t.columns.length
+        ? (stmt(`SELECT count(*) AS cells, count(DISTINCT slot) AS slots, (SELECT count(*) FROM (SELECT DISTINCT ${pk} FROM ${V} WHERE db_version = @v AND site = @s)) AS keys
+             FROM ${V} WHERE db_version = @v AND site = @s`).get({ v: dbVersion, s: ord }) as Row)
+        : { cells: 0, slots: 0, keys: 0 };
+      return {
+        cells: implied * columns + Number(v.cells),
+        rows: implied + Number(v.keys),
+        columns: Math.max(implied ? columns : 0, Number(v.slots)),
+      };
     },
 
     conflicts(options = {}) {

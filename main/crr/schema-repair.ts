@@ -48,8 +48,9 @@ export function createSchemaKeeper(ctx: SchemaContext) {
   }
 
   function done(): void {
-    knownSchemaVersion = schemaVersion.get() as number;
+    // the TEMP objects first: rewriting the history views (in the file) changes the schema too
     ctx.changed(tables);
+    knownSchemaVersion = schemaVersion.get() as number;
   }
 
   function load(): void {

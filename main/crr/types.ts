@@ -85,6 +85,8 @@ export interface CellVersion {
   written_at: number | null;
   /** ms since 1970 when this database first saw it */
   seen_at: number;
+  /** the db_version this replica recorded it at (versions written together share one) */
+  db_version: number;
   /** it is the cell's value now */
   won: boolean;
   /** written by "Keep this value": the fork it resolves and how many versions it saw there */
@@ -125,6 +127,8 @@ export interface CrrHistory {
   cell(table: string, pk: SqlValue[], cid: string): CellVersion[];
   /** the table's most recently seen versions, newest first */
   activity(table: string, limit?: number): CellVersion[];
+  /** how many versions one write recorded (its db_version and writer): e.g. a backfill of every row */
+  writeSize(table: string, dbVersion: number, site: Uint8Array): { cells: number; rows: number; columns: number };
   conflicts(options?: { table?: string; unresolvedOnly?: boolean; limit?: number }): Conflict[];
   unresolvedCount(): number;
   /**
