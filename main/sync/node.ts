@@ -26,6 +26,8 @@ export interface SyncNodeOptions {
   log?: (line: string) => void;
   /** how often to redial known peers that are not connected (ms) */
   redialMs?: number;
+  /** how long an inbound or outbound sync stream may take to authenticate (ms; default 10 s) */
+  handshakeMs?: number;
 }
 
 /** The mDNS off switch shared by the app and the headless peer. */
@@ -219,7 +221,7 @@ export class SyncNode {
         stream.abort(new Error('duplicate'));
         return;
       }
-      this.register(key, new SyncSession(stream, remote, this.peerId, 'initiator', ds, (s) => this.ended(key, s)), ds, conn);
+      this.register(key, new SyncSession(stream, remote, this.peerId, 'initiator', ds, (s) => this.ended(key, s), this.sessionOptions()), ds, conn);
     } catch (err) {
       this.opening.delete(key);
       this.log(`could not open a sync stream to ${remote.slice(-8)}: ${(err as Error).message}`);
@@ -242,7 +244,11 @@ export class SyncNode {
       this.register(key, session, ds, conn);
       return ds;
     };
-    new SyncSession(stream, remote, this.peerId, 'responder', resolve, (s) => this.ended(key, s));
+    new SyncSession(stream, remote, this.peerId, 'responder', resolve, (s) => this.ended(key, s), this.sessionOptions());
+  }
+
+  private sessionOptions() {
+    return { log: (line: string) => this.log(line), handshakeMs: this.options.handshakeMs };
   }
 
   private register(key: string, s: SyncSession, ds: DatabaseSync, conn: Connection): void {
