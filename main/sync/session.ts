@@ -420,7 +420,6 @@ export class SyncSession {
     const host = this.host!;
     const reason = err instanceof Error ? err.message : String(err);
     this.refusedFromPeer = reason;
-    this.lastError = `refused this peer's changes (nothing of them applied): ${reason}`;
     host.log(`refused a frame from ${this.remoteName || this.remotePeer.slice(-8)}${err instanceof FrameRefused ? '' : ` (${(err as Error)?.name ?? 'error'})`}: ${reason}`);
     host.noteRefusal(this.remotePeer, reason);
     host.sessionChanged(this);
