@@ -12,7 +12,7 @@ import { mdns } from '@libp2p/mdns';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Connection } from '@libp2p/interface';
 import type { PeerInfo } from '../../shared/api.ts';
-import { loadIdentity } from './identity.ts';
+import { loadIdentity, lockIdentity } from './identity.ts';
 import type { DatabaseSync } from './database-sync.ts';
 import { PROTOCOL, SessionRefused, SyncSession } from './session.ts';
 
@@ -48,6 +48,7 @@ export class SyncNode {
   private constructor(
     readonly libp2p: Libp2p,
     private readonly options: SyncNodeOptions,
+    private readonly releaseIdentity: () => void,
   ) {
     libp2p.addEventListener('connection:open', (e) => this.connected(e.detail));
     libp2p.addEventListener('peer:discovery', (e) => {
@@ -65,18 +66,26 @@ export class SyncNode {
     this.timer.unref();
   }
 
+  /** Throws IdentityInUse when another running process holds the identity file. */
   static async start(options: SyncNodeOptions): Promise<SyncNode> {
-    const privateKey = await loadIdentity(options.identityFile);
-    const libp2p = await createLibp2p({
-      privateKey,
-      addresses: { listen: options.listen?.length ? options.listen : ['/ip4/0.0.0.0/tcp/0'] },
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
-      peerDiscovery: options.mdns ? [mdns()] : [],
-      services: { identify: identify(), ping: ping() },
-    });
-    const node = new SyncNode(libp2p, options);
+    const release = lockIdentity(options.identityFile);
+    let libp2p: Libp2p;
+    try {
+      const privateKey = await loadIdentity(options.identityFile);
+      libp2p = await createLibp2p({
+        privateKey,
+        addresses: { listen: options.listen?.length ? options.listen : ['/ip4/0.0.0.0/tcp/0'] },
+        transports: [tcp()],
+        connectionEncrypters: [noise()],
+        streamMuxers: [yamux()],
+        peerDiscovery: options.mdns ? [mdns()] : [],
+        services: { identify: identify(), ping: ping() },
+      });
+    } catch (err) {
+      release();
+      throw err;
+    }
+    const node = new SyncNode(libp2p, options, release);
     await libp2p.handle(PROTOCOL, (stream, connection) => node.inbound(stream, connection), { maxInboundStreams: 256 });
     options.log?.(`listening on ${node.addresses().join(' ')}${options.mdns ? ' (mDNS on)' : ' (mDNS off)'}`);
     return node;
@@ -273,6 +282,10 @@ export class SyncNode {
     clearInterval(this.timer);
     for (const s of this.sessions.values()) s.close('closing');
     this.sessions.clear();
-    await this.libp2p.stop();
+    try {
+      await this.libp2p.stop();
+    } finally {
+      this.releaseIdentity();
+    }
   }
 }

@@ -2,7 +2,8 @@
 //   npm run peer -- --db FILE --share             prints "invite: CODE", keeps serving
 //   npm run peer -- --db FILE --join CODE         creates FILE from the sharer, keeps syncing
 //   npm run peer -- --db FILE                     goes on syncing a file shared or joined before
-// Options: --no-mdns, --listen MULTIADDR (repeatable), --name NAME, --data DIR (peer identity).
+// Options: --no-mdns, --listen MULTIADDR (repeatable), --name NAME, --data DIR (peer identity;
+// created if missing; one running peer per folder).
 // One log line per sync event; stops cleanly on SIGINT/SIGTERM.
 import '../polyfills.ts';
 import Database from 'better-sqlite3';
@@ -65,6 +66,12 @@ const node = await SyncNode.start({
   listen: values.listen,
   mdns: !values['no-mdns'] && mdnsAllowed(),
   log,
+}).catch((err: Error) => {
+  // an identity in use, a port taken: one line, not a stack trace
+  ds.close();
+  engine.close();
+  db.close();
+  return die(err.message);
 });
 log(`peer ${node.peerId} serving database ${ds.databaseId}`);
 node.addDatabase(ds, invite?.addresses ?? []);

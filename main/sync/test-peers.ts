@@ -9,6 +9,8 @@ export interface PeerProcess {
   lines: string[];
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** its exit code once it exits on its own (null: killed by a signal) */
+  exited: Promise<number | null>;
 }
 
 export function spawnPeer(args: string[], dataDir: string, extraEnv: Record<string, string> = {}): PeerProcess {
@@ -33,6 +35,7 @@ export function spawnPeer(args: string[], dataDir: string, extraEnv: Record<stri
   return {
     proc,
     lines,
+    exited,
     waitFor(pattern, timeoutMs = 20_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
