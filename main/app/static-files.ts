@@ -1,4 +1,5 @@
-// Serves the built renderer from one folder, with a strict CSP; nothing outside that folder.
+// Serves the built renderer from one folder, with a strict CSP; nothing outside that folder. Any
+// request is answered: a path that does not decode is a 400, a failure reading a file a 500.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
@@ -16,11 +17,31 @@ const TYPES: Record<string, string> = {
 export const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
+const HEADERS = { 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' };
+
 export function serveStatic(root: string, req: IncomingMessage, res: ServerResponse): void {
-  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-  const rel = normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, '');
+  try {
+    serveFile(root, req, res);
+  } catch (err) {
+    if (!res.headersSent) res.writeHead(500, { ...HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end('internal error');
+    console.error(`browser mode: ${req.method} ${req.url}: ${(err as Error).message}`);
+  }
+}
+
+function serveFile(root: string, req: IncomingMessage, res: ServerResponse): void {
+  const headers = HEADERS;
+  let url: URL;
+  let pathname: string;
+  try {
+    url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    pathname = decodeURIComponent(url.pathname);
+  } catch {
+    res.writeHead(400, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }).end('bad request');
+    return;
+  }
+  const rel = normalize(pathname).replace(/^([/\\])+/, '');
   const path = join(root, rel === '' ? 'index.html' : rel);
-  const headers = { 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' };
   if (!path.startsWith(root + sep) && path !== root) {
     res.writeHead(403, headers).end('forbidden');
     return;
