@@ -2,8 +2,9 @@
 // renderer reaches main only through the preload's typed API. Type-checked here; it cannot run
 // on machines without the Electron binary (npm start falls back to browser mode there).
 import '../polyfills.ts';
-import { app, BrowserWindow, Menu, dialog, ipcMain, shell, type MenuItemConstructorOptions } from 'electron';
+import { app, BrowserWindow, Menu, dialog, ipcMain, session, shell, type MenuItemConstructorOptions } from 'electron';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DatabaseService } from './service.ts';
 import { stopSyncNode } from './sync-host.ts';
 import { dispatch } from './dispatch.ts';
@@ -11,9 +12,11 @@ import { dataDir } from './data-dir.ts';
 import { ensureDemoDatabase } from './demo-database.ts';
 import { readRecentFiles } from './recent-files.ts';
 import { CSP } from './static-files.ts';
+import { externalUrlAllowed, permissionAllowed, senderAllowed } from './electron-guards.ts';
 import type { ApiEvents } from '../../shared/api.ts';
 
 const RENDERER = join(__dirname, '..', 'renderer', 'index.html');
+const RENDERER_URL = pathToFileURL(RENDERER).href;
 const PRELOAD = join(__dirname, '..', 'preload', 'preload.cjs');
 const services = new Map<number, DatabaseService>();
 
@@ -47,7 +50,7 @@ async function openWindow(path: string, create = false): Promise<void> {
   });
   win.webContents.on('will-navigate', (e) => e.preventDefault());
   win.webContents.setWindowOpenHandler(({ url }) => {
-    if (/^https?:\/\//.test(url)) void shell.openExternal(url);
+    if (externalUrlAllowed(url)) void shell.openExternal(url);
     return { action: 'deny' };
   });
   await win.loadFile(RENDERER);
@@ -104,11 +107,16 @@ if (!app.requestSingleInstanceLock()) {
     if (app.isReady()) void openWindow(path);
   });
   ipcMain.handle('crr:call', (e, msg: { method?: unknown; params?: unknown }) => {
+    const frame = e.senderFrame;
+    if (!senderAllowed(frame && { url: frame.url, isMainFrame: frame === e.sender.mainFrame }, RENDERER_URL)) {
+      return { error: { code: 'unauthorised', message: 'Only the app page may call the app.' } };
+    }
     const service = services.get(e.sender.id);
     if (!service) return { error: { code: 'no-database', message: 'This window has no database.' } };
     return dispatch(service, msg?.method, msg?.params);
   });
   app.on('web-contents-created', (_e, contents) => {
+    contents.on('will-attach-webview', (e) => e.preventDefault());
     contents.session.webRequest.onHeadersReceived((details, callback) =>
       callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } }),
     );
@@ -117,5 +125,11 @@ if (!app.requestSingleInstanceLock()) {
     if (process.platform !== 'darwin') app.quit();
   });
   app.on('will-quit', () => void stopSyncNode());
-  void app.whenReady().then(() => openWindow(fileArg(process.argv) ?? ensureDemoDatabase(dataDir())));
+  void app.whenReady().then(() => {
+    session.defaultSession.setPermissionRequestHandler((_wc, permission, callback, details) =>
+      callback(permissionAllowed(permission, details.requestingUrl, RENDERER_URL)),
+    );
+    session.defaultSession.setPermissionCheckHandler((_wc, permission, _origin, details) => permissionAllowed(permission, details.requestingUrl, RENDERER_URL));
+    return openWindow(fileArg(process.argv) ?? ensureDemoDatabase(dataDir()));
+  });
 }
