@@ -136,9 +136,16 @@ export const siteHex = (site: Uint8Array) => bytesToHex(site);
  * The frames a sender builds, through the codecs, so tests and the fuzz follow the wire encoding
  * wherever it goes (session.ts sends the same shapes).
  */
+type Mutate = (encoded: unknown) => unknown;
+const same: Mutate = (x) => x;
+
 export const frames = {
-  changes: (n: number, changes: Change[], to: number, head: number = to, next: ChangePageCursor | null = null) =>
-    encodeFrame({ t: 'changes', n, head, to, next: next ? cursorToWire(next) : null, data: encodeChanges(changes) }),
-  history: (n: number, table: string, last: number, entries: HistoryEntry[]) => encodeFrame({ t: 'history', n, table, last, data: encodeHistory(entries) }),
+  /** `mutate` may alter the encoded changes before they are framed (the fuzz), whatever their form */
+  changes: (n: number, changes: Change[], to: number, head: number = to, next: ChangePageCursor | null = null, mutate: Mutate = same) =>
+    encodeFrame({ t: 'changes', n, head, to, next: next ? cursorToWire(next) : null, data: mutate(encodeChanges(changes)) }),
+  history: (n: number, table: string, last: number, entries: HistoryEntry[], mutate: Mutate = same) =>
+    encodeFrame({ t: 'history', n, table, last, data: mutate(encodeHistory(entries)) }),
+  /** any message, for frames the fuzz makes up */
+  message: (m: Record<string, unknown>) => encodeFrame(m),
   seen: (version: number) => encodeFrame({ ...seenNothing, version }),
 };
