@@ -13,8 +13,10 @@ export interface PeerProcess {
   exited: Promise<number | null>;
 }
 
+/** A headless peer on 127.0.0.1 (a random port unless `args` has its own --listen). */
 export function spawnPeer(args: string[], dataDir: string, extraEnv: Record<string, string> = {}): PeerProcess {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'main/sync/peer-cli.ts', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--data', dataDir, ...args], {
+  const listen = args.includes('--listen') ? [] : ['--listen', '/ip4/127.0.0.1/tcp/0'];
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'main/sync/peer-cli.ts', '--no-mdns', ...listen, '--data', dataDir, ...args], {
     cwd: ROOT,
     env: { ...process.env, CRR_NO_MDNS: '1', ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
