@@ -13,16 +13,7 @@ import { openReplica, closeReplica, tableSnapshot, tempDir } from '../crr/test-h
 import { decodeInvite } from './invite.ts';
 import { DatabaseSync } from './database-sync.ts';
 import { SyncNode } from './node.ts';
-import { spawnPeer, type PeerProcess } from './test-peers.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(check: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await sleep(50);
-  }
-}
+import { sleep, spawnPeer, until, type PeerProcess } from './test-peers.ts';
 
 function held(path: string): number {
   const db = new Database(path, { readonly: true });

@@ -14,16 +14,7 @@ import { SyncNode } from './node.ts';
 import { encodeInvite } from './invite.ts';
 import { encodeFrame } from './frames.ts';
 import { frames, handshake, openRaw, seenNothing, type RawStream } from './raw-peer.ts';
-import { spawnPeer, type PeerProcess } from './test-peers.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(check: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await sleep(50);
-  }
-}
+import { sleep, spawnPeer, until, type PeerProcess } from './test-peers.ts';
 
 const t = tempDir('crr-threats-');
 let a: { r: Replica; ds: DatabaseSync; node: SyncNode; lines: string[]; address: string };
