@@ -9,6 +9,12 @@
 // values (ChangeRefused: versions out of range, an absurd Lamport jump) refuses its whole frame,
 // which the session reports (session.ts). Transient errors (the file busy or locked) end the
 // session, which reconnects and resends.
+//
+// Clocks: changes from sync merge with their db_version capped at this replica's own, so a peer's
+// clock is never adopted (README.md, "Clocks"). Sync needs no Lamport adoption (progress is kept
+// per peer, in the sender's own versions; merges decide by col_version, value and site), and with
+// it a key holder could move every replica's clock up by maxVersionJump per frame until no peer
+// takes its writes, and lock out any new peer, whose clock starts at 0.
 import type Database from 'better-sqlite3';
 import type { Change, ChangePageCursor, CrrEngine, HistoryEntry } from '../crr/types.ts';
 import type { PeerInfo, SyncStatus } from '../../shared/api.ts';
@@ -25,6 +31,14 @@ export interface DatabaseSyncOptions {
   onTablesCreated?: (tables: string[]) => void;
   /** the share to adopt (joining from an invite); default: this file's, created on first use */
   share?: Share;
+}
+
+/** A peer's clock this far ahead of ours is worth a word in the peer list (it is not adopted). */
+export const CLOCK_WARNING = 2 ** 31;
+
+/** Changes as sync merges them: no db_version above `local`, this replica's (see the opening comment). */
+export function capClock(changes: Change[], local: number): Change[] {
+  return changes.map((c) => (c.db_version > local ? { ...c, db_version: local } : c));
 }
 
 /** Items this replica's schema can take now, and the rest with why they wait. */
@@ -124,7 +138,7 @@ export class DatabaseSync {
     let applied = 0;
     this.db.transaction(() => {
       const [now, later] = partition(changes, heldReason(this.db, this.engine));
-      if (now.length) applied = this.mergeOrHold(now, (c, reason) => this.store.hold([[c, reason]], peer), (batch) => this.engine.applyChanges(batch));
+      if (now.length) applied = this.mergeOrHold(now, (c, reason) => this.store.hold([[c, reason]], peer), (batch) => this.merge(batch));
       if (later.length) this.store.hold(later, peer);
       this.store.recordSeen(peer, site, to, next);
     })();
@@ -143,6 +157,11 @@ export class DatabaseSync {
     })();
     this.refusals.delete(peer);
     return applied;
+  }
+
+  /** Merges changes from sync, without adopting their clock. */
+  private merge(changes: Change[]): number {
+    return this.engine.applyChanges(capClock(changes, this.engine.dbVersion()));
   }
 
   /**
@@ -178,7 +197,7 @@ export class DatabaseSync {
     const waiting = new Map<string, number>();
     try {
       this.db.transaction(() => {
-        merged = this.retry('changes', this.store.heldChanges(), (batch) => this.engine.applyChanges(batch), waiting);
+        merged = this.retry('changes', this.store.heldChanges(), (batch) => this.merge(batch), waiting);
         // history after the changes: versions merged just now learn their parents from it
         this.retry('history', this.store.heldHistory(), (batch) => this.engine.history.apply(batch), waiting);
       })();

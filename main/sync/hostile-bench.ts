@@ -5,6 +5,9 @@
 //   hostile_baseline_rss_mb      the peer, ready, before the streams
 //   hostile_preauth_rss_mb       its peak while the streams send
 //   hostile_after_close_rss_mb   2 s after the last stream closed
+//   hostile_postauth_rss_mb      then one authenticated stream (it holds the key) announcing a 64 MB
+//                                frame and sending 60 MB of it: the most one session may buffer
+//   hostile_postauth_after_close_rss_mb   2 s after that stream closed
 import '../polyfills.ts';
 import Database from 'better-sqlite3';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,7 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installCrr } from '../crr/index.ts';
 import { SyncNode } from './node.ts';
-import { openRaw } from './raw-peer.ts';
+import { handshake, openRaw } from './raw-peer.ts';
+import { decodeInvite } from './invite.ts';
 import { spawnPeer } from './test-peers.ts';
 
 const STREAMS = 10;
@@ -46,7 +50,7 @@ export async function runHostilePreauthBench(): Promise<Record<string, number | 
   const attacker = await SyncNode.start({ identityFile: join(dir, 'x.key'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
   try {
     const address = (await peer.waitFor(/listening on (\S+)/, 30_000))[1];
-    await peer.waitFor(/^invite: /, 30_000);
+    const invite = decodeInvite((await peer.waitFor(/^invite: (\S+)/, 30_000))[1]);
     await sleep(1000);
     const pid = peer.proc.pid!;
     const baseline = rssMb(pid);
@@ -72,8 +76,28 @@ export async function runHostilePreauthBench(): Promise<Record<string, number | 
     clearInterval(sampler);
     peak = Math.max(peak, rssMb(pid) ?? 0);
     const after = rssMb(pid);
+
+    // one authenticated session buffering the largest frame it may send
+    let postPeak = after ?? 0;
+    const postSampler = setInterval(() => (postPeak = Math.max(postPeak, rssMb(pid) ?? 0)), 50);
+    const s = await handshake(attacker, address, { databaseId: invite.databaseId, key: invite.key, site: 'ee'.repeat(16) });
+    await s.sendBytes(header);
+    for (let sent = 0; sent < SENT && !s.closed; sent += CHUNK) await s.sendBytes(body);
+    const until = Date.now() + 60_000;
+    while (!s.closed && s.stream.writeBufferLength > 0 && Date.now() < until) await sleep(20);
+    await sleep(1000);
+    s.close();
+    await sleep(2000);
+    clearInterval(postSampler);
+    const postAfter = rssMb(pid);
     if (peer.proc.exitCode !== null) throw new Error(`the peer exited (${peer.proc.exitCode}) under hostile streams`);
-    return { hostile_baseline_rss_mb: baseline, hostile_preauth_rss_mb: baseline === null ? null : peak, hostile_after_close_rss_mb: after };
+    return {
+      hostile_baseline_rss_mb: baseline,
+      hostile_preauth_rss_mb: baseline === null ? null : peak,
+      hostile_after_close_rss_mb: after,
+      hostile_postauth_rss_mb: baseline === null ? null : postPeak,
+      hostile_postauth_after_close_rss_mb: postAfter,
+    };
   } finally {
     await peer.stop('SIGTERM');
     await attacker.stop();

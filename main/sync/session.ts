@@ -26,7 +26,8 @@
 // would skip the refused one) but keeps sending its own changes, and shows the reason in its peer
 // list. The sender stops sending on that session and shows the reason too. The next session (a
 // reconnect) starts over from the receiver's recorded progress. Changes this copy's schema cannot
-// take are not refused: they are held (database-sync.ts).
+// take are not refused: they are held (database-sync.ts). Merged changes never move this
+// replica's clock (database-sync.ts, "Clocks"); a peer far ahead is named in the peer list.
 import type { Stream } from '@libp2p/interface';
 import type { ChangePageCursor } from '../crr/types.ts';
 import { bytesToHex, hexToBytes } from '../../shared/values.ts';
@@ -34,7 +35,7 @@ import { newNonce, proof, proofMatches, type HandshakeFacts } from './auth.ts';
 import { cursorFromWire, cursorToWire, decodeChanges, encodeChanges, ProtocolError } from './change-codec.ts';
 import { encodeFrame, FrameReader, MAX_FRAME_BYTES, PREAUTH_MAX_FRAME_BYTES } from './frames.ts';
 import { checkChanges, checkHistory, checkPolicies, checkRange, FrameRefused } from './frame-checks.ts';
-import { isTransient } from './database-sync.ts';
+import { CLOCK_WARNING, isTransient } from './database-sync.ts';
 import { MAX_CLOCK } from '../crr/index.ts';
 import { decodeHistory, decodePolicies, encodeHistory, encodePolicies } from './history-codec.ts';
 import type { DatabaseSync } from './database-sync.ts';
@@ -106,6 +107,7 @@ export class SyncSession {
   /** the peer refused a frame of ours: we stop sending on this session */
   private refusedByPeer = false;
   private handshakeTimer: NodeJS.Timeout | null = null;
+  private clockWarned = false;
   // sending side
   private sentUpTo = 0;
   private cursor: ChangePageCursor | null = null;
@@ -353,12 +355,19 @@ export class SyncSession {
     const next = m.next ? cursorFromWire(m.next) : null;
     const changes = decodeChanges(m.data);
     const host = this.host!;
+    const ours = host.engine.dbVersion();
     const applied = this.applyOrRefuse(n as number, () => {
       checkRange(to as number, m.head);
       checkChanges(changes, to as number, host.engine.siteId);
       return host.applyFrom(this.remotePeer, this.remoteSite!, changes, to as number, next);
     });
     if (applied === null) return;
+    if (!this.clockWarned && (to as number) > ours + CLOCK_WARNING) {
+      // merged, but its clock is not ours (database-sync.ts, "Clocks")
+      this.clockWarned = true;
+      this.lastError = `its clock (${to}) is far ahead of this replica's (${ours}): its changes merge, its clock is not adopted`;
+      host.log(`${this.remoteName || this.remotePeer.slice(-8)}'s clock ${to} is far ahead of ours (${ours}): not adopted`);
+    }
     if (Number.isSafeInteger(m.head)) this.remoteHead = Math.max(this.remoteHead, m.head as number);
     if (!next) this.receivedUpTo = Math.max(this.receivedUpTo, to as number);
     this.lastSyncAt = Date.now();
