@@ -1,21 +1,24 @@
 // Issue 16.9: fuzz of the sync protocol and of INSERT INTO crsql_changes. Short in CI; the long run:
 //   CRR_FUZZ_FRAMES=200000 CRR_FUZZ_ROWS=500000 CRR_FUZZ_SEED=7 npx vitest run main/sync/fuzz.test.ts
-// Each prints what it tried and found; crashes and partial applications must be 0.
+// Each prints what it tried and found; crashes and partial applications must be 0. With one fuzzer
+// (the default) a seed replays the same frames against the same states; CRR_FUZZ_WORKERS=3 goes
+// faster but interleaves them differently each run.
 import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { packPrimaryKey } from '../crr/index.ts';
-import { closeReplica, openReplica, tempDir } from '../crr/test-helpers.ts';
+import { closeReplica, openReplica, tableSnapshot, tempDir } from '../crr/test-helpers.ts';
 import { COLUMNS, pk, random, runSyncFuzz, TABLES, value, version, type Rng } from './protocol-fuzz.ts';
 
 const FRAMES = Number(process.env.CRR_FUZZ_FRAMES ?? 2000);
 const ROWS = Number(process.env.CRR_FUZZ_ROWS ?? 5000);
 const SEED = Number(process.env.CRR_FUZZ_SEED ?? 1);
+const WORKERS = Number(process.env.CRR_FUZZ_WORKERS ?? 1);
 const tmp = tempDir('crr-fuzz-sql-');
 afterAll(() => tmp.cleanup());
 
 describe('fuzz', () => {
   it(`the sync protocol: ${FRAMES} mutated frames after a valid handshake, each behind a valid row`, async () => {
-    const r = await runSyncFuzz({ frames: FRAMES, seed: SEED, log: (l) => console.log(l) });
+    const r = await runSyncFuzz({ frames: FRAMES, seed: SEED, workers: WORKERS, log: (l) => console.log(l) });
     console.log(
       `sync fuzz (seed ${SEED}): frames tried ${r.frames} (acked ${r.acked}, refused ${r.refused}, closed the stream ${r.closed}, unanswered ${r.unanswered}; ` +
         `${r.handshakes} handshakes), crashes ${r.crashes}, partial applications ${r.partial}, integrity failures ${r.integrityFailures}, ` +
@@ -109,4 +112,25 @@ describe('fuzz', () => {
     expect(tracked).toBe(true);
     expect(Math.min(applied, refused)).toBeGreaterThan(0);
   }, 600_000);
+
+  // Found by the long fuzz run (seed 7, 20000 frames): the victim and an honest copy of it differed
+  // in one row. A row this replica has in life 1 gets a peer's sentinel for life 3 (deleted and
+  // re-created there, no cell written since): the replica keeps life 1's values, but its changes
+  // describe the row of life 3 without them, so a fresh copy of it holds NULLs: the two diverge. An
+  // engine merge rule (main/crr), left to its redesign; `.fails` until it is fixed, then drop it.
+  it.fails('engine, known: a sentinel from a later life leaves the old values here but not in a copy', () => {
+    const make = (name: string, seed: boolean) => {
+      const rep = openReplica(join(tmp.dir, `${name}.db`));
+      rep.db.exec(`CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, v TEXT, n INTEGER); ${seed ? "INSERT INTO t VALUES (2, 'two', 2);" : ''} SELECT crsql_as_crr('t');`);
+      return rep;
+    };
+    const v = make('life-v', true);
+    const h = make('life-h', false);
+    v.engine.applyChanges([{ table: 't', pk: packPrimaryKey([2n]), cid: '-1', val: null, col_version: 3, db_version: 1, site_id: new Uint8Array(16).fill(9), cl: 3, seq: 0 }]);
+    h.engine.applyChanges(v.engine.changesSince(0));
+    const [sv, sh] = [tableSnapshot(v.db, 't'), tableSnapshot(h.db, 't')];
+    closeReplica(v);
+    closeReplica(h);
+    expect(sh).toEqual(sv);
+  });
 });

@@ -343,6 +343,19 @@ export async function runSyncFuzz(options: { frames: number; seed?: number; work
     const until = Date.now() + 60_000;
     while (Date.now() < until && !(snapshot(victimPath).includes('from the honest peer') && snapshot(victimPath) === snapshot(honestPath))) await sleep(200);
     result.honestPeerServed = snapshot(victimPath) === snapshot(honestPath) && snapshot(victimPath).includes('from the honest peer') && alive();
+    if (!result.honestPeerServed) {
+      const v = snapshot(victimPath);
+      const h = snapshot(honestPath);
+      log(`the honest peer was not served: victim ${v.length} chars, honest ${h.length} chars, the honest row ${v.includes('from the honest peer') ? 'reached' : 'did not reach'} the victim`);
+      const [vt, ht] = [JSON.parse(v), JSON.parse(h)] as unknown[][][];
+      for (let t = 0; t < 2; t++) {
+        const hs = new Set(ht[t].map((x) => JSON.stringify(x)));
+        const vs = new Set(vt[t].map((x) => JSON.stringify(x)));
+        log(`table ${t ? 'u' : 't'}: only on the victim ${[...vs].filter((x) => !hs.has(x)).slice(0, 5).join(' ')}; only on the honest peer ${[...hs].filter((x) => !vs.has(x)).slice(0, 5).join(' ')}`);
+      }
+      log(`victim: ${victim.lines.filter((l) => /honest|refused|error/i.test(l)).slice(-10).join('\n')}`);
+      log(`honest: ${honest.lines.filter((l) => /refused|error|held|cannot/i.test(l)).slice(-10).join('\n')}`);
+    }
     if (reader.pragma('integrity_check', { simple: true }) !== 'ok') result.integrityFailures++;
     if (!alive()) result.crashes++;
     return result;
