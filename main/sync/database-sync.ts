@@ -6,8 +6,8 @@
 // What cannot merge never stops anything: a change this schema cannot take (no such CRR table or
 // column, a primary key of another width, a constraint of this copy's) is held with the reason
 // and merged by the first schema change that makes it fit; a change the engine refuses on its
-// values (ChangeRefused: versions out of range, an absurd Lamport jump) refuses its whole frame,
-// which the session reports (session.ts). Transient errors (the file busy or locked) end the
+// values (ChangeRefused, or any other error of the merge) refuses its whole frame, which the
+// session reports (session.ts). Transient errors (the file busy or locked) end the
 // session, which reconnects and resends.
 //
 // Clocks: changes from sync merge with their db_version capped at this replica's own, so a peer's
