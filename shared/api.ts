@@ -133,6 +133,12 @@ export interface PeerInfo {
   schemaMismatch: string | null;
   /** connected, but the peer has no copy of this database open now (it opened another file, or stopped sharing) */
   elsewhere?: boolean;
+  /** changes from this peer held here because this copy's schema cannot take them yet */
+  heldChanges: number;
+  /** why they wait (a missing table or column, a primary key of another width, a constraint), or null */
+  heldReason: string | null;
+  /** why this peer's changes were refused (not applied, e.g. a version far out of range), or null */
+  refused: string | null;
 }
 
 export interface SyncStatus {

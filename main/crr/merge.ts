@@ -175,7 +175,10 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
   }
 
   program.push(
-    `DELETE FROM ${t} WHERE ${tuple(pkCols)} IN (SELECT ${P.join(', ')} FROM ${RA} WHERE new_cl % 2 = 0)`,
+    // a deleted row goes; a live row starting a new life is re-created with its defaults: the
+    // values of the old life do not count in the new one (a copy that never had them would
+    // otherwise hold other values; cr-sqlite keeps them and diverges)
+    `DELETE FROM ${t} WHERE ${tuple(pkCols)} IN (SELECT ${P.join(', ')} FROM ${RA} WHERE new_cl % 2 = 0 OR old_cl % 2 = 1)`,
     ...(n
       ? [
           // whole new rows are written at once; others get their key, then each won cell
