@@ -16,7 +16,7 @@
 // parent with different values are recorded as a fork (a conflict).
 import type { TableInfo } from './table-info.ts';
 import { quoteId, quoteText } from './table-info.ts';
-import { declaredType, deadValue, forksTable, rowsTable, versionsTable } from './clock-tables.ts';
+import { deadTable, declaredType, deadValue, forksTable, rowsTable, versionsTable } from './clock-tables.ts';
 import { sqlValueWins, sqlValueRank } from './compare-values.ts';
 import { materializeImpliedSql, versionColumns } from './implied.ts';
 
@@ -53,6 +53,7 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
   const rows = rowsTable(info.name);
   const V = versionsTable(info.name);
   const F = forksTable(info.name);
+  const D = deadTable(info.name);
   const IN = incomingTable(info.name);
   // the staging tables by their bare names, for UPDATE targets (aliases there break RENAME COLUMN)
   const inName = quoteId(`${info.name}__crr_in`);
@@ -132,21 +133,17 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
   );
 
   if (n) {
-    const raMatch = (r: string) => `EXISTS (SELECT 1 FROM ${RA} a WHERE ${on('a', r)} AND (a.old_cl % 2 = 0 OR a.new_cl <> a.old_cl + 1))`;
-    // a life that ends for good (not a plain delete of it): its implied versions become rows
+    // a life that ends for good (not a plain delete of it): its implied versions become rows.
+    // (CROSS JOIN: the row actions drive, the clock tables are searched, whatever the planner thinks)
+    const endsLife = `(a.old_cl % 2 = 0 OR a.new_cl <> a.old_cl + 1)`;
     if (history) {
       program.push(
-        ...materializeImpliedSql(info, `${rows} r CROSS JOIN ${t} b`, `${sameKey('b', 'r')} AND r.cl % 2 = 1 AND ${raMatch('r')}`,
+        ...materializeImpliedSql(info, `${RA} a CROSS JOIN ${rows} r CROSS JOIN ${t} b`, `${on('a', 'r')} AND ${sameKey('b', 'r')} AND r.cl % 2 = 1 AND ${endsLife}`,
           baseBySlot('b', 'v.column2'), true),
-        ...materializeImpliedSql(info, `${rows} r`, `r.cl % 2 = 0 AND ${raMatch('r')}`, deadBySlot('r', 'v.column2'), true),
+        ...materializeImpliedSql(info, `${RA} a CROSS JOIN ${rows} r LEFT JOIN ${D} d ON ${sameKey('d', 'r')} AND d.cl = r.cl`,
+          `${on('a', 'r')} AND r.cl % 2 = 0 AND ${endsLife}`, deadBySlot('d', 'v.column2'), true),
       );
     }
-    // a deleted life keeps its values in the rows table (the deleted row's first versions)
-    program.push(
-      `UPDATE ${rows} SET ${info.columns.map((c, i) => `${deadValue(info.slots[i])} = b.${quoteId(c)}`).join(', ')}
-       FROM ${RA} a, ${t} b WHERE ${on('a', rows)} AND ${pkCols.map((c) => `b.${c} = ${rows}.${c}`).join(' AND ')}
-         AND a.old_cl % 2 = 1 AND a.new_cl % 2 = 0`,
-    );
     // An implied first version that an incoming version of its life outranks (a later version,
     // winner or not, or a version 1 that won the tie) is no longer current: it becomes a row
     // first, with its value from before this merge (lost when it lost the tie), stamped with
@@ -155,9 +152,10 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
     program.push(
       `INSERT OR IGNORE INTO ${V} (${versionColumns(info)})
        SELECT DISTINCT ${Pof('i')}, i.slot, EXISTS (SELECT 1 FROM ${W} w WHERE ${onP('w', 'i')} AND w.slot = i.slot AND w.cl = i.cl AND w.col_version = 1),
-         r.i_cl, 1, r.i_site, CASE WHEN r.cl = r.i_cl THEN ${baseBySlot('b', 'i.slot')} ELSE ${deadBySlot('r', 'i.slot')} END,
+         r.i_cl, 1, r.i_site, CASE WHEN r.cl = r.i_cl THEN ${baseBySlot('b', 'i.slot')} ELSE ${deadBySlot('d', 'i.slot')} END,
          ${V_TX}, r.i_seq + i.slot, NULL, 0, r.i_written, NULL, NULL, NULL, NULL, NULL, NULL
        FROM ${IN} i JOIN ${rows} r ON ${on('i', 'r')} AND r.i_cl = i.cl LEFT JOIN ${t} b ON ${on('i', 'b')}
+         LEFT JOIN ${D} d ON ${sameKey('d', 'r')} AND d.cl = r.cl
        WHERE i.slot >= 0 AND i.known IS NOT 1 AND ${sinceOf('i.slot')} <= r.i_version
          AND (i.col_version > 1 OR EXISTS (SELECT 1 FROM ${W} w WHERE ${onP('w', 'i')} AND w.slot = i.slot AND w.cl = i.cl AND w.col_version = 1))
          AND NOT EXISTS (SELECT 1 FROM ${V} x WHERE ${matchXI('x', 'i')} AND x.slot = i.slot AND x.cl = i.cl AND (x.lost = 0 OR x.has_first = 1))`,
@@ -175,6 +173,12 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
   }
 
   program.push(
+    // a life that ends by a delete leaves a record: its sentinel clock and the row's values
+    `INSERT INTO ${D} (${pkCols.join(', ')}, cl, db_version, seq, site${info.slots.map((x) => `, ${deadValue(x)}`).join('')})
+     SELECT ${Pof('a')}, a.new_cl, max(${V_TX}, a.db_version), a.seq, a.site${info.columns.map((c) => `, b.${quoteId(c)}`).join('')}
+     FROM ${RA} a LEFT JOIN ${t} b ON ${on('a', 'b')} WHERE a.new_cl % 2 = 0`,
+    // the record of a deleted life the row leaves goes (its versions were written out above)
+    `DELETE FROM ${D} WHERE ${tuple([...pkCols, 'cl'])} IN (SELECT ${P.join(', ')}, old_cl FROM ${RA} WHERE old_cl % 2 = 0 AND old_cl > 0)`,
     // a deleted row goes; a live row starting a new life is re-created with its defaults: the
     // values of the old life do not count in the new one (a copy that never had them would
     // otherwise hold other values; cr-sqlite keeps them and diverges)
@@ -190,8 +194,9 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
     `INSERT OR IGNORE INTO ${t} (${pkCols.join(', ')}) SELECT ${P.join(', ')} FROM ${RA} WHERE new_cl % 2 = 1`,
     // a row's first life seen through one of its cells shows no sentinel, like a local insert;
     // a life that ended for good drops its implied clock (written out above)
+    // (a deleted life's sentinel is its record's)
     `INSERT INTO ${rows} (${pkCols.join(', ')}, cl, s_version, s_seq, s_site, i_cl, i_version, i_seq, i_site, i_written)
-     SELECT ${Pof('a')}, a.new_cl, CASE WHEN a.sentinel OR a.new_cl > 1 THEN max(${V_TX}, a.db_version) END, a.seq, a.site,
+     SELECT ${Pof('a')}, a.new_cl, CASE WHEN a.new_cl % 2 = 1 AND (a.sentinel OR a.new_cl > 1) THEN max(${V_TX}, a.db_version) END, a.seq, a.site,
        w.cl, max(${V_TX}, w.db_version), w.seq - w.slot, w.site, w.wa
      FROM ${RA} a LEFT JOIN (SELECT * FROM ${W} WHERE slot = ${n ? info.slots[0] : -1}) w ON a.whole AND ${onP('w', 'a')} WHERE true
      ON CONFLICT DO UPDATE SET cl = excluded.cl, s_version = excluded.s_version, s_seq = excluded.s_seq, s_site = excluded.s_site,
@@ -199,9 +204,7 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
        i_version = CASE WHEN excluded.cl = cl + 1 AND cl % 2 = 1 THEN i_version END,
        i_seq = CASE WHEN excluded.cl = cl + 1 AND cl % 2 = 1 THEN i_seq END,
        i_site = CASE WHEN excluded.cl = cl + 1 AND cl % 2 = 1 THEN i_site END,
-       i_written = CASE WHEN excluded.cl = cl + 1 AND cl % 2 = 1 THEN i_written END${info.slots
-         .map((s) => `, ${deadValue(s)} = CASE WHEN excluded.cl = cl + 1 AND cl % 2 = 1 THEN ${deadValue(s)} END`)
-         .join('')}`,
+       i_written = CASE WHEN excluded.cl = cl + 1 AND cl % 2 = 1 THEN i_written END`,
   );
   info.columns.forEach((c, i) => {
     program.push(
@@ -232,11 +235,12 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
       // the implied first version of the cell in life i.cl, when it is a sibling (parent none)
       // with another value: displaced by an update (its value kept in first_val), or still implied
       const impliedSiblingDiffers = `EXISTS (SELECT 1 FROM ${rows} r LEFT JOIN ${t} b ON ${sameKey('b', 'r')}
+               LEFT JOIN ${D} d ON ${sameKey('d', 'r')} AND d.cl = r.cl
              WHERE ${matchXI('r', 'i')} AND r.i_cl = i.cl AND ${sinceOf('i.slot')} <= r.i_version AND (
                EXISTS (SELECT 1 FROM ${V} x WHERE ${matchXI('x', 'i')} AND x.slot = i.slot AND x.cl = i.cl AND x.has_first = 1
                  AND ${differs('x.first_val', 'i.val')})
                OR (NOT EXISTS (SELECT 1 FROM ${V} x WHERE ${matchXI('x', 'i')} AND x.slot = i.slot AND x.cl = i.cl AND (x.lost = 0 OR x.has_first = 1))
-                 AND ${differs(`CASE WHEN r.cl = i.cl THEN ${baseBySlot('b', 'i.slot')} ELSE ${deadBySlot('r', 'i.slot')} END`, 'i.val')})))`;
+                 AND ${differs(`CASE WHEN r.cl = i.cl THEN ${baseBySlot('b', 'i.slot')} ELSE ${deadBySlot('d', 'i.slot')} END`, 'i.val')})))`;
       program.push(
         // every other version this replica did not have: history (losers, older versions, older lives)
         `INSERT OR IGNORE INTO ${V} (${versionColumns(info)})
