@@ -23,9 +23,12 @@ import { DEFAULT_MAX_VERSION_JUMP, validateChange } from './input-limits.ts';
 import { createApplier } from './apply.ts';
 import { createSchemaKeeper } from './schema-repair.ts';
 import { migrateFromFormat1, needsFormat1Migration } from './migrate-v1.ts';
+import { createSchemaLog, SCHEMA_LOG_SQL } from './schema-log.ts';
+import { mayAlter } from './ddl-statements.ts';
 
 export type {
   Change, ChangePage, ChangePageCursor, CommitEvent, CrrEngine, CrrOptions, CellVersion, Conflict, MergePolicy, PolicyEntry, VersionRef,
+  CrrSchemaLog, SchemaEntry, SchemaRecord, SchemaSummary, SchemaChangeKind,
 } from './types.ts';
 export { CrrRefusal } from './table-info.ts';
 export { ChangeRefused, MAX_CLOCK } from './input-limits.ts';
@@ -42,6 +45,8 @@ const TX_CONTROL = /^\s*(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i;
 const STAGES = /^\s*INSERT\s+(OR\s+\w+\s+)?INTO\s+(temp\s*\.\s*)?"?crsql_changes"?[\s(]/i;
 const COMMIT = /^\s*(COMMIT|END)\b/i;
 const ROLLBACK = /^\s*ROLLBACK\s*(TRANSACTION\s*)?;?\s*$/i;
+/** a statement that may change the schema: the engine re-derives before its commit (schema-repair.ts) */
+const DDL = /\b(CREATE|DROP|ALTER)\b/i;
 /** versions stamped since the last prune after which the cells they touched are pruned */
 const PRUNE_EVERY = 50_000;
 
@@ -57,6 +62,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   raw.transaction(() => {
     const upgrade = needsFormat1Migration(raw);
     raw.exec(META_SQL);
+    raw.exec(SCHEMA_LOG_SQL);
     if (upgrade) migrateFromFormat1(raw);
     raw.prepare(`INSERT OR IGNORE INTO crr_state (key, value) VALUES ('storage_format', ?)`).run(STORAGE_FORMAT);
   }).immediate();
@@ -197,6 +203,8 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
       if (grewHistory.size) history.noteChanged([...grewHistory]);
       grewHistory.clear();
       history.flush();
+      // the schema log's listeners first: sync sends a peer schema entries before the changes that need them
+      schemaLog.flush();
       if (pendingCommits.length === 0) return;
       const commits = pendingCommits;
       pendingCommits = [];
@@ -211,6 +219,8 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
       }
     } finally {
       flushing = false;
+      // what the listeners above changed in the log (a retried entry applied) is told too
+      schemaLog.flush();
     }
   }
 
@@ -263,6 +273,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
         result = fn();
         mergeStaged();
         runAdmin();
+        if (DDL.test(sql)) schema.ensureCurrent(); // a schema change is re-derived before it commits
         sealInside('local');
         q.commit.run();
       } catch (err) {
@@ -271,12 +282,16 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
         if (db.inTransaction) q.rollback.run();
         pendingCommits = [];
         mergeSeen = false;
+        afterRollback();
         throw err;
       }
       flushEvents();
       return result;
     }
-    if (db.inTransaction && COMMIT.test(sql)) sealInside('local');
+    if (db.inTransaction && COMMIT.test(sql)) {
+      schema.ensureCurrent(); // a schema change is re-derived before it commits
+      sealInside('local');
+    }
     let result: T;
     try {
       result = fn();
@@ -297,6 +312,15 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     return result;
   }
 
+  /** The engine's tables may be those of a rolled-back schema change: back to the file's. */
+  function afterRollback(): void {
+    try {
+      if (!db.inTransaction) schema.ensureCurrent();
+    } catch {
+      // busy: the next statement, read or poll checks again
+    }
+  }
+
   /** Seal a marker left by a commit the engine did not see coming (another program, exec). */
   function sealOutside(origin: CommitEvent['origin']): void {
     if (db.inTransaction || !q.marker.get()) return;
@@ -308,10 +332,14 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   db.prepare = ((sql: string) => wrapStatement(raw.prepare(sql), sql)) as typeof db.prepare;
   function wrapStatement(stmt: Statement, sql: string): Statement {
     const readonly = stmt.readonly;
+    // ALTER TABLE on a CRR table: tracking re-derived within the statement (schema-repair.ts guardAlter)
+    const alters = !readonly && mayAlter(sql);
     const s = stmt as unknown as Record<string, (...a: unknown[]) => unknown>;
     for (const m of ['run', 'get', 'all'] as const) {
       const orig = s[m].bind(stmt);
-      s[m] = (...args: unknown[]) => runStatement(readonly, sql, () => orig(...args));
+      s[m] = alters
+        ? (...args: unknown[]) => runStatement(readonly, sql, () => schema.guardAlter(sql, () => orig(...args)))
+        : (...args: unknown[]) => runStatement(readonly, sql, () => orig(...args));
     }
     const iterate = s.iterate.bind(stmt);
     s.iterate = function* (...args: unknown[]) {
@@ -331,7 +359,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     runStatement(false, /\b(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i.test(sql) ? 'BEGIN' : sql, () => {
       execDepth++;
       try {
-        raw.exec(sql);
+        schema.execGuarded(sql, raw.exec); // its ALTER TABLEs on CRR tables one by one (schema-repair.ts)
       } finally {
         execDepth--;
       }
@@ -348,6 +376,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
         if (outer) {
           mergeStaged();
           runAdmin();
+          schema.ensureCurrent(); // a schema change is re-derived before it commits
           sealInside('local');
         }
         return r;
@@ -366,6 +395,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
             mergeSeen = false;
             staged.clear();
             admin.length = 0;
+            afterRollback();
           }
           throw err;
         } finally {
@@ -412,6 +442,23 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     version: () => Math.max(committedVersion, q.committed.get() as number),
     seal: () => sealInside('local'),
     changed: (tables) => rebuildTemp(tables),
+    record: (events) => schemaLog.record(events),
+    flush: () => {
+      schemaLog.schemaChanged();
+      flushEvents();
+    },
+  });
+
+  const schemaLog = createSchemaLog({
+    db,
+    prepare: raw.prepare,
+    transaction: (fn) => db.transaction(fn)(),
+    inTx,
+    siteId,
+    tables: () => schema.tables(),
+    ensureCurrent: () => schema.ensureCurrent(),
+    apply: schema.peerApply,
+    version: () => Math.max(committedVersion, q.committed.get() as number),
   });
 
   const applier = createApplier({ prepare: raw.prepare, tables: () => schema.tables(), history: () => historyOn });
@@ -516,6 +563,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     changesPage: (c, limit, o = {}) => readPage(c, limit, o.excludeSite),
     applyChanges,
     history: history.api,
+    schemaLog: schemaLog.api,
     onCommit: (l) => {
       listeners.add(l);
       return () => listeners.delete(l);

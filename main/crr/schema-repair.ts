@@ -1,14 +1,28 @@
 // Making tables CRRs and keeping their triggers and clock tables in step with their schema:
 // crsql_as_crr / crsql_as_table, the begin/commit_alter pair, and the repair that runs when the
 // schema changed behind the engine's back (an ALTER by any program). Columns keep their stable
-// slots (slots.ts): a renamed column keeps its versions, a dropped one loses them, a new one
-// starts unversioned.
+// slots (slots.ts): a renamed column keeps its versions, a dropped one's versions stay readable
+// (dropped-columns.ts), a new one starts unversioned. A renamed table takes its clocks, history
+// and merge policies along (its old name's triggers now sit on it: that is how a rename by any
+// program is told from a drop).
+//
+// Every change it notices becomes an event for the schema log (schema-log.ts), except while it
+// applies a peer's entry (quietly): that entry is the record.
+//
+// DDL on a CRR table through the engine's connection (guardAlter, from the prepare/exec wrapper
+// in index.ts): an ALTER TABLE is re-derived at once, in its transaction, so a write right after
+// it is tracked; a DROP COLUMN, which SQLite refuses while the tracking triggers and the engine's
+// views name the column, runs with them dropped for that moment, after the column's versions
+// moved to the dropped table.
 import type Database from 'better-sqlite3';
-import { checkCrrRules, readTableInfo, type TableInfo } from './table-info.ts';
-import { createClockTablesSql, deadTable, deadValue, dropClockTablesSql, forksTable, versionsTable } from './clock-tables.ts';
+import { checkCrrRules, quoteId, readTableInfo, type TableInfo } from './table-info.ts';
+import { createClockTablesSql, deadTable, deadValue, dropClockTablesSql } from './clock-tables.ts';
 import { dropLocalTriggersSql, localTriggersSql } from './local-triggers.ts';
 import { backfillSql } from './backfill.ts';
 import { initialShape, parseShape, reconcileShape, shapeJson, withSlots, type TableShape } from './slots.ts';
+import { dropDroppedSql, keepColumnSql, keepVersionRowsSql } from './dropped-columns.ts';
+import { alterOf, mayAlter, splitStatements } from './ddl-statements.ts';
+import type { SchemaEvent } from './schema-log.ts';
 
 export interface SchemaContext {
   db: Database.Database;
@@ -22,13 +36,26 @@ export interface SchemaContext {
   seal: () => void;
   /** the TEMP objects must be rebuilt for the new set of tables */
   changed: (tables: Map<string, TableInfo>) => void;
+  /** the schema changes noticed, for the schema log (inside the transaction that noticed them) */
+  record: (events: SchemaEvent[]) => void;
+  /** after a repair: publish what it sealed, tell listeners (nothing inside a transaction) */
+  flush: () => void;
 }
+
+/** the engine's views in the file and the connection's crsql_changes: SQLite will not drop a column one of them names */
+const ENGINE_VIEWS = ['crr_history', 'crr_conflicts', 'temp.crsql_changes'];
+/** clock objects named after their table (clock-tables.ts, dropped-columns.ts) */
+const CLOCK_TABLES = ['rows', 'v', 'forks', 'dead', 'dropped'];
+const CLOCK_INDEXES = ['dead_k', 'dead_db', 'rows_i', 'rows_s', 'v_k', 'v_db', 'dropped_k'];
 
 export function createSchemaKeeper(ctx: SchemaContext) {
   let tables = new Map<string, TableInfo>();
   const altering = new Set<string>();
   const schemaVersion = ctx.prepare('PRAGMA schema_version').pluck().safeIntegers(false);
   let knownSchemaVersion = -1;
+  /** > 0 while a peer's schema entry is applied: what changes is not logged again */
+  let quiet = 0;
+  let events: SchemaEvent[] = [];
 
   function storedShape(name: string, pkCount: number): TableShape | null {
     const json = ctx.prepare('SELECT columns FROM crr_tables WHERE name = ?').pluck().get(name) as string | undefined;
@@ -47,10 +74,48 @@ export function createSchemaKeeper(ctx: SchemaContext) {
     ctx.exec(localTriggersSql(info, ctx.history));
   }
 
+  /** the table's own indexes (not its key's or a UNIQUE constraint's, not the engine's): name → CREATE INDEX */
+  function userIndexes(table: string): Record<string, string> {
+    const rows = ctx
+      .prepare(`SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name`)
+      .all(table) as { name: string; sql: string }[];
+    return Object.fromEntries(rows.map((r) => [r.name, r.sql]));
+  }
+
+  const note = (e: SchemaEvent) => {
+    if (quiet === 0) events.push(e);
+  };
+
+  function noteIndexes(table: string, before: Record<string, string> | undefined, now: Record<string, string>): void {
+    if (!before) return; // first sight (older files): the baseline
+    for (const [name, sql] of Object.entries(now)) {
+      if (before[name] === sql) continue;
+      if (before[name] !== undefined) note({ kind: 'drop-index', table, index: name });
+      if (!/^\s*CREATE\s+UNIQUE\b/i.test(sql)) note({ kind: 'create-index', table, index: name, sql });
+    }
+    for (const name of Object.keys(before)) if (now[name] === undefined) note({ kind: 'drop-index', table, index: name });
+  }
+
+  /** add-column's description of a column as it is now */
+  function columnEvent(table: string, column: string): SchemaEvent {
+    const c = ctx.prepare('SELECT type, "notnull", dflt_value FROM pragma_table_info(?) WHERE name = ?').safeIntegers(false).get(table, column) as
+      | { type: string; notnull: number; dflt_value: string | null }
+      | undefined;
+    return { kind: 'add-column', table, column, type: c?.type ?? '', notNull: c?.notnull === 1, default: c?.dflt_value ?? null };
+  }
+
+  /** Records the events noticed, inside the transaction that noticed them (they go if it rolls back). */
+  function recordEvents(): void {
+    const noticed = events;
+    events = [];
+    if (noticed.length) ctx.record(noticed);
+  }
+
   function done(): void {
     // the TEMP objects first: rewriting the history views (in the file) changes the schema too
     ctx.changed(tables);
     knownSchemaVersion = schemaVersion.get() as number;
+    ctx.flush();
   }
 
   function load(): void {
@@ -75,10 +140,17 @@ export function createSchemaKeeper(ctx: SchemaContext) {
       const checked = checkCrrRules(ctx.db, table);
       const already = tables.get(table);
       const info = already ?? withSlots(checked, initialShape(checked));
-      if (!already) saveShape(table, initialShape(checked));
+      if (!already) {
+        const ix = userIndexes(table);
+        saveShape(table, { ...initialShape(checked), ix });
+        const sql = ctx.prepare(`SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?`).pluck().get(table) as string;
+        note({ kind: 'share-table', table, sql });
+        for (const [index, ixSql] of Object.entries(ix)) if (!/^\s*CREATE\s+UNIQUE\b/i.test(ixSql)) note({ kind: 'create-index', table, index, sql: ixSql });
+      }
       installTable(info);
       ctx.exec(backfillSql(info));
       tables.set(table, info);
+      recordEvents();
       if (!already) ctx.seal();
     });
     done();
@@ -87,9 +159,11 @@ export function createSchemaKeeper(ctx: SchemaContext) {
   function asTable(table: string): void {
     ctx.inTx(() => {
       ctx.exec(dropLocalTriggersSql(ctx, table));
-      ctx.exec(dropClockTablesSql(table));
+      ctx.exec(dropClockTablesSql(table) + dropDroppedSql(table));
       ctx.prepare('DELETE FROM crr_tables WHERE name = ?').run(table);
       tables.delete(table);
+      note({ kind: 'stop-sharing', table });
+      recordEvents();
     });
     done();
   }
@@ -108,25 +182,61 @@ export function createSchemaKeeper(ctx: SchemaContext) {
     repair();
   }
 
+  /** The table a CRR table `name` was renamed to (by any program): its triggers moved there. */
+  function renamedTo(name: string, known: Set<string>): string | null {
+    const on = ctx.prepare(`SELECT tbl_name FROM sqlite_schema WHERE type = 'trigger' AND name = ?`).pluck().get(`${name}__crr_insert`) as string | undefined;
+    if (on === undefined || on === name || known.has(on)) return null;
+    return ctx.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).get(on) ? on : null;
+  }
+
+  /** Renames a CRR table's clock tables, its entry and its merge policies to follow the table. */
+  function moveTable(from: string, to: string): void {
+    // the engine's views name the clock tables, and the old triggers are re-derived below
+    ctx.exec(ENGINE_VIEWS.map((v) => `DROP VIEW IF EXISTS ${v};`).join('\n'));
+    const triggers = ctx
+      .prepare(`SELECT name FROM sqlite_schema WHERE type = 'trigger' AND name LIKE ? ESCAPE '\\'`)
+      .pluck()
+      .all(`${from.replace(/[\\%_]/g, (m) => '\\' + m)}\\_\\_crr\\_%`) as string[];
+    ctx.exec(triggers.map((t) => `DROP TRIGGER IF EXISTS ${quoteId(t)};`).join('\n'));
+    for (const s of CLOCK_INDEXES) ctx.exec(`DROP INDEX IF EXISTS ${quoteId(`${from}__crr_${s}`)};`);
+    const exists = ctx.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).pluck();
+    for (const s of CLOCK_TABLES) {
+      if (exists.get(`${from}__crr_${s}`)) ctx.exec(`ALTER TABLE ${quoteId(`${from}__crr_${s}`)} RENAME TO ${quoteId(`${to}__crr_${s}`)}`);
+    }
+    ctx.prepare('UPDATE crr_tables SET name = ? WHERE name = ?').run(to, from);
+    ctx.prepare('UPDATE crr_policies SET tbl = ? WHERE tbl = ?').run(to, from);
+  }
+
   /** Re-derive triggers and clock tables for the tables' current shape; unchanged data keeps its versions. */
   function repair(): void {
     ctx.inTx(() => {
       const names = ctx.prepare('SELECT name FROM crr_tables').pluck().all() as string[];
+      const known = new Set(names);
       const next = new Map<string, TableInfo>();
-      for (const name of names) {
+      for (let name of names) {
         const exists = ctx.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).get(name);
         if (!exists) {
-          // dropped behind our back: forget its clocks
-          ctx.exec(dropClockTablesSql(name));
-          ctx.prepare('DELETE FROM crr_tables WHERE name = ?').run(name);
-          continue;
+          const to = renamedTo(name, known);
+          if (to === null) {
+            // dropped behind our back: forget its clocks
+            ctx.exec(dropClockTablesSql(name) + dropDroppedSql(name));
+            ctx.prepare('DELETE FROM crr_tables WHERE name = ?').run(name);
+            note({ kind: 'drop-table', table: name });
+            continue;
+          }
+          moveTable(name, to);
+          note({ kind: 'rename-table', table: name, to });
+          known.add(to);
+          name = to;
         }
         const schema = readTableInfo(ctx.db, name);
         const stored = storedShape(name, schema.pks.length)!;
+        const ix = userIndexes(name);
         if (stored.pks.join('\0') !== schema.pks.join('\0')) {
           // a new primary key makes old clocks meaningless: start the table's history again
-          ctx.exec(dropLocalTriggersSql(ctx, name) + dropClockTablesSql(name));
-          const shape = initialShape(schema);
+          // (not a schema-log entry: peers' changes keyed the old way wait, held, until they rebuild too)
+          ctx.exec(dropLocalTriggersSql(ctx, name) + dropClockTablesSql(name) + dropDroppedSql(name));
+          const shape = { ...initialShape(schema), ix };
           saveShape(name, shape);
           const info = withSlots(schema, shape);
           installTable(info);
@@ -136,20 +246,27 @@ export function createSchemaKeeper(ctx: SchemaContext) {
         }
         const change = reconcileShape(stored, schema, ctx.version() + 1);
         const dead = deadTable(name);
+        const storedInfo = withSlots({ ...schema, columns: stored.cols.map((c) => c[0]) }, stored);
+        for (const [, from, to] of change.renamed) note({ kind: 'rename-column', table: name, column: from, to });
         for (const slot of change.dropped) {
-          ctx.prepare(`DELETE FROM ${versionsTable(name)} WHERE slot = ?`).run(slot);
-          ctx.prepare(`DELETE FROM ${forksTable(name)} WHERE slot = ?`).run(slot);
+          const cid = stored.cols.find((c) => c[1] === slot)![0];
+          // what guardAlter has not moved yet (a drop between begin/commit_alter): the version rows
+          for (const sql of keepVersionRowsSql(storedInfo, slot, cid, ctx.version() + 1)) ctx.exec(sql);
           if (columnExists(dead, `crr_v${slot}`)) ctx.exec(`ALTER TABLE ${dead} DROP COLUMN ${deadValue(slot)}`);
+          note({ kind: 'drop-column', table: name, column: cid });
         }
         for (const slot of change.added) {
           if (!columnExists(dead, `crr_v${slot}`)) ctx.exec(`ALTER TABLE ${dead} ADD COLUMN ${deadValue(slot)}`);
+          note(columnEvent(name, change.shape.cols.find((c) => c[1] === slot)![0]));
         }
-        saveShape(name, change.shape);
+        noteIndexes(name, stored.ix, ix);
+        saveShape(name, { ...change.shape, ix });
         const info = withSlots(schema, change.shape);
         installTable(info);
         next.set(name, info);
       }
       tables = next;
+      recordEvents();
     });
     done();
   }
@@ -169,6 +286,51 @@ export function createSchemaKeeper(ctx: SchemaContext) {
     }
   }
 
+  /** The CRR table an identifier names (SQLite compares table names without case). */
+  const crrNamed = (name: string) => [...tables.keys()].find((t) => t.toLowerCase() === name.toLowerCase()) ?? null;
+
+  /**
+   * Runs one statement that may ALTER a CRR table (the wrapper's run): re-derives tracking right
+   * after it in the same transaction, the column's versions kept and the engine's triggers and
+   * views out of the way first for a DROP COLUMN.
+   */
+  function guardAlter<T>(sql: string, run: () => T): T {
+    const a = alterOf(sql);
+    const table = a && crrNamed(a.table);
+    if (!a || !table || altering.has(table)) return run();
+    return ctx.inTx(() => {
+      ensureCurrent();
+      if (a.action.kind === 'drop-column') {
+        const info = tables.get(table)!;
+        const col = a.action.column.toLowerCase();
+        const i = info.columns.findIndex((c) => c.toLowerCase() === col);
+        if (i >= 0) for (const s of keepColumnSql(info, info.slots[i], info.columns[i], ctx.version() + 1)) ctx.exec(s);
+        ctx.exec(dropLocalTriggersSql(ctx, table) + ENGINE_VIEWS.map((v) => `DROP VIEW IF EXISTS ${v};`).join('\n'));
+      }
+      const result = run();
+      repair();
+      return result;
+    });
+  }
+
+  /** db.exec of a script: its ALTER TABLE statements on CRR tables one by one through guardAlter. */
+  function execGuarded(sql: string, exec: (sql: string) => void): void {
+    if (!mayAlter(sql) || tables.size === 0) return exec(sql);
+    const parts = splitStatements(sql);
+    if (!parts.some((p) => alterOf(p) && crrNamed(alterOf(p)!.table))) return exec(sql);
+    for (const p of parts) guardAlter(p, () => exec(p));
+  }
+
+  /** Applies DDL for a peer's schema entry: re-derived at once, not logged (the entry is the record). */
+  function quietly<T>(fn: () => T): T {
+    quiet++;
+    try {
+      return fn();
+    } finally {
+      quiet--;
+    }
+  }
+
   return {
     tables: () => tables,
     altering: altering as ReadonlySet<string>,
@@ -179,5 +341,18 @@ export function createSchemaKeeper(ctx: SchemaContext) {
     commitAlter,
     repair,
     ensureCurrent,
+    guardAlter,
+    execGuarded,
+    /** for the schema log: a peer's entry, applied through the same paths */
+    peerApply: {
+      alter: (sql: string) => quietly(() => guardAlter(sql, () => ctx.exec(sql))),
+      ddl: (sql: string) =>
+        quietly(() => {
+          ctx.prepare(sql).run();
+          repair();
+        }),
+      asCrr: (t: string) => quietly(() => asCrr(t)),
+      asTable: (t: string) => quietly(() => asTable(t)),
+    },
   };
 }

@@ -1,14 +1,18 @@
 // Stable column slots. The clock tables name a column by a small integer that stays with it
 // through renames, so a renamed column keeps its versions and a version row stores one byte
 // instead of the column's name. crr_tables.columns holds, per CRR table, the JSON
-// {"pks": [...], "cols": [[name, slot, since], ...], "next": n}: `since` is the db_version at
-// which the column became versioned (implied first versions of older rows do not cover it).
+// {"pks": [...], "cols": [[name, slot, since], ...], "next": n, "ix": {name: sql}}: `since` is the
+// db_version at which the column became versioned (implied first versions of older rows do not
+// cover it); `ix` the table's own indexes as last seen (the schema log notices them change;
+// absent in older files until first seen). Slots are never reused: a dropped column's slot
+// retires with its versions (dropped-columns.ts).
 import type { TableInfo } from './table-info.ts';
 
 export interface TableShape {
   pks: string[];
   cols: [name: string, slot: number, since: number][];
   next: number;
+  ix?: Record<string, string>;
 }
 
 /** The stored shape; format 1 stored [...pks, ...columns] by position. */
@@ -74,5 +78,5 @@ export function reconcileShape(stored: TableShape, info: TableInfo, version: num
     added.push(next);
     return [name, next++, version];
   });
-  return { shape: { pks: [...info.pks], cols, next }, renamed, dropped, added };
+  return { shape: { pks: [...info.pks], cols, next, ix: stored.ix }, renamed, dropped, added };
 }

@@ -149,6 +149,113 @@ export interface CrrHistory {
   onChange(listener: (tables: string[]) => void): () => void;
 }
 
+/**
+ * A schema change of a collaborative table, as the schema log keeps it and sync carries it
+ * (schema-log.ts). (site_id, clock) names it on every replica; clock is a Lamport clock over the
+ * log, so entries sort the same everywhere and one made after seeing another sorts after it.
+ */
+export type SchemaChangeKind =
+  | 'share-table'
+  | 'add-column'
+  | 'rename-column'
+  | 'drop-column'
+  | 'rename-table'
+  | 'drop-table'
+  | 'stop-sharing'
+  | 'create-index'
+  | 'drop-index';
+
+export interface SchemaEntry {
+  site_id: Uint8Array;
+  clock: number;
+  kind: SchemaChangeKind;
+  table: string;
+  /** add-, rename-, drop-column: the column (its name before a rename) */
+  column?: string;
+  /** rename-column, rename-table: the new name */
+  to?: string;
+  /** add-column: the declared type ('' for none), NOT NULL, and the DEFAULT as SQL (null: none) */
+  type?: string;
+  notNull?: boolean;
+  default?: string | null;
+  /** create-index, drop-index: the index */
+  index?: string;
+  /** share-table: its CREATE TABLE; create-index: its CREATE INDEX */
+  sql?: string;
+  /** ms since 1970 on its writer's clock */
+  written_at: number;
+}
+
+/**
+ * applied: this copy's schema has it; confirm: a destructive change waiting for this copy's
+ * user (or the setting that applies them automatically); conflict: it cannot apply here now
+ * (the reason says why; retried after every schema change).
+ */
+export type SchemaEntryState = 'applied' | 'confirm' | 'conflict';
+
+export interface SchemaRecord extends SchemaEntry {
+  state: SchemaEntryState;
+  reason: string | null;
+  /** this replica's db_version when it recorded the entry */
+  db_version: number;
+  /** ms since 1970 when this replica recorded it */
+  seen_at: number;
+  /** drops a column or a table, or stops sharing one: never applied without the user's word */
+  destructive: boolean;
+  /** what it does, in words */
+  summary: string;
+}
+
+/** A replica's schema as peers compare it: entries applied, entries waiting, and a digest of its shared tables. */
+export interface SchemaSummary {
+  version: number;
+  waiting: number;
+  digest: string;
+}
+
+/** Where a change for (table, cid) goes in this copy now (renames followed). */
+export interface SchemaRoute {
+  table: string;
+  cid: string;
+  /** the column was dropped here: its versions are kept readable, not merged (keepDropped) */
+  dropped: boolean;
+  /** the column is in a schema conflict here: its changes wait */
+  conflict: string | null;
+}
+
+export interface CrrSchemaLog {
+  /** per origin site (hex), the highest clock of its entries held here: a replica holds a prefix of each origin's entries */
+  vector(): Record<string, number>;
+  /** the entries a replica holding `vector` lacks, in log order */
+  missing(vector: Record<string, number>): SchemaEntry[];
+  /**
+   * Merges entries from a peer inside the caller's transaction: records the new ones and applies
+   * what can be (destructive ones wait for confirm unless autoApply). Returns how many were new.
+   * Throws ChangeRefused for an entry no honest peer sends (a clock far ahead).
+   */
+  receive(entries: SchemaEntry[]): number;
+  /** every entry, oldest first */
+  list(): SchemaRecord[];
+  /** entries waiting here: destructive ones to confirm, conflicts */
+  waiting(): SchemaRecord[];
+  /** applies a destructive entry waiting for confirmation (one transaction) */
+  confirm(site: Uint8Array, clock: number): void;
+  /** tries the entries in conflict again (after a schema change); returns how many applied */
+  retry(): number;
+  autoApply(): boolean;
+  setAutoApply(on: boolean): void;
+  summary(): SchemaSummary;
+  /** a table the log says was dropped, renamed away or unshared here (a peer's copy must not bring it back) */
+  removed(table: string): boolean;
+  route(table: string, cid: string): SchemaRoute;
+  /** keeps versions of columns dropped here (from peers that still have them) readable; inside the caller's transaction */
+  keepDropped(changes: Change[]): void;
+  /** versions of columns dropped from `table` (of one row when pk is given), newest first */
+  dropped(table: string, pk?: SqlValue[]): (CellVersion & { dropped_at: number })[];
+  /** after the schema or the log changed (local, outside or from a peer) */
+  onChange(listener: () => void): () => void;
+}
+
 export interface CrrOptions {
   /** record cell history (default: the file's setting, on for new files) */
   history?: boolean;
@@ -189,6 +296,8 @@ export interface CrrEngine {
   onCommit(listener: (event: CommitEvent) => void): () => void;
   /** cell history, conflicts and merge policies */
   readonly history: CrrHistory;
+  /** the replicated schema log of the collaborative tables (schema-log.ts) */
+  readonly schemaLog: CrrSchemaLog;
   /** check for outside writes and schema changes now (the poller calls this) */
   noticeChanges(): void;
   /** stop polling and release the engine's resources; does not close the Database */
