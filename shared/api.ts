@@ -139,6 +139,12 @@ export interface PeerInfo {
   heldReason: string | null;
   /** why this peer's changes were refused (not applied, e.g. a version far out of range), or null */
   refused: string | null;
+  /** the peer's schema version (schema changes applied there), null until it told us */
+  schemaVersion: number | null;
+  /** schema changes waiting there (for its user's confirmation, or in conflict) */
+  schemaWaiting: number;
+  /** its shared tables have the same names, columns and types as this copy's; null when not known */
+  schemaSame: boolean | null;
 }
 
 export interface SyncStatus {
@@ -150,6 +156,41 @@ export interface SyncStatus {
   /** changes received but held because this replica lacks their table or column */
   heldChanges: number;
   lastError: string | null;
+  /** this copy's schema version (schema changes applied here) and the changes waiting here (schemaChanges lists them) */
+  schemaVersion: number;
+  schemaWaiting: number;
+}
+
+/** A schema change of a shared table, as the schema log holds it (main/crr/schema-log.ts). */
+export interface SchemaChangeInfo {
+  /** opaque: confirmSchemaChange takes it */
+  id: string;
+  kind: string;
+  table: string;
+  /** what it does, in words: "drop column notes of tasks" */
+  summary: string;
+  /** applied here; waiting for this copy's confirmation; or in conflict (reason says why) */
+  state: 'applied' | 'confirm' | 'conflict';
+  reason: string | null;
+  /** drops a column or a table, or stops sharing one */
+  destructive: boolean;
+  /** who made it: "You" or the peer's name */
+  by: string;
+  /** ms since 1970, on its writer's clock */
+  writtenAt: number;
+  /** drop-column waiting here: how many values of the column this copy holds (they stay readable after) */
+  values: number | null;
+}
+
+export interface SchemaChangesView {
+  /** this copy's schema version (changes applied) */
+  version: number;
+  /** the per-database setting "apply schema changes from peers automatically" (destructive ones too) */
+  autoApply: boolean;
+  /** waiting here: to confirm, or in conflict */
+  waiting: SchemaChangeInfo[];
+  /** the latest changes applied, newest first */
+  recent: SchemaChangeInfo[];
 }
 
 /** How a column merges concurrent writes: `lww` decides silently (the conflict is recorded as
@@ -329,6 +370,12 @@ export interface Api {
 
   /** stop syncing (work offline) or resume */
   setSyncPaused(p: { paused: boolean }): Promise<SyncStatus>;
+
+  // Schema changes from peers (the replicated schema log)
+  schemaChanges(p: Record<string, never>): Promise<SchemaChangesView>;
+  /** applies a destructive change waiting for this copy's confirmation */
+  confirmSchemaChange(p: { id: string }): Promise<SchemaChangesView>;
+  setSchemaAutoApply(p: { on: boolean }): Promise<SchemaChangesView>;
 
   // Cell history, conflicts and merge policies
   cellHistory(p: CellRef): Promise<CellVersion[]>;

@@ -8,7 +8,6 @@ import type { ColumnDef, SchemaChange } from '../../shared/api.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { quoteId } from '../crr/table-info.ts';
 import type { CrrEngine } from '../crr/types.ts';
-import { refreshTracking, suspendTracking } from './crr-tracking.ts';
 import { significant, tokenize } from './sql-statements.ts';
 import { defaultTerm, rebuildPlan } from './table-rebuild.ts';
 import type { Plan, PlanContext, Step } from './schema-plan.ts';
@@ -105,11 +104,10 @@ export function planChange(db: Database.Database, engine: CrrEngine | null, ctx:
     case 'drop-column': {
       const t = requireTable(db, change.table);
       if (!columnsOf(db, t).includes(change.column)) throw new ApiError('invalid-argument', `${t} has no column ${JSON.stringify(change.column)}.`);
-      // SQLite refuses while the engine's triggers and views name the column: they are re-derived after
-      if (crr(t)) steps.push({ internal: () => suspendTracking(db, t) });
+      // (on a collaborative table the engine moves its triggers and views aside for the moment)
       steps.push({ sql: `ALTER TABLE ${quoteId(t)} DROP COLUMN ${quoteId(change.column)}` });
-      notes.push(`The values in ${change.column} are deleted with it.`);
-      if (crr(t)) notes.push(`${t} is collaborative: the column's change history goes too.`);
+      if (crr(t)) notes.push(`${t} is collaborative: its values stay readable in the dropped column's history; peers confirm the drop before it applies to their copy (or apply schema changes automatically).`);
+      else notes.push(`The values in ${change.column} are deleted with it.`);
       shared(t);
       break;
     }
@@ -149,6 +147,5 @@ export function planChange(db: Database.Database, engine: CrrEngine | null, ctx:
     default:
       throw new ApiError('invalid-argument', `Unknown change ${JSON.stringify((change as { kind: unknown }).kind)}.`);
   }
-  if (engine) steps.push({ internal: () => refreshTracking(engine) });
   return { steps, notes };
 }

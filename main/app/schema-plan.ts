@@ -5,7 +5,6 @@ import type Database from 'better-sqlite3';
 import { ApiError } from '../../shared/errors.ts';
 import type { CrrEngine } from '../crr/types.ts';
 import { CrrRefusal } from '../crr/index.ts';
-import { refreshTracking } from './crr-tracking.ts';
 
 export type Step =
   /** SQL the user sees, run as it is */
@@ -66,7 +65,7 @@ export function runPlanned(
       if (opts.dryRun) throw new DryRun();
     })();
   } catch (err) {
-    if (engine) refreshTracking(engine); // back to the file's schema after a rollback
+    // (the engine brings itself back to the file's schema after the rollback)
     if (err instanceof DryRun) return plan!;
     if (err instanceof ApiError) throw err;
     if (err instanceof CrrRefusal) throw new ApiError('crr-refused', `${err.message}. Nothing was changed.`);

@@ -29,6 +29,8 @@ import { planChange } from './schema-edit.ts';
 import { planStatements, runPlanned } from './schema-plan.ts';
 import { crrProblems } from './crr-problems.ts';
 import { csvCreateTable } from './csv-table.ts';
+import { SchemaChanges } from './schema-changes.ts';
+import type { SchemaChangesView } from '../../shared/api.ts';
 
 type Listener = <E extends keyof ApiEvents>(event: E, payload: ApiEvents[E]) => void;
 
@@ -150,6 +152,31 @@ export class DatabaseService {
 
   async setSyncPaused(p: { paused: boolean }): Promise<SyncStatus> {
     return this.sync.setPaused(p?.paused === true);
+  }
+
+  // ---- schema changes from peers (schema-changes.ts) ----
+  private schemaChangesOf(): SchemaChanges {
+    const db = this.open();
+    if (!this.engine) throw new ApiError('read-only', 'This database is open read-only: it takes no schema changes.');
+    return new SchemaChanges(db, this.engine, (site) => this.sync.siteName(site));
+  }
+
+  async schemaChanges(): Promise<SchemaChangesView> {
+    return this.schemaChangesOf().view();
+  }
+
+  async confirmSchemaChange(p: { id: string }): Promise<SchemaChangesView> {
+    this.writable();
+    const view = this.schemaChangesOf().confirm(p?.id);
+    this.emit('tablesChanged', {});
+    return view;
+  }
+
+  async setSchemaAutoApply(p: { on: boolean }): Promise<SchemaChangesView> {
+    this.writable();
+    const view = this.schemaChangesOf().setAutoApply(p?.on);
+    this.emit('tablesChanged', {});
+    return view;
   }
 
   // ---- cell history, conflicts and merge policies (main/crr/HISTORY.md) ----

@@ -198,16 +198,20 @@ describe('SQL console: collaborative tables', () => {
     expect(err.message).toMatch(/view "sneaky", which calls crsql_as_table/);
   });
 
-  it('refuses renaming a collaborative table, however it is spelled', async () => {
+  it('renames a collaborative table, however it is spelled: its history and tracking follow it (it was refused before the engine could)', async () => {
     const { svc, engine } = await opened();
-    for (const sql of [`ALTER TABLE notes RENAME TO notes2`, `ALTER TABLE main."notes" RENAME TO notes2`]) {
-      const err = await rejection(svc.runSql({ sql }));
-      expect(err.message).toMatch(/renames the collaborative table "notes"/);
-    }
-    expect(engine.isCrr('notes')).toBe(true);
-    // a plain table may be renamed
+    await svc.runSql({ sql: `UPDATE notes SET body = 'edited' WHERE id = 1` });
+    const before = engine.history.cell('notes', [1n], 'body').length;
+    await svc.runSql({ sql: `ALTER TABLE main."notes" RENAME TO notes2; UPDATE notes2 SET body = 'after' WHERE id = 1;` });
+    expect([engine.isCrr('notes'), engine.isCrr('notes2')]).toEqual([false, true]);
+    expect(engine.history.cell('notes2', [1n], 'body')).toHaveLength(before + 1);
+    expect(engine.schemaLog.list().at(-1)).toMatchObject({ kind: 'rename-table', table: 'notes', to: 'notes2' });
+    // a rename that fails later in the script leaves the table as it was
+    const err = await rejection(svc.runSql({ sql: `ALTER TABLE notes2 RENAME TO notes3; SELECT nosuch;` }));
+    expect(err.message).toMatch(/Statement 2/);
+    expect(engine.crrTables()).toContain('notes2');
     await svc.runSql({ sql: `ALTER TABLE plain RENAME TO plain2` });
-    expect((await svc.listTables()).map((t) => t.name)).toContain('plain2');
+    expect((await svc.listTables()).map((t) => t.name)).toEqual(expect.arrayContaining(['notes2', 'plain2']));
   });
 });
 

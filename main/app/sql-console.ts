@@ -5,10 +5,12 @@
 //
 // Refused, before anything runs: the engine's functions that would stop tracking a table or leave
 // it untracked (crsql_as_table, crsql_begin_alter, crsql_commit_alter), anywhere in a statement or
-// in a view or trigger it would use; statements that end the transaction early; renaming a
-// collaborative table (its tracking cannot follow yet). `SELECT crsql_as_crr('t')` runs, as the
-// app's Enable collaboration does (the engine's SQL form takes effect only after the statement, too
-// late for one transaction); other calls of it are refused.
+// in a view or trigger it would use; statements that end the transaction early. `SELECT
+// crsql_as_crr('t')` runs, as the app's Enable collaboration does (the engine's SQL form takes
+// effect only after the statement, too late for one transaction); other calls of it are refused.
+// DDL on collaborative tables (ALTER TABLE … ADD / RENAME / DROP COLUMN, RENAME TO) is the
+// engine's to keep tracked: it re-derives tracking within the statement (main/crr/schema-repair.ts),
+// and the schema log carries the change to peers.
 import type Database from 'better-sqlite3';
 import type { SqlRunRequest, SqlRunResult, SqlStatementReport } from '../../shared/api.ts';
 import { ApiError } from '../../shared/errors.ts';
@@ -16,9 +18,8 @@ import { toWire, type SqlValue, type WireValue } from '../../shared/values.ts';
 import { CrrRefusal } from '../crr/index.ts';
 import type { CrrEngine } from '../crr/types.ts';
 import { identifierName, isKeyword, significant, splitStatements, statementHead, type Statement, type Token } from './sql-statements.ts';
-import { refreshTracking, renamedCrrTables, suspendTracking } from './crr-tracking.ts';
 
-const USE_ALTER = 'the console keeps collaborative tables tracked through schema changes itself: run the ALTER TABLE as it is, or use the Schema tab';
+const USE_ALTER = 'collaborative tables stay tracked through schema changes by themselves: run the ALTER TABLE as it is, or use the Schema tab';
 /** engine functions the console refuses, and what to do instead */
 const REFUSED: Record<string, string> = {
   crsql_as_table: 'it stops tracking the table and drops its change history: use "Stop collaboration" in the Schema tab instead',
@@ -48,15 +49,6 @@ function asCrrTable(sig: Sig): string | null {
   if (body.length !== 5 || !isKeyword(body[0], 'SELECT') || identifierName(body[1]).toLowerCase() !== 'crsql_as_crr') return null;
   if (body[2].text !== '(' || body[3].kind !== 'string' || body[3].open || body[4].text !== ')') return null;
   return body[3].text.slice(1, -1).replace(/''/g, "'");
-}
-
-/** The table an `ALTER TABLE [schema.]name …` changes, and the tokens after its name. */
-function alteredTable(sig: Sig): { table: string; rest: Sig } | null {
-  if (!isKeyword(sig[0], 'ALTER') || !isKeyword(sig[1], 'TABLE') || !sig[2]) return null;
-  const qualified = sig[3]?.text === '.';
-  const name = qualified ? sig[4] : sig[2];
-  if (!name) return null;
-  return { table: identifierName(name), rest: sig.slice(qualified ? 5 : 3) };
 }
 
 const txControl = (sig: Sig) =>
@@ -97,7 +89,6 @@ function plan(db: Database.Database, engine: CrrEngine | null, sql: string): { r
     run = all.slice(1, -1);
   }
   const callers = adminCallers(db);
-  const crr = new Set(engine?.crrTables() ?? []);
   const name = (p: Planned) => `Statement ${p.index} (${p.head})`;
   for (const p of run) {
     if (txControl(p.sig)) {
@@ -113,10 +104,6 @@ function plan(db: Database.Database, engine: CrrEngine | null, sql: string): { r
     const caller = callers.find((c) => mentioned.has(c.uses));
     if (caller) {
       throw new ApiError('invalid-argument', `${name(p)} would run ${caller.kind} "${caller.name}", which calls ${caller.call}: the console does not run the engine's functions that way. Drop or change that ${caller.kind} first.`);
-    }
-    const altered = alteredTable(p.sig);
-    if (altered && crr.has(altered.table) && isKeyword(altered.rest[0], 'RENAME') && isKeyword(altered.rest[1], 'TO')) {
-      throw new ApiError('invalid-argument', `${name(p)} renames the collaborative table "${altered.table}": that is not supported yet (its change tracking cannot follow a new name).`);
     }
   }
   return { run, total: all.length };
@@ -147,9 +134,6 @@ export function runScript(db: Database.Database, engine: CrrEngine | null, p: Sq
         if (!engine) throw new ApiError('read-only', 'This database is open read-only: its tables cannot become collaborative here.');
         engine.asCrr(s.asCrr);
       } else {
-        const altered = alteredTable(s.sig);
-        // DROP COLUMN is refused while the engine's triggers name the column; they are re-derived below
-        if (engine && altered && engine.isCrr(altered.table) && isKeyword(altered.rest[0], 'DROP')) suspendTracking(db, altered.table);
         const stmt = db.prepare(s.statement.sql);
         if (stmt.reader) {
           const before = totalChanges.get() as number;
@@ -184,21 +168,14 @@ export function runScript(db: Database.Database, engine: CrrEngine | null, p: Sq
         schemaChanged = true;
         kind = 'schema';
         changes = null;
-        if (engine) {
-          const moved = renamedCrrTables(db, engine)[0];
-          if (moved) throw new ApiError('invalid-argument', `it renames the collaborative table "${moved.from}" to "${moved.to}": that is not supported yet (its change tracking cannot follow a new name)`);
-          refreshTracking(engine);
-          version = schemaVersion.get() as number; // re-deriving may rewrite the engine's views
-        }
       }
       reports.push({ index: s.index, head: s.head, kind, changes });
     }
   };
   try {
+    // (the engine brings itself back to the file's schema after a rollback)
     db.transaction(run)();
   } catch (err) {
-    // the engine may hold the schema of the rolled-back transaction: bring it back to the file
-    if (engine) refreshTracking(engine);
     throw failed(at.current, total, err);
   }
   return { statements: reports, changes: reports.reduce((n, r) => n + (r.changes ?? 0), 0), schemaChanged, result };

@@ -13,7 +13,7 @@ import { syncNode } from './sync-host.ts';
 
 type Emit = <E extends keyof ApiEvents>(event: E, payload: ApiEvents[E]) => void;
 
-const OFF: SyncStatus = { state: 'off', shared: false, connectedPeers: 0, heldChanges: 0, lastError: null };
+const OFF: SyncStatus = { state: 'off', shared: false, connectedPeers: 0, heldChanges: 0, lastError: null, schemaVersion: 0, schemaWaiting: 0 };
 
 export class SyncControl {
   private ds: DatabaseSync | null = null;
@@ -70,6 +70,8 @@ export class SyncControl {
       log: (line) => console.log(`sync: ${line}`),
       share: invite ? { databaseId: invite.databaseId, key: invite.key } : undefined,
       onTablesCreated: () => this.emit('tablesChanged', {}),
+      // a peer's schema change applied, or an ALTER by any program: the sidebar and grid follow
+      onSchemaChanged: () => this.emit('tablesChanged', {}),
     });
     this.ds = ds;
     this.unsubscribe.push(ds.onChange(() => this.changed()), node.onChange(() => this.changed()));

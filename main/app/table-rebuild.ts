@@ -13,7 +13,6 @@ import { ApiError } from '../../shared/errors.ts';
 import { quoteId, quoteText } from '../crr/table-info.ts';
 import type { CrrEngine } from '../crr/types.ts';
 import { createTableSql, parseCreateTable, type ColumnPart, type CreateTable, type Part, type ColumnConstraintKind } from './create-table-sql.ts';
-import { refreshTracking } from './crr-tracking.ts';
 import { isKeyword, significant, tokenize } from './sql-statements.ts';
 import type { Plan, PlanContext, Step } from './schema-plan.ts';
 
@@ -233,7 +232,7 @@ export function rebuildPlan(db: Database.Database, engine: CrrEngine | null, ctx
   }
   const crr = engine?.isCrr(table) ?? false;
   if (crr) {
-    steps.push({ internal: () => refreshTracking(engine!) });
+    // (the engine re-derives its tracking before the transaction commits: main/crr/schema-repair.ts)
     const newKey = addId ? [addId] : o.primaryKey && 'columns' in o.primaryKey ? o.primaryKey.columns : oldKey;
     if (newKey.join('\0') !== oldKey.join('\0')) notes.push(`${table} is collaborative: a new primary key restarts its change history (earlier versions of its cells are dropped, and every row is recorded again as new).`);
     else notes.push(`${table} stays collaborative: its change history is kept.`);

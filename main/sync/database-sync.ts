@@ -10,16 +10,22 @@
 // session reports (session.ts). Transient errors (the file busy or locked) end the
 // session, which reconnects and resends.
 //
+// Schema changes travel as schema-log entries (main/crr/schema-log.ts), each session sending a
+// peer the entries it lacks before any changes (session.ts); applySchema takes them in one
+// transaction with the held changes they make fit. Changes are routed through the log first:
+// a renamed table or column is followed, a column dropped here keeps the peer's versions of it
+// readable (not held forever), a column in a schema conflict waits.
+//
 // Clocks: changes from sync merge with their db_version capped at this replica's own, so a peer's
 // clock is never adopted (README.md, "Clocks"). Sync needs no Lamport adoption (progress is kept
 // per peer, in the sender's own versions; merges decide by col_version, value and site), and with
 // it a key holder could move every replica's clock up by maxVersionJump per frame until no peer
 // takes its writes, and lock out any new peer, whose clock starts at 0.
 import type Database from 'better-sqlite3';
-import type { Change, ChangePageCursor, CrrEngine } from '../crr/types.ts';
+import type { Change, ChangePageCursor, CrrEngine, SchemaEntry } from '../crr/types.ts';
 import type { PeerInfo, SyncStatus } from '../../shared/api.ts';
 import { SyncStore, type Share } from './sync-store.ts';
-import { adoptSchema, describeSchema, heldReason, type SharedTable } from './schema-exchange.ts';
+import { adoptSchema, compareSchema, describeSchema, routeChanges, type SharedTable } from './schema-exchange.ts';
 import type { SyncSession } from './session.ts';
 import { colorFor } from '../../shared/peer-colors.ts';
 
@@ -29,6 +35,8 @@ export interface DatabaseSyncOptions {
   log?: (line: string) => void;
   /** tables were created from a peer's schema */
   onTablesCreated?: (tables: string[]) => void;
+  /** the shared schema changed (a peer's schema change applied, an ALTER by any program) */
+  onSchemaChanged?: () => void;
   /** the share to adopt (joining from an invite); default: this file's, created on first use */
   share?: Share;
 }
@@ -39,18 +47,6 @@ export const CLOCK_WARNING = 2 ** 31;
 /** Changes as sync merges them: no db_version above `local`, this replica's (see the opening comment). */
 export function capClock(changes: Change[], local: number): Change[] {
   return changes.map((c) => (c.db_version > local ? { ...c, db_version: local } : c));
-}
-
-/** Items this replica's schema can take now, and the rest with why they wait. */
-function partition<T extends { table: string; cid: string; pk: Uint8Array }>(items: T[], why: (item: T) => string | null): [T[], [T, string][]] {
-  const now: T[] = [];
-  const later: [T, string][] = [];
-  for (const item of items) {
-    const reason = why(item);
-    if (reason === null) now.push(item);
-    else later.push([item, reason]);
-  }
-  return [now, later];
 }
 
 const TRANSIENT = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|NOMEM|CANTOPEN|INTERRUPT|PROTOCOL|READONLY)/;
@@ -68,6 +64,7 @@ export class DatabaseSync {
   private readonly listeners = new Set<() => void>();
   private readonly unsubscribe: () => void;
   private readonly unsubscribeHistory: () => void;
+  private readonly unsubscribeSchema: () => void;
   private lastError: string | null = null;
   private heldSchemaVersion = -1;
   /** per peer id, why its changes were last refused (kept after its session ends, cleared by a frame that merges) */
@@ -90,6 +87,13 @@ export class DatabaseSync {
     // policy changes (and Keep) flow on too
     this.unsubscribeHistory = engine.history.onChange(() => {
       for (const s of this.sessions) s.wake();
+    });
+    // schema changes (the log's entries, a confirmation, any program's ALTER) reach peers at once
+    this.unsubscribeSchema = engine.schemaLog.onChange(() => {
+      this.retryHeld();
+      for (const s of this.sessions) s.schemaChanged();
+      this.options.onSchemaChanged?.();
+      this.changed();
     });
   }
 
@@ -120,6 +124,31 @@ export class DatabaseSync {
     return describeSchema(this.db, this.engine);
   }
 
+  /** What differs between a peer's described tables and ours, for the peer list. */
+  compareSchema(theirs: unknown): string | null {
+    return compareSchema(this.db, this.engine, theirs);
+  }
+
+  /**
+   * Takes a peer's schema-log entries (one transaction, with the held changes they make fit).
+   * Throws ChangeRefused (nothing applied) for entries no honest peer sends.
+   */
+  applySchema(entries: SchemaEntry[]): number {
+    let fresh = 0;
+    const waiting = new Map<string, number>();
+    let merged = 0;
+    this.db.transaction(() => {
+      fresh = this.engine.schemaLog.receive(entries);
+      if (fresh && this.store.heldCount()) merged = this.retry(this.store.heldChanges(), (batch) => this.merge(batch), waiting);
+    })();
+    if (fresh) {
+      this.heldSchemaVersion = this.db.pragma('schema_version', { simple: true }) as number;
+      if (merged) this.log(`merged ${merged} held change${merged === 1 ? '' : 's'} after a peer's schema change`);
+      this.changed();
+    }
+    return fresh;
+  }
+
   adoptSchema(theirs: unknown): { created: string[]; mismatch: string | null } {
     const result = adoptSchema(this.db, this.engine, theirs);
     if (result.created.length) {
@@ -137,7 +166,8 @@ export class DatabaseSync {
   applyFrom(peer: string, site: Uint8Array, changes: Change[], to: number, next: ChangePageCursor | null): number {
     let applied = 0;
     this.db.transaction(() => {
-      const [now, later] = partition(changes, heldReason(this.db, this.engine));
+      const { now, dropped, later } = routeChanges(this.db, this.engine, changes, (c) => c, (_, c) => c);
+      if (dropped.length) this.engine.schemaLog.keepDropped(dropped);
       if (now.length) applied = this.mergeOrHold(now, (c, reason) => this.store.hold([[c, reason]], peer), (batch) => this.merge(batch));
       if (later.length) this.store.hold(later, peer);
       this.store.recordSeen(peer, site, to, next);
@@ -179,12 +209,18 @@ export class DatabaseSync {
     const version = this.db.pragma('schema_version', { simple: true }) as number;
     if (!force && version === this.heldSchemaVersion) return;
     this.heldSchemaVersion = version;
+    try {
+      // entries in conflict may fit now (the user changed the schema)
+      this.engine.schemaLog.retry();
+    } catch (err) {
+      this.log(`could not retry schema changes now: ${message(err)}`);
+    }
     if (this.store.heldCount() === 0) return;
     let merged = 0;
     const waiting = new Map<string, number>();
     try {
       this.db.transaction(() => {
-        merged = this.retry('changes', this.store.heldChanges(), (batch) => this.merge(batch), waiting);
+        merged = this.retry(this.store.heldChanges(), (batch) => this.merge(batch), waiting);
       })();
     } catch (err) {
       // the file was busy: the next round tries again
@@ -197,26 +233,21 @@ export class DatabaseSync {
     this.changed();
   }
 
-  /** One kind of held item: merges those that fit (releasing them), records why the rest wait. */
-  private retry<T extends { table: string; cid: string; pk: Uint8Array }>(
-    kind: 'changes',
-    held: { id: number; reason: string | null; item: T }[],
-    merge: (batch: T[]) => number,
-    waiting: Map<string, number>,
-  ): number {
-    const why = heldReason(this.db, this.engine);
-    const ready: { id: number; item: T }[] = [];
+  /** Held changes: merges those that fit (releasing them), keeps dropped columns' ones readable, records why the rest wait. */
+  private retry(held: { id: number; reason: string | null; item: Change }[], merge: (batch: Change[]) => number, waiting: Map<string, number>): number {
+    const kind = 'changes';
     const wait = (id: number, reason: string) => {
       this.store.setHeldReason(kind, id, reason);
       waiting.set(reason, (waiting.get(reason) ?? 0) + 1);
     };
-    for (const h of held) {
-      const reason = why(h.item);
-      if (reason === null) ready.push(h);
-      else wait(h.id, reason);
+    const { now: ready, dropped, later } = routeChanges(this.db, this.engine, held, (h) => h.item, (h, c) => ({ ...h, item: c }));
+    for (const [h, reason] of later) wait(h.id, reason);
+    if (dropped.length) {
+      this.engine.schemaLog.keepDropped(dropped.map((h) => h.item));
+      this.store.release(kind, dropped.map((h) => h.id));
     }
     if (!ready.length) return 0;
-    const attempt = (batch: { id: number; item: T }[]): number => {
+    const attempt = (batch: { id: number; item: Change }[]): number => {
       try {
         const n = this.db.transaction(() => merge(batch.map((b) => b.item)))();
         this.store.release(kind, batch.map((b) => b.id));
@@ -292,6 +323,7 @@ export class DatabaseSync {
 
   peers(connectedPeers: Map<string, string[]>, discovered: Set<string>): PeerInfo[] {
     const held = new Map(this.store.heldByPeer().map((h) => [h.peer, h]));
+    const ours = this.engine.schemaLog.summary();
     const blank = (peerId: string): PeerInfo => ({
       peerId,
       name: '',
@@ -309,6 +341,9 @@ export class DatabaseSync {
       heldReason: held.get(peerId)?.reasons.join('; ') ?? null,
       refused: this.refusals.get(peerId) ?? null,
       elsewhere: this.elsewhere.has(peerId),
+      schemaVersion: null,
+      schemaWaiting: 0,
+      schemaSame: null,
     });
     const out = new Map<string, PeerInfo>();
     for (const known of this.store.peers()) {
@@ -330,6 +365,9 @@ export class DatabaseSync {
         lastError: i.lastError,
         schemaMismatch: i.schemaMismatch,
         elsewhere: false,
+        schemaVersion: i.schema?.version ?? null,
+        schemaWaiting: i.schema?.waiting ?? 0,
+        schemaSame: i.schema ? i.schema.digest === ours.digest : null,
       });
     }
     for (const id of discovered) if (!out.has(id)) out.set(id, blank(id));
@@ -339,18 +377,22 @@ export class DatabaseSync {
   status(): SyncStatus {
     const infos = [...this.sessions].map((s) => s.info()).filter((i) => i.authorised);
     const syncing = infos.some((i) => i.behind > 0 || i.ahead > 0);
+    const summary = this.engine.schemaLog.summary();
     return {
       state: infos.length === 0 && this.lastError ? 'error' : syncing ? 'syncing' : 'idle',
       shared: true,
       connectedPeers: infos.length,
       heldChanges: this.store.heldCount(),
       lastError: this.lastError,
+      schemaVersion: summary.version,
+      schemaWaiting: summary.waiting,
     };
   }
 
   close(): void {
     this.unsubscribe();
     this.unsubscribeHistory();
+    this.unsubscribeSchema();
     for (const s of [...this.sessions]) s.close('closing');
   }
 }

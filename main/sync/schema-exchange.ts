@@ -1,8 +1,12 @@
 // Peers tell each other the schema of their CRR tables. A table the peer has and this replica
-// lacks entirely is created here (that is how a join copies the database); any other difference
-// is only reported: changes for what is missing are held (sync-store.ts) until the schema catches up.
+// lacks entirely is created here (that is how a join copies the database, also of files shared
+// before the schema log existed), unless this copy's schema log says it was dropped, renamed or
+// unshared here; schema changes since travel as schema-log entries (session.ts). Any other
+// difference is reported: changes for what is missing are held (sync-store.ts) until the schema
+// catches up. Changes naming a renamed table or column are routed to the new name; those of a
+// column dropped here are kept readable (the engine's schema log, routeChanges).
 import type Database from 'better-sqlite3';
-import type { CrrEngine } from '../crr/types.ts';
+import type { Change, CrrEngine } from '../crr/types.ts';
 import { ProtocolError } from './change-codec.ts';
 import { unpackPrimaryKey } from '../crr/index.ts';
 
@@ -65,26 +69,43 @@ function checkShape(t: unknown): SharedTable {
   return s;
 }
 
+function checkTables(theirs: unknown): SharedTable[] {
+  if (!Array.isArray(theirs)) throw new ProtocolError('schema: expected a list of tables');
+  return theirs.map(checkShape);
+}
+
 /**
  * Creates the peer's CRR tables this replica lacks (one transaction) and describes what still
  * differs, for the peer list. Returns the names created.
  */
 export function adoptSchema(db: Database.Database, engine: CrrEngine, theirs: unknown): { created: string[]; mismatch: string | null } {
-  if (!Array.isArray(theirs)) throw new ProtocolError('schema: expected a list of tables');
-  const tables = theirs.map(checkShape);
+  const tables = checkTables(theirs);
   const created: string[] = [];
-  const notes: string[] = [];
   const exists = db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).pluck();
   db.transaction(() => {
     for (const t of tables) {
+      if (exists.get(t.name) || engine.schemaLog.removed(t.name)) continue;
+      if (/^(sqlite_|crr_|crsql_)|__crr_/i.test(t.name) || !/^\s*CREATE\s+TABLE\b/i.test(t.sql)) {
+        throw new ProtocolError(`schema: refusing to create table ${JSON.stringify(t.name)}`);
+      }
+      db.prepare(t.sql).run();
+      if (!exists.get(t.name)) throw new ProtocolError(`schema: the statement for ${JSON.stringify(t.name)} created another table`);
+      engine.asCrr(t.name);
+      created.push(t.name);
+    }
+  })();
+  return { created, mismatch: compareSchema(db, engine, tables) };
+}
+
+/** What differs between the peer's shared tables and this copy's, in words (null: nothing). */
+export function compareSchema(db: Database.Database, engine: CrrEngine, theirs: unknown): string | null {
+  const tables = checkTables(theirs);
+  const notes: string[] = [];
+  const exists = db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).pluck();
+  {
+    for (const t of tables) {
       if (!exists.get(t.name)) {
-        if (/^(sqlite_|crr_|crsql_)|__crr_/i.test(t.name) || !/^\s*CREATE\s+TABLE\b/i.test(t.sql)) {
-          throw new ProtocolError(`schema: refusing to create table ${JSON.stringify(t.name)}`);
-        }
-        db.prepare(t.sql).run();
-        if (!exists.get(t.name)) throw new ProtocolError(`schema: the statement for ${JSON.stringify(t.name)} created another table`);
-        engine.asCrr(t.name);
-        created.push(t.name);
+        notes.push(`this copy has no table ${t.name}`);
         continue;
       }
       if (!engine.isCrr(t.name)) {
@@ -99,6 +120,46 @@ export function adoptSchema(db: Database.Database, engine: CrrEngine, theirs: un
     }
     const theirNames = new Set(tables.map((t) => t.name));
     for (const name of engine.crrTables()) if (!theirNames.has(name)) notes.push(`${name} is not shared by the peer`);
-  })();
-  return { created, mismatch: notes.length ? notes.join('; ') : null };
+  }
+  return notes.length ? notes.join('; ') : null;
+}
+
+/** Changes of a peer as this copy's schema takes them now: merge, keep (a column dropped here), or hold with the reason. */
+export interface RoutedChanges<T> {
+  now: T[];
+  dropped: T[];
+  later: [T, string][];
+}
+
+/**
+ * Routes changes through this copy's schema log (renamed tables and columns followed, columns
+ * dropped here kept readable, columns in a schema conflict held) and holds what does not fit.
+ * `change`/`routed` read and rewrite the change inside an item (held items wrap theirs).
+ */
+export function routeChanges<T>(
+  db: Database.Database,
+  engine: CrrEngine,
+  items: T[],
+  change: (item: T) => Change,
+  routed: (item: T, c: Change) => T,
+): RoutedChanges<T> {
+  const why = heldReason(db, engine);
+  const out: RoutedChanges<T> = { now: [], dropped: [], later: [] };
+  const routes = new Map<string, ReturnType<CrrEngine['schemaLog']['route']>>();
+  for (const item of items) {
+    const c = change(item);
+    const k = `${c.table}\u0000${c.cid}`;
+    let r = routes.get(k);
+    if (!r) routes.set(k, (r = engine.schemaLog.route(c.table, c.cid)));
+    const next = r.table === c.table && r.cid === c.cid ? item : routed(item, { ...c, table: r.table, cid: r.cid });
+    const moved = change(next);
+    if (r.dropped) out.dropped.push(next);
+    else if (r.conflict) out.later.push([next, r.conflict]);
+    else {
+      const reason = why(moved);
+      if (reason === null) out.now.push(next);
+      else out.later.push([next, reason]);
+    }
+  }
+  return out;
 }

@@ -4,9 +4,17 @@
 //   hello {db, nonce}            →
 //                                ←    challenge {nonce, proof}      (or refused)
 //   proof {proof}                →                                   (or refused)
-//   state {site, schema, head, seenOfYou}  ⇄  state {…}
+//   state {site, schema, head, sv, vv}     ⇄  state {…}
+//   schema {n, entries, sv, tables?}       ⇄  ack {n}        (schema-log entries the peer lacks)
 //   changes {n, head, to, next, data}      ⇄  ack {n}        (cell history travels with them)
 //   policies {data}                        ⇄
+//
+// Schema changes (protocol 3): each side tells the other its schema log's version vector (vv:
+// per origin site, the highest clock it holds) and summary (sv: entries applied, entries waiting
+// there, a digest of its shared tables). Whenever its log or summary changes, and before any
+// changes, a side sends the entries the peer lacks in a `schema` frame (with its described
+// tables when its digest changed), so the receiver applies them before the changes that need
+// them, in one transaction with the held changes they make fit (database-sync.ts applySchema).
 //
 // After the handshake each side pumps its changes the other has not seen, page by page
 // (engine.changesPage), at most WINDOW unacknowledged frames in flight, then keeps pumping as
@@ -37,6 +45,8 @@ import { checkChanges, checkPolicies, checkRange, FrameRefused } from './frame-c
 import { CLOCK_WARNING, isTransient } from './database-sync.ts';
 import { MAX_CLOCK } from '../crr/index.ts';
 import { decodePolicies, encodePolicies } from './policy-codec.ts';
+import { decodeEntries, decodeSummary, decodeVector, encodeEntries } from './schema-codec.ts';
+import type { SchemaSummary } from '../crr/types.ts';
 import type { DatabaseSync } from './database-sync.ts';
 
 export const PROTOCOL = '/crr-desk/sync/1.0.0';
@@ -44,8 +54,12 @@ const WINDOW = 4;
 const TARGET_FRAME_BYTES = 1 << 20;
 const MAX_PAGE = 8000;
 const KEEPALIVE_MS = 30_000;
-/** the hello's protocol version: 2 carries cell history inside change frames (1 had a separate route) */
-export const PROTOCOL_VERSION = 2;
+/**
+ * the hello's protocol version: 3 carries the schema log (`schema` frames, `sv`/`vv` in state);
+ * 2 carried cell history inside change frames (1 had a separate route). Another version is
+ * refused with the reason: a peer that cannot take schema changes would silently diverge.
+ */
+export const PROTOCOL_VERSION = 3;
 /** how long a stream may take to authenticate */
 export const HANDSHAKE_MS = 10_000;
 
@@ -82,6 +96,8 @@ export interface SessionInfo {
   lastSyncAt: number | null;
   lastError: string | null;
   schemaMismatch: string | null;
+  /** the peer's schema as it last told us: entries applied there, entries waiting there, its digest */
+  schema: SchemaSummary | null;
   /** why we refused this peer's changes on this session, if we did */
   refused: string | null;
 }
@@ -103,6 +119,12 @@ export class SyncSession {
   private lastSyncAt: number | null = null;
   private lastError: string | null = null;
   private schemaMismatch: string | null = null;
+  /** schema: the peer's summary and described tables as it last sent them, and what it holds of our log */
+  private remoteSchema: SchemaSummary | null = null;
+  private remoteTables: unknown = null;
+  private peerVector: Record<string, number> | null = null;
+  private sentSummary = '';
+  private sentDigest = '';
   /** we refused a frame of this peer's: nothing more of its is applied on this session */
   private refusedFromPeer: string | null = null;
   /** the peer refused a frame of ours: we stop sending on this session */
@@ -163,6 +185,7 @@ export class SyncSession {
       lastSyncAt: this.lastSyncAt,
       lastError: this.lastError,
       schemaMismatch: this.schemaMismatch,
+      schema: this.remoteSchema,
       refused: this.refusedFromPeer,
     };
   }
@@ -170,6 +193,13 @@ export class SyncSession {
   /** New local or merged commits: send what the peer lacks. */
   wake(): void {
     if (this.authorised && !this.closed) void this.pump();
+  }
+
+  /** This copy's schema or schema log changed: the peer gets the entries it lacks now, and our summary. */
+  schemaChanged(): void {
+    if (!this.authorised || this.closed) return;
+    this.compareWithPeer();
+    this.sendSchema();
   }
 
   close(reason?: string): void {
@@ -262,6 +292,8 @@ export class SyncSession {
         return this.onSeen(m);
       case 'changes':
         return this.onChanges(m);
+      case 'schema':
+        return this.onSchema(m);
       case 'ack':
         return this.onAck(m);
       case 'policies':
@@ -325,7 +357,13 @@ export class SyncSession {
     host.sessionAuthorised(this);
     this.keepalive = setInterval(() => this.send({ t: 'ping' }), KEEPALIVE_MS);
     this.keepalive.unref();
-    this.send({ t: 'state', site: bytesToHex(host.engine.siteId), name: host.name, schema: host.schema(), head: host.engine.dbVersion() });
+    const sv = host.engine.schemaLog.summary();
+    this.sentSummary = JSON.stringify(sv);
+    this.sentDigest = sv.digest;
+    this.send({
+      t: 'state', site: bytesToHex(host.engine.siteId), name: host.name, schema: host.schema(), head: host.engine.dbVersion(),
+      sv, vv: host.engine.schemaLog.vector(),
+    });
   }
 
   private onState(m: Record<string, unknown>): void {
@@ -334,7 +372,10 @@ export class SyncSession {
     this.remoteSite = hexToBytes(m.site);
     this.remoteName = typeof m.name === 'string' ? m.name.slice(0, 100) : '';
     this.remoteHead = Number.isSafeInteger(m.head) ? Math.min(m.head as number, MAX_CLOCK) : 0;
+    this.remoteSchema = decodeSummary(m.sv);
+    this.peerVector = decodeVector(m.vv);
     const adopted = host.adoptSchema(m.schema);
+    this.remoteTables = m.schema;
     this.schemaMismatch = adopted.mismatch;
     if (adopted.created.length) host.log(`created ${adopted.created.join(', ')} from ${this.remoteName || 'the peer'}'s schema`);
     // progress is the authenticated peer's own: another key holder presenting this site has its own
@@ -345,7 +386,58 @@ export class SyncSession {
       version: seen.version,
       cursor: seen.cursor ? cursorToWire(seen.cursor) : null,
     });
+    // the entries it lacks go before any of our changes (which start when its `seen` arrives)
+    this.sendSchema();
     host.sessionChanged(this);
+  }
+
+  /** Sends the schema-log entries the peer lacks, and our summary when it changed. */
+  private sendSchema(): void {
+    if (this.closed || !this.authorised || !this.peerVector || this.refusedByPeer) return;
+    const host = this.host!;
+    const entries = host.engine.schemaLog.missing(this.peerVector);
+    const sv = host.engine.schemaLog.summary();
+    const text = JSON.stringify(sv);
+    if (!entries.length && text === this.sentSummary) return;
+    const frame: Record<string, unknown> = { t: 'schema', n: ++this.frameNo, entries: encodeEntries(entries), sv };
+    if (sv.digest !== this.sentDigest) frame.tables = host.schema();
+    this.inFlight.set(frame.n as number, -1);
+    this.send(frame);
+    for (const e of entries) {
+      const site = bytesToHex(e.site_id);
+      this.peerVector[site] = Math.max(this.peerVector[site] ?? 0, e.clock);
+    }
+    this.sentSummary = text;
+    this.sentDigest = sv.digest;
+  }
+
+  /** The peer's schema-log entries: applied (or kept waiting) in one transaction, then acknowledged. */
+  private onSchema(m: Record<string, unknown>): void {
+    if (!this.remoteSite) throw new ProtocolError('schema before state');
+    const n = m.n;
+    if (!Number.isSafeInteger(n)) throw new ProtocolError('schema: malformed frame number');
+    const entries = decodeEntries(m.entries ?? []);
+    const sv = decodeSummary(m.sv);
+    const host = this.host!;
+    const fresh = this.applyOrRefuse(n as number, () => host.applySchema(entries));
+    if (fresh === null) return;
+    if (sv) this.remoteSchema = sv;
+    if (m.tables !== undefined) this.remoteTables = m.tables;
+    this.compareWithPeer();
+    this.send({ t: 'ack', n });
+    const who = this.remoteName || this.remotePeer.slice(-8);
+    if (fresh) host.log(`received ${fresh} schema change${fresh === 1 ? '' : 's'} from ${who}`);
+    host.sessionChanged(this);
+  }
+
+  /** What differs between the peer's shared tables (as it last described them) and ours now. */
+  private compareWithPeer(): void {
+    if (this.remoteTables === null) return;
+    try {
+      this.schemaMismatch = this.host!.compareSchema(this.remoteTables);
+    } catch {
+      // a malformed description: the mismatch stays as it was
+    }
   }
 
   private onSeen(m: Record<string, unknown>): void {
