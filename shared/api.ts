@@ -182,6 +182,14 @@ export interface SchemaChangeInfo {
   values: number | null;
 }
 
+/** The kept versions of a column dropped from a collaborative table, for one row. */
+export interface DroppedColumnHistory {
+  column: string;
+  /** this replica's db_version when it was dropped here */
+  droppedAt: number;
+  versions: CellVersion[];
+}
+
 export interface SchemaChangesView {
   /** this copy's schema version (changes applied) */
   version: number;
@@ -385,6 +393,8 @@ export interface Api {
   mergePolicies(p: { table: string }): Promise<Record<string, MergePolicy>>;
   setMergePolicy(p: { table: string; column: string; policy: MergePolicy }): Promise<void>;
   tableActivity(p: { table: string; limit?: number }): Promise<ActivityEntry[]>;
+  /** the row's versions of columns dropped from the table (kept readable after a drop) */
+  droppedHistory(p: { table: string; key: WireValue[] }): Promise<DroppedColumnHistory[]>;
 
   // Structure editing, rebuilds and the writable SQL console (issue 14)
   /** runs a script in one transaction (all or nothing); the error names the statement that failed */

@@ -12,7 +12,7 @@ export const BRIDGED_METHODS: readonly ApiMethod[] = [
   // issue 14: structure editing, rebuilds, the writable SQL console
   'runSql', 'sqlHistory', 'previewSchemaChange', 'applySchemaChange', 'crrProblems',
   // schema changes from peers
-  'schemaChanges', 'confirmSchemaChange', 'setSchemaAutoApply',
+  'schemaChanges', 'confirmSchemaChange', 'setSchemaAutoApply', 'droppedHistory',
 ];
 
 export type DispatchResult = { result: unknown } | { error: { code: ApiErrorCode; message: string } };

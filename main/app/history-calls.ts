@@ -1,6 +1,6 @@
 // The service's cell-history, conflict and merge-policy calls: engine values to API shapes,
 // opaque conflict ids, and writer names for site ids.
-import type { ActivityEntry, CellRef, CellVersion, Conflict, MergePolicy } from '../../shared/api.ts';
+import type { ActivityEntry, CellRef, CellVersion, Conflict, DroppedColumnHistory, MergePolicy } from '../../shared/api.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { bytesToHex, fromWire, hexToBytes, toWire, type WireValue } from '../../shared/values.ts';
 import type { CellVersion as EngineVersion, Conflict as EngineConflict, CrrEngine } from '../crr/types.ts';
@@ -74,7 +74,31 @@ export class HistoryCalls {
   }
 
   cellHistory(p: CellRef): CellVersion[] {
-    return this.guard(() => this.engine.history.cell(p.table, p.key.map(fromWire), p.column).map((v) => this.version(v)));
+    return this.guard(() => {
+      const key = p.key.map(fromWire);
+      try {
+        return this.engine.history.cell(p.table, key, p.column).map((v) => this.version(v));
+      } catch (err) {
+        // a column dropped from the table: its versions are kept readable (main/crr/dropped-columns.ts)
+        const dropped = this.engine.schemaLog.dropped(p.table, key).filter((v) => v.cid === p.column);
+        if (dropped.length) return dropped.map((v) => this.version(v));
+        throw err;
+      }
+    });
+  }
+
+  /** The versions of the row's dropped columns, per column (newest drop first). */
+  droppedHistory(p: { table: string; key: WireValue[] }): DroppedColumnHistory[] {
+    return this.guard(() => {
+      if (!Array.isArray(p?.key)) throw new ApiError('invalid-argument', 'Which row?');
+      const out = new Map<string, DroppedColumnHistory>();
+      for (const v of this.engine.schemaLog.dropped(p.table, p.key.map(fromWire))) {
+        const entry = out.get(v.cid) ?? { column: v.cid, droppedAt: v.dropped_at, versions: [] };
+        entry.versions.push(this.version(v));
+        out.set(v.cid, entry);
+      }
+      return [...out.values()];
+    });
   }
 
   listConflicts(p: { table?: string; includeResolved?: boolean }): Conflict[] {

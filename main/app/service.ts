@@ -30,7 +30,7 @@ import { planStatements, runPlanned } from './schema-plan.ts';
 import { crrProblems } from './crr-problems.ts';
 import { csvCreateTable } from './csv-table.ts';
 import { SchemaChanges } from './schema-changes.ts';
-import type { SchemaChangesView } from '../../shared/api.ts';
+import type { DroppedColumnHistory, SchemaChangesView } from '../../shared/api.ts';
 
 type Listener = <E extends keyof ApiEvents>(event: E, payload: ApiEvents[E]) => void;
 
@@ -233,6 +233,10 @@ export class DatabaseService {
 
   async tableActivity(p: { table: string; limit?: number }): Promise<ActivityEntry[]> {
     return this.history().tableActivity(p);
+  }
+
+  async droppedHistory(p: { table: string; key: WireValue[] }): Promise<DroppedColumnHistory[]> {
+    return this.history().droppedHistory(p);
   }
 
   // ---- structure editing, rebuilds and the writable SQL console (issue 14) ----

@@ -552,8 +552,9 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
       noticeChanges();
       return committedVersion;
     },
-    asCrr: (t) => {
-      schema.asCrr(t);
+    asCrr: (t, o) => {
+      if (o?.fromPeer) schema.peerApply.asCrr(t);
+      else schema.asCrr(t);
       flushEvents();
     },
     asTable: (t) => schema.asTable(t),

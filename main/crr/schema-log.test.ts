@@ -67,6 +67,20 @@ describe('the schema log', () => {
     closeReplica(A);
   });
 
+  it('a column another program adds and writes in one script: its writes are tracked once the engine notices', () => {
+    const A = openReplica(file());
+    A.db.exec(`CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, b TEXT); SELECT crsql_as_crr('t'); INSERT INTO t VALUES (1, 'one'), (2, 'two'), (3, 'three');`);
+    const v = A.engine.dbVersion();
+    const other = new Database(A.path);
+    other.exec(`ALTER TABLE t ADD COLUMN n INTEGER DEFAULT 0; UPDATE t SET n = 9007199254740993 WHERE id = 1; INSERT INTO t VALUES (4, 'four', 4);`);
+    other.close();
+    A.engine.noticeChanges();
+    const changes = A.engine.changesSince(v).filter((c) => c.cid === 'n').map((c) => [c.pk[2], c.val]);
+    expect(changes).toEqual(expect.arrayContaining([[1, 9007199254740993n], [4, 4n]]));
+    expect(changes).toHaveLength(2);
+    closeReplica(A);
+  });
+
   it('a rolled-back schema change leaves no entry, and the engine follows the file back', () => {
     const A = openReplica(file());
     A.db.exec(`CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, b TEXT); SELECT crsql_as_crr('t');`);

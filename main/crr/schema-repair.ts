@@ -16,8 +16,8 @@
 // moved to the dropped table.
 import type Database from 'better-sqlite3';
 import { checkCrrRules, quoteId, readTableInfo, type TableInfo } from './table-info.ts';
-import { createClockTablesSql, deadTable, deadValue, dropClockTablesSql } from './clock-tables.ts';
-import { dropLocalTriggersSql, localTriggersSql } from './local-triggers.ts';
+import { createClockTablesSql, deadTable, deadValue, dropClockTablesSql, pkMatch, rowsTable } from './clock-tables.ts';
+import { cellWriteSqls, dropLocalTriggersSql, localTriggersSql } from './local-triggers.ts';
 import { backfillSql } from './backfill.ts';
 import { initialShape, parseShape, reconcileShape, shapeJson, withSlots, type TableShape } from './slots.ts';
 import { dropDroppedSql, keepColumnSql, keepVersionRowsSql } from './dropped-columns.ts';
@@ -263,12 +263,41 @@ export function createSchemaKeeper(ctx: SchemaContext) {
         saveShape(name, { ...change.shape, ix });
         const info = withSlots(schema, change.shape);
         installTable(info);
+        if (quiet === 0) for (const slot of change.added) trackWritesBeforeRepair(info, info.slots.indexOf(slot));
         next.set(name, info);
       }
       tables = next;
       recordEvents();
     });
     done();
+  }
+
+  /**
+   * Writes to a column added by another program before the engine noticed (ALTER TABLE … ADD
+   * COLUMN, then UPDATE … SET it, in one script of the sqlite3 CLI): the triggers did not know the
+   * column yet. Its rows were all at the default when it was added, so a row holding another
+   * value (and no implied first version covering the column) was written since: recorded now as
+   * this replica's write, as the trigger would have.
+   */
+  function trackWritesBeforeRepair(info: TableInfo, i: number): void {
+    const dflt = ctx.prepare('SELECT dflt_value FROM pragma_table_info(?) WHERE name = ?').pluck().get(info.name, info.columns[i]) as string | null;
+    const col = quoteId(info.columns[i]);
+    const pkB = info.pks.map((p) => `b.${quoteId(p)}`);
+    const written = ctx
+      .prepare(
+        `SELECT ${pkB.join(', ')}, b.${col} FROM ${quoteId(info.name)} b WHERE b.${col} IS NOT (${dflt ?? 'NULL'})
+         AND NOT EXISTS (SELECT 1 FROM ${rowsTable(info.name)} r WHERE ${pkMatch(info, 'r', pkB)} AND r.i_cl = r.cl AND ${info.since[i]} <= r.i_version)`,
+      )
+      .raw()
+      .safeIntegers(true)
+      .all() as unknown[][];
+    if (!written.length) return;
+    const params = info.pks.map((_, k) => `@p${k}`);
+    const stmts = cellWriteSqls(info, i, params, '@val', 'NULL', ctx.history).map((sql) => ctx.prepare(sql));
+    for (const row of written) {
+      const bind = { ...Object.fromEntries(info.pks.map((_, k) => [`p${k}`, row[k]])), val: row[info.pks.length] };
+      for (const s of stmts) s.run(bind);
+    }
   }
 
   function columnExists(table: string, column: string): boolean {

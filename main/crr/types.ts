@@ -278,8 +278,11 @@ export interface CrrEngine {
    * last version that changed a current value, as in cr-sqlite.
    */
   dbVersion(): number;
-  /** upgrade / downgrade a table (same as SELECT crsql_as_crr / crsql_as_table) */
-  asCrr(table: string): void;
+  /**
+   * upgrade / downgrade a table (same as SELECT crsql_as_crr / crsql_as_table). fromPeer: the
+   * table is a peer's (created on join from its schema): not logged as this replica's change
+   */
+  asCrr(table: string, options?: { fromPeer?: boolean }): void;
   asTable(table: string): void;
   isCrr(table: string): boolean;
   crrTables(): string[];

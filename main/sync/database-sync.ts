@@ -91,7 +91,11 @@ export class DatabaseSync {
     // schema changes (the log's entries, a confirmation, any program's ALTER) reach peers at once
     this.unsubscribeSchema = engine.schemaLog.onChange(() => {
       this.retryHeld();
-      for (const s of this.sessions) s.schemaChanged();
+      for (const s of this.sessions) {
+        s.schemaChanged();
+        // and the changes that came with it (a table shared by another engine on this file seals its own rows)
+        s.wake();
+      }
       this.options.onSchemaChanged?.();
       this.changed();
     });

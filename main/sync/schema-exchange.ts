@@ -90,7 +90,7 @@ export function adoptSchema(db: Database.Database, engine: CrrEngine, theirs: un
       }
       db.prepare(t.sql).run();
       if (!exists.get(t.name)) throw new ProtocolError(`schema: the statement for ${JSON.stringify(t.name)} created another table`);
-      engine.asCrr(t.name);
+      engine.asCrr(t.name, { fromPeer: true });
       created.push(t.name);
     }
   })();
