@@ -57,7 +57,7 @@ export class SchemaChanges {
   }
 
   confirm(id: unknown): SchemaChangesView {
-    const m = typeof id === 'string' ? /^([0-9a-f]{32}):(\d+)$/.exec(id) : null;
+    const m = typeof id === 'string' ? /^([0-9a-f]{32}):(\d+)$/i.exec(id) : null;
     if (!m) throw new ApiError('invalid-argument', 'Which schema change?');
     try {
       this.engine.schemaLog.confirm(hexToBytes(m[1]), Number(m[2]));

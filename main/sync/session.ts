@@ -404,7 +404,7 @@ export class SyncSession {
     this.inFlight.set(frame.n as number, -1);
     this.send(frame);
     for (const e of entries) {
-      const site = bytesToHex(e.site_id);
+      const site = Buffer.from(e.site_id).toString('hex'); // as the engine's vector() names sites
       this.peerVector[site] = Math.max(this.peerVector[site] ?? 0, e.clock);
     }
     this.sentSummary = text;
