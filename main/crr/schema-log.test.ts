@@ -241,6 +241,31 @@ describe('the schema log', () => {
     closeReplica(A);
   });
 
+  it("a peer's statements create only what they name: one CREATE TABLE or plain CREATE INDEX, never engine names", () => {
+    const [A, B] = shared();
+    const site = new Uint8Array(16).fill(7);
+    let clock = 100;
+    const entry = (e: Record<string, unknown>) => ({ site_id: site, clock: ++clock, written_at: 0, ...e }) as never;
+    B.db.transaction(() =>
+      B.engine.schemaLog.receive([
+        entry({ kind: 'share-table', table: 'evil', sql: `CREATE TABLE evil (id INTEGER PRIMARY KEY NOT NULL); DROP TABLE t` }),
+        entry({ kind: 'share-table', table: 'crr_x', sql: `CREATE TABLE crr_x (id INTEGER PRIMARY KEY NOT NULL)` }),
+        entry({ kind: 'share-table', table: 'a', sql: `CREATE TABLE other (id INTEGER PRIMARY KEY NOT NULL)` }),
+        entry({ kind: 'create-index', table: 't', index: 'u', sql: `CREATE UNIQUE INDEX u ON t (b)` }),
+        entry({ kind: 'create-index', table: 't', index: 'elsewhere', sql: `CREATE INDEX elsewhere ON crr_sites (site_id)` }),
+        entry({ kind: 'add-column', table: 't', column: 'd', default: `(SELECT 1)` }),
+      ]),
+    )();
+    const names = B.db.prepare(`SELECT name FROM sqlite_schema WHERE name NOT LIKE '%crr%' AND name NOT LIKE 'sqlite_%' ORDER BY name`).pluck().all();
+    expect(names).toEqual(['t']);
+    expect(columns(B, 't')).toEqual(['b', 'id']);
+    const waiting = B.engine.schemaLog.waiting();
+    expect(waiting.map((w) => w.state)).toEqual(Array(6).fill('conflict'));
+    expect(waiting.map((w) => w.reason).join('\n')).toMatch(/more than one statement[^]*refused to create "crr_x"[^]*did not create a[^]*refused to create index "u"[^]*did not create a plain index elsewhere[^]*DEFAULT \(SELECT 1\) is not a plain value/);
+    closeReplica(A);
+    closeReplica(B);
+  });
+
   it('refuses an entry whose clock is far ahead, and malformed ones, applying nothing', () => {
     const [A, B] = shared();
     A.db.exec(`ALTER TABLE t ADD COLUMN c`);

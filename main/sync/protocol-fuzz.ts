@@ -275,8 +275,8 @@ export async function runSyncFuzz(options: { frames: number; seed?: number; work
           }
           checksValid = true;
         } else if (kind < 0.95) {
-          const m = { t: r.pick(['changes', 'history', 'policies', 'ack', 'seen', 'state', 'ping', 'refused', 'refused-frame', 'hello', 'x']), n: r.chance(0.5) ? ++n : json(r) };
-          for (const k of ['data', 'to', 'head', 'next', 'version', 'cursor', 'history', 'site', 'schema', 'table', 'last', 'reason']) if (r.chance(0.3)) Object.assign(m, { [k]: json(r) });
+          const m = { t: r.pick(['changes', 'history', 'policies', 'ack', 'seen', 'state', 'ping', 'refused', 'refused-frame', 'hello', 'schema', 'x']), n: r.chance(0.5) ? ++n : json(r) };
+          for (const k of ['data', 'to', 'head', 'next', 'version', 'cursor', 'history', 'site', 'schema', 'table', 'last', 'reason', 'entries', 'sv', 'vv', 'tables']) if (r.chance(0.3)) Object.assign(m, { [k]: json(r) });
           bytes = frames.message(m);
         } else {
           bytes = new Uint8Array([0, 0, 0, r.int(0, 64), ...r.bytes(r.int(0, 64))]);
