@@ -206,7 +206,7 @@ export function createSchemaLog(ctx: SchemaLogContext) {
     }
   }
 
-  function receive(entries: SchemaEntry[]): number {
+  function receive(entries: SchemaEntry[], options: { reflected?: (entry: SchemaEntry) => boolean } = {}): number {
     if (!Array.isArray(entries)) throw new ChangeRefused('schema entries must be a list');
     entries.forEach(checkEntry);
     const local = Buffer.from(ctx.siteId);
@@ -222,6 +222,10 @@ export function createSchemaLog(ctx: SchemaLogContext) {
     const version = ctx.version();
     const now = Date.now();
     for (const e of fresh) {
+      if (options.reflected?.(e)) {
+        q.insert.run(Buffer.from(e.site_id), e.clock, entryJson(e), version, now, 'applied', null);
+        continue;
+      }
       q.insert.run(Buffer.from(e.site_id), e.clock, entryJson(e), version, now, 'conflict', 'not applied yet');
       const out = evaluate(e, applyContext, false);
       q.setState.run(out.state, out.reason, Buffer.from(e.site_id), e.clock, out.state, out.reason);

@@ -231,9 +231,11 @@ export interface CrrSchemaLog {
   /**
    * Merges entries from a peer inside the caller's transaction: records the new ones and applies
    * what can be (destructive ones wait for confirm unless autoApply). Returns how many were new.
-   * Throws ChangeRefused for an entry no honest peer sends (a clock far ahead).
+   * Throws ChangeRefused for an entry no honest peer sends (a clock far ahead). `reflected`:
+   * entries this copy's schema already holds without applying them (its tables were just created
+   * from the peer's description of a schema that included them: a join), recorded as applied.
    */
-  receive(entries: SchemaEntry[]): number;
+  receive(entries: SchemaEntry[], options?: { reflected?: (entry: SchemaEntry) => boolean }): number;
   /** every entry, oldest first */
   list(): SchemaRecord[];
   /** entries waiting here: destructive ones to confirm, conflicts */

@@ -137,12 +137,12 @@ export class DatabaseSync {
    * Takes a peer's schema-log entries (one transaction, with the held changes they make fit).
    * Throws ChangeRefused (nothing applied) for entries no honest peer sends.
    */
-  applySchema(entries: SchemaEntry[]): number {
+  applySchema(entries: SchemaEntry[], reflected?: (e: SchemaEntry) => boolean): number {
     let fresh = 0;
     const waiting = new Map<string, number>();
     let merged = 0;
     this.db.transaction(() => {
-      fresh = this.engine.schemaLog.receive(entries);
+      fresh = this.engine.schemaLog.receive(entries, { reflected });
       if (fresh && this.store.heldCount()) merged = this.retry(this.store.heldChanges(), (batch) => this.merge(batch), waiting);
     })();
     if (fresh) {

@@ -130,6 +130,28 @@ describe('sync protocol between nodes', () => {
     expect(tableSnapshot(a.r.db, 't')).toEqual(before);
   });
 
+  it("a joiner takes the peer's schema as it is now, not a replay of its log (a column added, renamed and dropped there does not wait here)", async () => {
+    const t = tempDir('crr-proto-');
+    stops.push(t.cleanup);
+    const a = await peer(t.dir, 'a', `CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, v TEXT); INSERT INTO t VALUES (1, 'one')`);
+    a.r.db.exec(`ALTER TABLE t ADD COLUMN c TEXT; UPDATE t SET c = 'cee'; ALTER TABLE t RENAME COLUMN v TO title; CREATE INDEX t_title ON t (title)`);
+    a.r.db.exec(`CREATE TABLE gone (k INTEGER PRIMARY KEY NOT NULL); SELECT crsql_as_crr('gone');`);
+    a.r.db.exec(`ALTER TABLE t DROP COLUMN c; DROP TABLE gone;`);
+    a.r.engine.noticeChanges();
+    const b = await peer(t.dir, 'b', '', { databaseId: a.ds.databaseId, key: a.ds.key });
+    await b.node.dial(a.node.addresses()[0]);
+    await until(() => b.r.engine.schemaLog.list().length === a.r.engine.schemaLog.list().length && tableSnapshot(b.r.db, 't').length === 1, 'b joined with a\'s log');
+    expect(tableSnapshot(b.r.db, 't')).toEqual([['1', "'one'"]]);
+    expect(b.r.db.prepare(`SELECT name FROM pragma_table_info('t')`).pluck().all()).toEqual(['id', 'title']);
+    expect(b.r.engine.schemaLog.waiting()).toEqual([]);
+    expect(b.r.engine.schemaLog.summary()).toEqual(a.r.engine.schemaLog.summary());
+    expect(b.r.engine.crrTables()).toEqual(['t']);
+    // and the schema moves on from there as usual
+    a.r.db.exec(`ALTER TABLE t ADD COLUMN later INTEGER DEFAULT 1`);
+    await until(() => (b.r.db.prepare(`SELECT count(*) FROM pragma_table_info('t') WHERE name = 'later'`).pluck().get() as number) === 1, 'b got the next column');
+    expect(b.ds.status().heldChanges).toBe(0);
+  });
+
   it('holds changes for a column this replica lacks and merges them once its schema catches up; rotating the key revokes the old one', async () => {
     const t = tempDir('crr-proto-');
     stops.push(t.cleanup);

@@ -46,7 +46,7 @@ import { CLOCK_WARNING, isTransient } from './database-sync.ts';
 import { MAX_CLOCK } from '../crr/index.ts';
 import { decodePolicies, encodePolicies } from './policy-codec.ts';
 import { decodeEntries, decodeSummary, decodeVector, encodeEntries } from './schema-codec.ts';
-import type { SchemaSummary } from '../crr/types.ts';
+import type { SchemaEntry, SchemaSummary } from '../crr/types.ts';
 import type { DatabaseSync } from './database-sync.ts';
 
 export const PROTOCOL = '/crr-desk/sync/1.0.0';
@@ -124,6 +124,12 @@ export class SyncSession {
   private remoteTables: unknown = null;
   private peerVector: Record<string, number> | null = null;
   private sentSummary = '';
+  /**
+   * tables created here from the peer's described schema (a join): its entries up to the log it
+   * described them with are already in them (not replayed: a column added then dropped there is
+   * not added and then waited on here), except entries about tables this copy had before
+   */
+  private reflected: { vector: Record<string, number>; had: Set<string> } | null = null;
   private sentDigest = '';
   /** we refused a frame of this peer's: nothing more of its is applied on this session */
   private refusedFromPeer: string | null = null;
@@ -374,7 +380,9 @@ export class SyncSession {
     this.remoteHead = Number.isSafeInteger(m.head) ? Math.min(m.head as number, MAX_CLOCK) : 0;
     this.remoteSchema = decodeSummary(m.sv);
     this.peerVector = decodeVector(m.vv);
+    const had = new Set(host.engine.crrTables());
     const adopted = host.adoptSchema(m.schema);
+    if (adopted.created.length) this.reflected = { vector: { ...this.peerVector }, had };
     this.remoteTables = m.schema;
     this.schemaMismatch = adopted.mismatch;
     if (adopted.created.length) host.log(`created ${adopted.created.join(', ')} from ${this.remoteName || 'the peer'}'s schema`);
@@ -419,7 +427,11 @@ export class SyncSession {
     const entries = decodeEntries(m.entries ?? []);
     const sv = decodeSummary(m.sv);
     const host = this.host!;
-    const fresh = this.applyOrRefuse(n as number, () => host.applySchema(entries));
+    const reflected = this.reflected;
+    const inTables = reflected
+      ? (e: SchemaEntry) => e.clock <= (reflected.vector[Buffer.from(e.site_id).toString('hex')] ?? 0) && !reflected.had.has(e.table) && !(e.to && reflected.had.has(e.to))
+      : undefined;
+    const fresh = this.applyOrRefuse(n as number, () => host.applySchema(entries, inTables));
     if (fresh === null) return;
     if (sv) this.remoteSchema = sv;
     if (m.tables !== undefined) this.remoteTables = m.tables;
