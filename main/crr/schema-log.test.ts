@@ -178,6 +178,24 @@ describe('the schema log', () => {
     closeReplica(B);
   });
 
+  it('a drop undone by a later change on the same peer does not wait: a table unshared and shared again, a column dropped and added again', () => {
+    const [A, B] = shared();
+    A.db.exec(`ALTER TABLE t ADD COLUMN c TEXT`);
+    pull(A, B);
+    A.engine.asTable('t');
+    A.engine.asCrr('t');
+    A.db.exec(`ALTER TABLE t DROP COLUMN c; ALTER TABLE t ADD COLUMN c TEXT;`);
+    pullSchema(A, B);
+    expect(B.engine.schemaLog.waiting()).toEqual([]);
+    expect(B.engine.schemaLog.list().filter((e) => e.destructive).map((e) => [e.kind, e.reason])).toEqual([
+      ['stop-sharing', 'undone by a later change'],
+      ['drop-column', 'undone by a later change'],
+    ]);
+    expect([B.engine.isCrr('t'), columns(B, 't')]).toEqual([true, ['b', 'c', 'id']]);
+    closeReplica(A);
+    closeReplica(B);
+  });
+
   it('the setting "apply schema changes from peers automatically" applies a drop at once', () => {
     const [A, B] = shared();
     B.engine.schemaLog.setAutoApply(true);

@@ -185,13 +185,25 @@ export function createSchemaLog(ctx: SchemaLogContext) {
     q.setState.run(state, reason, Buffer.from(r.site_id), r.clock, state, reason);
   }
 
+  /**
+   * A destructive entry that a later one undoes (a table shared again after it was unshared or
+   * dropped, a column of that name added again): nothing is left for it to do here.
+   */
+  function superseded(e: SchemaRecord, all: SchemaRecord[]): boolean {
+    if (!e.destructive) return false;
+    const later = all.filter((x) => x.clock > e.clock || (x.clock === e.clock && Buffer.compare(Buffer.from(x.site_id), Buffer.from(e.site_id)) > 0));
+    if (e.kind === 'drop-column') return later.some((x) => x.kind === 'add-column' && x.table === e.table && x.column === e.column);
+    return later.some((x) => x.kind === 'share-table' && x.table === e.table);
+  }
+
   /** Entries not applied here, tried again in log order; returns how many applied. */
   function retryOpen(): number {
     let n = 0;
     for (;;) {
       let progress = false;
-      for (const r of (q.open.all('applied') as Row[]).map(toRecord)) {
-        const out = evaluate(plain(r), applyContext, false);
+      const all = (q.all.all() as Row[]).map(toRecord);
+      for (const r of all.filter((x) => x.state !== 'applied')) {
+        const out = superseded(r, all) ? { state: 'applied' as const, reason: 'undone by a later change' } : evaluate(plain(r), applyContext, false);
         if (out.state !== r.state || out.reason !== r.reason) {
           setState(r, out.state, out.reason);
           changed();
@@ -299,6 +311,8 @@ export function createSchemaLog(ctx: SchemaLogContext) {
     let t = table;
     for (let i = 0; i < 64 && !tables.has(t) && r.tableTo.has(t); i++) t = r.tableTo.get(t)!;
     const info = tables.get(t);
+    // dropped or unshared here (by this copy's user, or confirmed): a peer that has not applied it yet still writes it
+    if (!info && r.removedTables.has(t)) return { table: t, cid, dropped: false, conflict: null, removed: true };
     if (cid === '-1' || !info) return { table: t, cid, dropped: false, conflict: null };
     const has = (c: string) => info.columns.includes(c);
     let c = cid;

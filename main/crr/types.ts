@@ -221,6 +221,8 @@ export interface SchemaRoute {
   dropped: boolean;
   /** the column is in a schema conflict here: its changes wait */
   conflict: string | null;
+  /** the table was dropped or unshared here: its changes have nowhere to go (they are not kept) */
+  removed?: boolean;
 }
 
 export interface CrrSchemaLog {

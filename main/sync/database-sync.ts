@@ -170,6 +170,7 @@ export class DatabaseSync {
   applyFrom(peer: string, site: Uint8Array, changes: Change[], to: number, next: ChangePageCursor | null): number {
     let applied = 0;
     this.db.transaction(() => {
+      // (changes of tables dropped or unshared here: the peer has not applied that yet; nothing to keep them in)
       const { now, dropped, later } = routeChanges(this.db, this.engine, changes, (c) => c, (_, c) => c);
       if (dropped.length) this.engine.schemaLog.keepDropped(dropped);
       if (now.length) applied = this.mergeOrHold(now, (c, reason) => this.store.hold([[c, reason]], peer), (batch) => this.merge(batch));
@@ -244,8 +245,9 @@ export class DatabaseSync {
       this.store.setHeldReason(kind, id, reason);
       waiting.set(reason, (waiting.get(reason) ?? 0) + 1);
     };
-    const { now: ready, dropped, later } = routeChanges(this.db, this.engine, held, (h) => h.item, (h, c) => ({ ...h, item: c }));
+    const { now: ready, dropped, later, gone } = routeChanges(this.db, this.engine, held, (h) => h.item, (h, c) => ({ ...h, item: c }));
     for (const [h, reason] of later) wait(h.id, reason);
+    if (gone.length) this.store.release(kind, gone.map((h) => h.id));
     if (dropped.length) {
       this.engine.schemaLog.keepDropped(dropped.map((h) => h.item));
       this.store.release(kind, dropped.map((h) => h.id));

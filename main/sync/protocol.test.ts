@@ -152,6 +152,37 @@ describe('sync protocol between nodes', () => {
     expect(b.ds.status().heldChanges).toBe(0);
   });
 
+  it('a table dropped on A waits on B, which goes on writing it: A holds none of it; C joining from B waits on the drop too', async () => {
+    const t = tempDir('crr-proto-');
+    stops.push(t.cleanup);
+    const a = await peer(t.dir, 'a', `CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, v TEXT); CREATE TABLE u (k INTEGER PRIMARY KEY NOT NULL, w TEXT);
+      INSERT INTO t VALUES (1, 'one'); INSERT INTO u VALUES (1, 'uu'); SELECT crsql_as_crr('u');`);
+    const b = await peer(t.dir, 'b', '', { databaseId: a.ds.databaseId, key: a.ds.key });
+    await b.node.dial(a.node.addresses()[0]);
+    await until(() => b.r.engine.crrTables().length === 2 && tableSnapshot(b.r.db, 'u').length === 1, 'b joined');
+    a.r.db.exec(`DROP TABLE u`);
+    await until(() => b.r.engine.schemaLog.waiting().length === 1, 'the drop waits on b');
+    expect(b.r.engine.schemaLog.waiting()[0]).toMatchObject({ kind: 'drop-table', table: 'u', state: 'confirm' });
+    b.r.db.exec(`INSERT INTO u VALUES (2, 'written on b'); UPDATE t SET v = 'b goes on' WHERE id = 1;`);
+    await until(() => tableSnapshot(a.r.db, 't')[0][1] === "'b goes on'", 'b\'s other change reached a');
+    expect(a.ds.status().heldChanges).toBe(0);
+    expect(a.r.db.prepare(`SELECT 1 FROM sqlite_schema WHERE name = 'u'`).get()).toBeUndefined();
+
+    // C joins from B only: it gets u as B has it, and the drop waits on C too (B has not applied it)
+    const c = await peer(t.dir, 'c', '', { databaseId: a.ds.databaseId, key: a.ds.key });
+    a.ds.close();
+    await a.node.stop();
+    await c.node.dial(b.node.addresses()[0]);
+    await until(() => c.r.engine.crrTables().length === 2 && tableSnapshot(c.r.db, 'u').length === 2, 'c joined from b');
+    await until(() => c.r.engine.schemaLog.list().length === b.r.engine.schemaLog.list().length, 'c has b\'s log');
+    expect(c.r.engine.schemaLog.waiting().map((e) => [e.kind, e.table, e.state])).toEqual([['drop-table', 'u', 'confirm']]);
+    const [drop] = b.r.engine.schemaLog.waiting();
+    b.r.engine.schemaLog.confirm(drop.site_id, drop.clock);
+    expect(b.r.engine.crrTables()).toEqual(['t']);
+    await until(() => c.node.peers(c.ds).find((p) => p.name === 'b')?.schemaWaiting === 0, 'c sees b applied it');
+    expect(c.node.peers(c.ds).find((p) => p.name === 'b')?.schemaSame).toBe(false);
+  });
+
   it('holds changes for a column this replica lacks and merges them once its schema catches up; rotating the key revokes the old one', async () => {
     const t = tempDir('crr-proto-');
     stops.push(t.cleanup);

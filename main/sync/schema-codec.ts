@@ -56,6 +56,18 @@ export function decodeVector(wire: unknown): Record<string, number> {
   return out;
 }
 
+/** Entries the peer holds but has not applied (waiting for its user, or in conflict): "site:clock" keys. */
+export function decodeWaiting(wire: unknown): Set<string> {
+  if (wire === undefined || wire === null) return new Set();
+  if (!Array.isArray(wire) || wire.length > MAX_ENTRIES) throw new ProtocolError('schema: malformed list of waiting entries');
+  return new Set(
+    wire.map((w) => {
+      if (!Array.isArray(w) || typeof w[0] !== 'string' || !HEX_SITE.test(w[0]) || !isInt(w[1])) throw new ProtocolError('schema: malformed waiting entry');
+      return `${w[0].toLowerCase()}:${w[1]}`;
+    }),
+  );
+}
+
 export function decodeSummary(wire: unknown): SchemaSummary | null {
   if (wire === undefined || wire === null) return null;
   const s = wire as Record<string, unknown>;

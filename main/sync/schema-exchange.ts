@@ -124,11 +124,12 @@ export function compareSchema(db: Database.Database, engine: CrrEngine, theirs: 
   return notes.length ? notes.join('; ') : null;
 }
 
-/** Changes of a peer as this copy's schema takes them now: merge, keep (a column dropped here), or hold with the reason. */
+/** Changes of a peer as this copy's schema takes them now: merge, keep (a column dropped here), hold with the reason, or none (a table dropped here). */
 export interface RoutedChanges<T> {
   now: T[];
   dropped: T[];
   later: [T, string][];
+  gone: T[];
 }
 
 /**
@@ -144,7 +145,7 @@ export function routeChanges<T>(
   routed: (item: T, c: Change) => T,
 ): RoutedChanges<T> {
   const why = heldReason(db, engine);
-  const out: RoutedChanges<T> = { now: [], dropped: [], later: [] };
+  const out: RoutedChanges<T> = { now: [], dropped: [], later: [], gone: [] };
   const routes = new Map<string, ReturnType<CrrEngine['schemaLog']['route']>>();
   for (const item of items) {
     const c = change(item);
@@ -153,7 +154,8 @@ export function routeChanges<T>(
     if (!r) routes.set(k, (r = engine.schemaLog.route(c.table, c.cid)));
     const next = r.table === c.table && r.cid === c.cid ? item : routed(item, { ...c, table: r.table, cid: r.cid });
     const moved = change(next);
-    if (r.dropped) out.dropped.push(next);
+    if (r.removed) out.gone.push(next);
+    else if (r.dropped) out.dropped.push(next);
     else if (r.conflict) out.later.push([next, r.conflict]);
     else {
       const reason = why(moved);

@@ -45,7 +45,7 @@ import { checkChanges, checkPolicies, checkRange, FrameRefused } from './frame-c
 import { CLOCK_WARNING, isTransient } from './database-sync.ts';
 import { MAX_CLOCK } from '../crr/index.ts';
 import { decodePolicies, encodePolicies } from './policy-codec.ts';
-import { decodeEntries, decodeSummary, decodeVector, encodeEntries } from './schema-codec.ts';
+import { decodeEntries, decodeSummary, decodeVector, decodeWaiting, encodeEntries } from './schema-codec.ts';
 import type { SchemaEntry, SchemaSummary } from '../crr/types.ts';
 import type { DatabaseSync } from './database-sync.ts';
 
@@ -129,7 +129,7 @@ export class SyncSession {
    * described them with are already in them (not replayed: a column added then dropped there is
    * not added and then waited on here), except entries about tables this copy had before
    */
-  private reflected: { vector: Record<string, number>; had: Set<string> } | null = null;
+  private reflected: { vector: Record<string, number>; had: Set<string>; waiting: Set<string> } | null = null;
   private sentDigest = '';
   /** we refused a frame of this peer's: nothing more of its is applied on this session */
   private refusedFromPeer: string | null = null;
@@ -369,6 +369,8 @@ export class SyncSession {
     this.send({
       t: 'state', site: bytesToHex(host.engine.siteId), name: host.name, schema: host.schema(), head: host.engine.dbVersion(),
       sv, vv: host.engine.schemaLog.vector(),
+      // entries held here but not applied: a joiner creating tables from ours must not take them as done
+      wa: host.engine.schemaLog.waiting().map((e) => [Buffer.from(e.site_id).toString('hex'), e.clock]),
     });
   }
 
@@ -382,7 +384,7 @@ export class SyncSession {
     this.peerVector = decodeVector(m.vv);
     const had = new Set(host.engine.crrTables());
     const adopted = host.adoptSchema(m.schema);
-    if (adopted.created.length) this.reflected = { vector: { ...this.peerVector }, had };
+    if (adopted.created.length) this.reflected = { vector: { ...this.peerVector }, had, waiting: decodeWaiting(m.wa) };
     this.remoteTables = m.schema;
     this.schemaMismatch = adopted.mismatch;
     if (adopted.created.length) host.log(`created ${adopted.created.join(', ')} from ${this.remoteName || 'the peer'}'s schema`);
@@ -429,7 +431,10 @@ export class SyncSession {
     const host = this.host!;
     const reflected = this.reflected;
     const inTables = reflected
-      ? (e: SchemaEntry) => e.clock <= (reflected.vector[Buffer.from(e.site_id).toString('hex')] ?? 0) && !reflected.had.has(e.table) && !(e.to && reflected.had.has(e.to))
+      ? (e: SchemaEntry) => {
+          const site = Buffer.from(e.site_id).toString('hex');
+          return e.clock <= (reflected.vector[site] ?? 0) && !reflected.waiting.has(`${site}:${e.clock}`) && !reflected.had.has(e.table) && !(e.to && reflected.had.has(e.to));
+        }
       : undefined;
     const fresh = this.applyOrRefuse(n as number, () => host.applySchema(entries, inTables));
     if (fresh === null) return;
