@@ -289,10 +289,11 @@ export function createSchemaLog(ctx: SchemaLogContext) {
     dropped: Set<string>;
     conflicts: Map<string, string>;
     removedTables: Set<string>;
+    droppedTables: Set<string>;
   }
   const key = (t: string, c: string) => `${t}\u0000${c}`;
   function buildRoutes(): Routes {
-    const r: Routes = { tableTo: new Map(), columnTo: new Map(), dropped: new Set(), conflicts: new Map(), removedTables: new Set() };
+    const r: Routes = { tableTo: new Map(), columnTo: new Map(), dropped: new Set(), conflicts: new Map(), removedTables: new Set(), droppedTables: new Set() };
     for (const e of (q.all.all() as Row[]).map(toRecord)) {
       if (e.kind === 'add-column' && e.state === 'conflict' && e.reason?.startsWith('schema conflict')) r.conflicts.set(key(e.table, e.column!), e.reason);
       if (e.state !== 'applied') continue;
@@ -300,7 +301,11 @@ export function createSchemaLog(ctx: SchemaLogContext) {
       if (e.kind === 'rename-column') r.columnTo.set(key(e.table, e.column!), e.to!);
       if (e.kind === 'drop-column') r.dropped.add(key(e.table, e.column!));
       if (e.kind === 'rename-table' || e.kind === 'drop-table' || e.kind === 'stop-sharing') r.removedTables.add(e.table);
-      if (e.kind === 'share-table') r.removedTables.delete(e.table);
+      if (e.kind === 'drop-table') r.droppedTables.add(e.table);
+      if (e.kind === 'share-table') {
+        r.removedTables.delete(e.table);
+        r.droppedTables.delete(e.table);
+      }
     }
     return r;
   }
@@ -311,8 +316,9 @@ export function createSchemaLog(ctx: SchemaLogContext) {
     let t = table;
     for (let i = 0; i < 64 && !tables.has(t) && r.tableTo.has(t); i++) t = r.tableTo.get(t)!;
     const info = tables.get(t);
-    // dropped or unshared here (by this copy's user, or confirmed): a peer that has not applied it yet still writes it
-    if (!info && r.removedTables.has(t)) return { table: t, cid, dropped: false, conflict: null, removed: true };
+    // dropped here (by this copy's user, or confirmed): a peer that has not applied it yet still writes it
+    // (an unshared table stays: its changes wait, shown, in case it is shared again)
+    if (!info && r.droppedTables.has(t) && q.tableExists.get(t) === undefined) return { table: t, cid, dropped: false, conflict: null, removed: true };
     if (cid === '-1' || !info) return { table: t, cid, dropped: false, conflict: null };
     const has = (c: string) => info.columns.includes(c);
     let c = cid;

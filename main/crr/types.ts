@@ -221,7 +221,7 @@ export interface SchemaRoute {
   dropped: boolean;
   /** the column is in a schema conflict here: its changes wait */
   conflict: string | null;
-  /** the table was dropped or unshared here: its changes have nowhere to go (they are not kept) */
+  /** the table was dropped here: its changes have nowhere to go (they are not kept) */
   removed?: boolean;
 }
 
