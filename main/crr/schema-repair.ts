@@ -86,12 +86,14 @@ export function createSchemaKeeper(ctx: SchemaContext) {
     if (quiet === 0) events.push(e);
   };
 
+  /**
+   * Indexes that came or went. One kept under its name is the same index (SQLite rewrites its
+   * statement when the table or a column it names is renamed; an index is never altered in place).
+   */
   function noteIndexes(table: string, before: Record<string, string> | undefined, now: Record<string, string>): void {
     if (!before) return; // first sight (older files): the baseline
     for (const [name, sql] of Object.entries(now)) {
-      if (before[name] === sql) continue;
-      if (before[name] !== undefined) note({ kind: 'drop-index', table, index: name });
-      if (!/^\s*CREATE\s+UNIQUE\b/i.test(sql)) note({ kind: 'create-index', table, index: name, sql });
+      if (before[name] === undefined && !/^\s*CREATE\s+UNIQUE\b/i.test(sql)) note({ kind: 'create-index', table, index: name, sql });
     }
     for (const name of Object.keys(before)) if (now[name] === undefined) note({ kind: 'drop-index', table, index: name });
   }
