@@ -422,7 +422,10 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
       const name = /^CREATE VIEW (\w+)/.exec(create)![1];
       if (raw.prepare(`SELECT sql FROM sqlite_schema WHERE type = 'view' AND name = ?`).pluck().get(name) === create) continue;
       try {
-        raw.exec(`DROP VIEW IF EXISTS ${name}; ${create}`);
+        // in one transaction: another engine on the file (another process) may rewrite it at the same moment
+        inTx(() => {
+          if (raw.prepare(`SELECT sql FROM sqlite_schema WHERE type = 'view' AND name = ?`).pluck().get(name) !== create) raw.exec(`DROP VIEW IF EXISTS ${name}; ${create}`);
+        });
       } catch (err) {
         if (!/readonly|read-only|locked|busy/i.test(String(err))) throw err;
       }

@@ -148,6 +148,9 @@ export class DatabaseSync {
     if (fresh) {
       this.heldSchemaVersion = this.db.pragma('schema_version', { simple: true }) as number;
       if (merged) this.log(`merged ${merged} held change${merged === 1 ? '' : 's'} after a peer's schema change`);
+      for (const w of this.engine.schemaLog.waiting()) {
+        this.log(w.state === 'confirm' ? `schema change waiting for confirmation here: ${w.summary}` : `schema change in conflict here: ${w.summary}: ${w.reason}`);
+      }
       this.changed();
     }
     return fresh;

@@ -4,7 +4,8 @@
 //   npm run peer -- --db FILE                     goes on syncing a file shared or joined before
 // Options: --no-mdns, --listen MULTIADDR (repeatable), --connect MULTIADDR (a peer to keep
 // connected; repeatable), --name NAME, --data DIR (peer identity; created if missing; one running
-// peer per folder).
+// peer per folder), --apply-schema-changes (turns on the database's setting "apply schema changes
+// from peers automatically": drops from peers apply here without anyone confirming them).
 // One log line per sync event; stops cleanly on SIGINT/SIGTERM.
 import '../polyfills.ts';
 import Database from 'better-sqlite3';
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     connect: { type: 'string', multiple: true },
     name: { type: 'string' },
     data: { type: 'string' },
+    'apply-schema-changes': { type: 'boolean', default: false },
   },
 });
 
@@ -54,6 +56,7 @@ const db = new Database(file);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 const engine = installCrr(db);
+if (values['apply-schema-changes']) engine.schemaLog.setAutoApply(true);
 const existing = SyncStore.existingShare(db);
 if (invite && existing && existing.databaseId !== invite.databaseId) die(`${file} already holds another shared database`);
 if (!invite && !values.share && !existing) die(`${file} is not shared yet: use --share`);

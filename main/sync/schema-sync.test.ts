@@ -78,7 +78,8 @@ describe('schema changes between peers', () => {
     peers.push(a);
     const code = (await a.waitFor(/^invite: (\S+)/))[1];
     let b = spawnPeer(['--db', path('b'), '--join', code, '--name', 'B'], data('b'));
-    const c = spawnPeer(['--db', path('c'), '--join', code, '--name', 'C'], data('c'));
+    // C applies schema changes from peers automatically (drops too); B waits for its user
+    const c = spawnPeer(['--db', path('c'), '--join', code, '--name', 'C', '--apply-schema-changes'], data('c'));
     peers.push(b, c);
     await until(() => rows(path('b'), 'SELECT count(*) FROM t')[0]?.[0] === 3 && rows(path('c'), 'SELECT count(*) FROM t')[0]?.[0] === 3, 'B and C joined');
     await b.stop('SIGTERM');
@@ -125,6 +126,18 @@ describe('schema changes between peers', () => {
     await until(() => rows(path('c'), 'SELECT title FROM t WHERE id = 1')[0]?.[0] === 'renamed and written', 'a write to the renamed column reached C');
     expect([held(path('a')), held(path('b')), held(path('c'))]).toEqual([0, 0, 0]);
     expect(a.lines.some((l) => /received \d+ schema changes? from C/.test(l))).toBe(true);
+
+    // A drops a column (through an engine: its triggers name it): C applies it at once, B logs it as waiting and keeps it
+    {
+      const db = new Database(path('a'), { timeout: 10_000 });
+      const e = installCrr(db, { pollMs: 0 });
+      db.exec(`ALTER TABLE t DROP COLUMN from_a`);
+      e.close();
+      db.close();
+    }
+    await until(() => !columns(path('c'), 't').includes('from_a'), 'C applied the drop by itself');
+    await b.waitFor(/schema change waiting for confirmation here: drop column from_a of t/);
+    expect(columns(path('b'), 't')).toContain('from_a');
   }, 120_000);
 
   it('A drops a column: B sees the change waiting, keeps syncing the other columns, and applies it when its user confirms', async () => {

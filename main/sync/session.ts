@@ -252,7 +252,22 @@ export class SyncSession {
   private send(message: unknown): Promise<void> | null {
     if (this.closed) return null;
     const frame = encodeFrame(message);
-    return this.stream.send(frame) ? null : this.stream.onDrain().catch(() => {});
+    return this.write(frame);
+  }
+
+  /**
+   * Writes a frame. A stream the peer closed under us (it stopped between our reading its frame
+   * and answering it) is the connection ending, a state: not an error of ours.
+   */
+  private write(bytes: Uint8Array): Promise<void> | null {
+    try {
+      return this.stream.send(bytes) ? null : this.stream.onDrain().catch(() => {});
+    } catch (err) {
+      // libp2p's StreamStateError: "Cannot write to a stream that is closed" (or closing, reset, aborted)
+      if ((err as Error)?.name !== 'StreamStateError' && !/stream that is (closed|closing|reset|aborted)/i.test(String((err as Error)?.message))) throw err;
+      this.close(`the connection to the peer was lost (${(err as Error).message})`);
+      return null;
+    }
   }
 
   private async readLoop(resolve: ((id: string, s: SyncSession) => DatabaseSync | SessionRefused) | null): Promise<void> {
@@ -603,7 +618,7 @@ export class SyncSession {
       }
       if (bytes.length < TARGET_FRAME_BYTES / 2 && page.changes.length >= this.pageLimit) this.pageLimit = Math.min(MAX_PAGE, this.pageLimit * 2);
       this.inFlight.set(frame.n, page.next ? -1 : this.cursor.to);
-      const drained = this.stream.send(bytes) ? null : this.stream.onDrain().catch(() => {});
+      const drained = this.write(bytes);
       if (page.next) this.cursor = page.next;
       else {
         this.sentUpTo = this.cursor.to;
