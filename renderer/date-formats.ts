@@ -90,7 +90,6 @@ export interface Picker {
   zone: string;
 }
 
-const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 const fractionStep = (seconds: boolean, fraction: number) => (!seconds ? 60 : fraction ? 10 ** -fraction : 1);
 
 /** ms since the epoch of a value stored as a number */

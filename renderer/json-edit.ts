@@ -37,7 +37,11 @@ export function savedJson(text: string, mode: JsonMode, original: string): { wri
 
 /** Switches between the formatted view and the text as it would be stored; invalid JSON cannot be formatted. */
 export function toggleJson(text: string, mode: JsonMode, original: string): { mode: JsonMode; text: string } | { error: string } {
-  if (mode === 'formatted') return { mode: 'raw', text: inLayout(text, original, 'formatted') };
+  if (mode === 'formatted') {
+    // the text as it would be stored: the stored text itself while the user changed nothing
+    const saved = savedJson(text, 'formatted', original);
+    return { mode: 'raw', text: saved.write ? saved.value : original };
+  }
   const check = checkJson(text);
   if (!check.ok) return { error: `Not valid JSON (line ${check.line}, column ${check.column}): it cannot be formatted.` };
   return { mode: 'formatted', text: formatJson(text, indentOf(layoutOf(original))) };

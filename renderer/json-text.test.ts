@@ -53,11 +53,16 @@ describe('JSON text: formatting moves whitespace only', () => {
 describe('the JSON editor writes only what the user changed, in the value\'s layout', () => {
   it('closing it untouched writes nothing, for any value and either view (property)', () => {
     fc.assert(
-      fc.property(fc.oneof(jsonText, jsonText.map((t) => formatJson(t, '    ')), jsonText.map(spacedJson), fc.string()), (original) => {
+      fc.property(fc.oneof(jsonText, jsonText.map((t) => formatJson(t, '    ')), jsonText.map(spacedJson), jsonText.map((t) => ` ${t.replace(/,/g, ' ,  ').replace(/:/g, ' :')}`), fc.string()), (original) => {
         const opened = openJson(original);
         expect(savedJson(opened.text, opened.mode, original)).toEqual({ write: false });
         const toggled = toggleJson(opened.text, opened.mode, original);
-        if (!('error' in toggled)) expect(savedJson(toggled.text, toggled.mode, original)).toEqual({ write: false });
+        if (!('error' in toggled)) {
+          expect(savedJson(toggled.text, toggled.mode, original)).toEqual({ write: false });
+          const back = toggleJson(toggled.text, toggled.mode, original);
+          expect(back).toEqual(opened);
+          if (!('error' in back)) expect(savedJson(back.text, back.mode, original)).toEqual({ write: false });
+        }
       }),
     );
   });
