@@ -3,7 +3,7 @@
 // on 1,000,000 rows the search is timed and printed.
 import { test, expect, type Page } from '@playwright/test';
 import Database from 'better-sqlite3';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { useAppServer } from './app-server.ts';
 import { useMillionRows } from './million-rows.ts';
@@ -67,7 +67,7 @@ test.describe('find in the demo database', () => {
     await expect(grid).toHaveAttribute('aria-rowcount', '501');
   });
 
-  test('search, column filters and ranges combine (AND); the export and another table follow', async ({ page }) => {
+  test('search, column filters and ranges combine (AND); another table starts without them', async ({ page }) => {
     await page.goto(app.url);
     const grid = page.getByRole('grid', { name: 'Rows of customers' });
     await expect(grid).toHaveAttribute('aria-rowcount', '501');
@@ -83,13 +83,6 @@ test.describe('find in the demo database', () => {
     const three = count(`credit BETWEEN 10 AND 20.5 AND ${anyColumn(COLUMNS, 'lyon')} AND joined BETWEEN '2024-01-01' AND '2024-06-30'`);
     await expect(grid).toHaveAttribute('aria-rowcount', String(three + 1));
     await page.screenshot({ path: join(shots, 'find-combined.png') });
-
-    // the view as shown exports as shown
-    const download = page.waitForEvent('download');
-    await page.getByRole('button', { name: 'Export CSV' }).click();
-    const lines = readFileSync(await (await download).path(), 'utf8').trim().split(/\r\n/).slice(1);
-    expect(lines).toHaveLength(three);
-    for (const l of lines) expect(l).toContain('Lyon');
 
     // removing the range keeps the search; another table starts clear
     await page.getByRole('button', { name: /^joined between/ }).click();

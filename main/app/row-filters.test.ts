@@ -4,7 +4,7 @@ import { describe, expect, it, afterAll } from 'vitest';
 import { join } from 'node:path';
 import type { ColumnFilter } from '../../shared/api.ts';
 import { tempDir } from '../crr/test-helpers.ts';
-import { countRows, readRows, rowPosition, tableShape } from './table-queries.ts';
+import { countRows, readRows, rowPosition, tableShape, viewRows } from './table-queries.ts';
 import { ViewOrders } from './view-order.ts';
 import { rejection } from './test-rejection.ts';
 import { DatabaseService } from './service.ts';
@@ -67,6 +67,12 @@ describe('the search box: text in any column', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('the whole view as exported follows the search and the ranges', () => {
+    const db = seeded();
+    const rows = [...viewRows(db, tableShape(db, 't'), { table: 't', filters: [search('a'), { column: 'id', op: 'between', value: { i: '2' }, to: { i: '5' } }], sort: { column: 'id', dir: 'desc' } })];
+    expect(rows.map((r) => r[0])).toEqual([5n, 4n, 3n, 2n]);
   });
 
   it('places a row in a searched view (rowPosition), or says the view leaves it out', () => {
