@@ -1,5 +1,5 @@
 // The demo database opened when no file is given: realistic small tables (some already CRRs),
-// a table the engine refuses (foreign key), one of 100k rows, and `tasks` with the values typed
+// a table the engine refuses (foreign key), one of 100k rows, and `todos` with the values typed
 // editors are for (BOOLEAN, DATE, unix TIMESTAMP, JSON, multi-line text). Deterministic, built in SQL.
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
@@ -32,7 +32,7 @@ export function ensureDemoDatabase(dir: string): string {
       CREATE TABLE orders (id INTEGER PRIMARY KEY NOT NULL, customer_id INTEGER REFERENCES customers(id),
         sku TEXT, quantity INTEGER, placed_at TEXT);
       CREATE TABLE events (id INTEGER PRIMARY KEY NOT NULL, kind TEXT, at TEXT, value REAL);
-      CREATE TABLE tasks (id INTEGER PRIMARY KEY NOT NULL, title TEXT, done BOOLEAN, due DATE, updated_at TIMESTAMP,
+      CREATE TABLE todos (id INTEGER PRIMARY KEY NOT NULL, title TEXT, done BOOLEAN, due DATE, updated_at TIMESTAMP,
         details JSON, notes TEXT);
       WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)
       INSERT INTO customers SELECT i,
@@ -51,7 +51,7 @@ export function ensureDemoDatabase(dir: string): string {
       INSERT INTO events SELECT i, CASE i % 4 WHEN 0 THEN 'view' WHEN 1 THEN 'click' WHEN 2 THEN 'buy' ELSE 'leave' END,
         datetime('2025-06-01', '+' || i || ' seconds'), (i * 7919 % 10000) / 100.0 FROM n;
       WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60)
-      INSERT INTO tasks SELECT i, json_extract(${list(PRODUCTS)}, '$[' || (i % 10) || ']') || ': task ' || i,
+      INSERT INTO todos SELECT i, json_extract(${list(PRODUCTS)}, '$[' || (i % 10) || ']') || ': to do ' || i,
         CASE WHEN i % 7 = 0 THEN NULL WHEN i % 3 = 0 THEN 1 ELSE 0 END,
         CASE WHEN i % 9 = 0 THEN NULL ELSE date('2026-01-01', '+' || (i * 5) || ' days') END,
         1767225600 + i * 25200,
@@ -61,7 +61,7 @@ export function ensureDemoDatabase(dir: string): string {
   })();
   engine.asCrr('customers');
   engine.asCrr('products');
-  engine.asCrr('tasks');
+  engine.asCrr('todos');
   engine.close();
   db.close();
   return path;
