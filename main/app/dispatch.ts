@@ -11,6 +11,8 @@ export const BRIDGED_METHODS: readonly ApiMethod[] = [
   'cellHistory', 'listConflicts', 'resolveConflict', 'mergePolicies', 'setMergePolicy', 'tableActivity',
   // issue 14: structure editing, rebuilds, the writable SQL console
   'runSql', 'sqlHistory', 'previewSchemaChange', 'applySchemaChange', 'crrProblems',
+  // issue 15 habits: foreign keys
+  'referencingRows',
 ];
 
 export type DispatchResult = { result: unknown } | { error: { code: ApiErrorCode; message: string } };

@@ -29,6 +29,8 @@ import { planChange } from './schema-edit.ts';
 import { planStatements, runPlanned } from './schema-plan.ts';
 import { crrProblems } from './crr-problems.ts';
 import { csvCreateTable } from './csv-table.ts';
+import type { ReferencingRows } from '../../shared/api.ts';
+import { referencingRows } from './foreign-keys.ts';
 
 type Listener = <E extends keyof ApiEvents>(event: E, payload: ApiEvents[E]) => void;
 
@@ -258,6 +260,11 @@ export class DatabaseService {
 
   async crrProblems(p: { table: string }): Promise<{ problems: CrrProblem[]; fix: RebuildOptions | null }> {
     return crrProblems(this.open(), p?.table);
+  }
+
+  // ---- find and foreign keys (issue 15: habits; the filters themselves are in row-filters.ts) ----
+  async referencingRows(p: { table: string; key: WireValue[] }): Promise<ReferencingRows[]> {
+    return referencingRows(this.open(), p?.table, p?.key);
   }
 
   async currentDatabase(): Promise<DatabaseInfo | null> {
