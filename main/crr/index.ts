@@ -445,7 +445,8 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     schema.ensureCurrent();
     mergeStaged();
     const local = Math.max(committedVersion, q.committed.get() as number);
-    const pks = changes.map((c, i) => validateChange(c, i, schema.tables(), local, maxJump(), schema.altering));
+    const decoded = new Map<Uint8Array, SqlValue[]>();
+    const pks = changes.map((c, i) => validateChange(c, i, schema.tables(), local, maxJump(), schema.altering, decoded));
     const before = mergesWon;
     db.transaction(() => applier.apply(changes, pks))();
     return mergesWon - before;

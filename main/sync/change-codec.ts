@@ -68,6 +68,14 @@ export function decodeChanges(wire: unknown): Change[] {
     }
     return { site_id: r[0] === -1 ? null : sites[r[0]], col_version: r[1] };
   };
+  // a row's cells share one key: decoded once per chunk (and one object, which the engine's
+  // per-batch caches use)
+  const pks = new Map<string, Uint8Array>();
+  const pkOf = (b64: string) => {
+    let pk = pks.get(b64);
+    if (!pk) pks.set(b64, (pk = new Uint8Array(Buffer.from(b64, 'base64'))));
+    return pk;
+  };
   return w.rows.map((r, i): Change => {
     if (!Array.isArray(r) || (r.length !== 9 && r.length !== 13)) throw new ProtocolError(`changes: row ${i} is malformed`);
     const [t, pk, cid, val, colVersion, dbVersion, s, cl, seq, parent, writtenAt, res, members] = r;
@@ -75,9 +83,15 @@ export function decodeChanges(wire: unknown): Change[] {
     if (typeof pk !== 'string' || typeof cid !== 'string') throw new ProtocolError(`changes: row ${i} has a malformed pk or column`);
     if (![colVersion, dbVersion, cl, seq].every(isCount) || cl < 1) throw new ProtocolError(`changes: row ${i} has malformed versions`);
     const value = wireValue(val, 'changes', i);
-    const change: Change = {
+    if (r.length === 9) {
+      return { table: w.tables![t], pk: pkOf(pk), cid, val: value, col_version: colVersion, db_version: dbVersion, site_id: sites[s], cl, seq };
+    }
+    if (writtenAt !== null && !Number.isSafeInteger(writtenAt)) throw new ProtocolError(`changes: row ${i} has a malformed time`);
+    const resolves = ref(res, i);
+    if (resolves && (!isCount(members) || (members as number) < 2)) throw new ProtocolError(`changes: row ${i} has a malformed resolution`);
+    return {
       table: w.tables![t],
-      pk: new Uint8Array(Buffer.from(pk, 'base64')),
+      pk: pkOf(pk),
       cid,
       val: value,
       col_version: colVersion,
@@ -85,12 +99,10 @@ export function decodeChanges(wire: unknown): Change[] {
       site_id: sites[s],
       cl,
       seq,
+      parent: ref(parent, i),
+      written_at: writtenAt as number | null,
+      resolves: resolves ? { ...resolves, versions: members as number } : null,
     };
-    if (r.length === 9) return change;
-    if (writtenAt !== null && !Number.isSafeInteger(writtenAt)) throw new ProtocolError(`changes: row ${i} has a malformed time`);
-    const resolves = ref(res, i);
-    if (resolves && (!isCount(members) || (members as number) < 2)) throw new ProtocolError(`changes: row ${i} has a malformed resolution`);
-    return { ...change, parent: ref(parent, i), written_at: writtenAt as number | null, resolves: resolves ? { ...resolves, versions: members as number } : null };
   });
 }
 
