@@ -153,8 +153,9 @@ export interface SyncStatus {
 }
 
 /** How a column merges concurrent writes: `lww` decides silently (the conflict is recorded as
- * resolved); `review` applies the same winner and keeps the conflict open until someone keeps a value. */
-export type MergePolicy = 'lww' | 'review';
+ * resolved); `review` applies the same winner and keeps the conflict open until someone keeps a value;
+ * `counter` (numeric columns) sums everyone's adjustments; `text` (TEXT columns) merges characters. */
+export type MergePolicy = 'lww' | 'review' | 'counter' | 'text';
 
 /** One version of a cell (main/crr/HISTORY.md). */
 export interface CellVersion {

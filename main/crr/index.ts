@@ -23,6 +23,7 @@ import { DEFAULT_MAX_VERSION_JUMP, validateChange } from './input-limits.ts';
 import { createApplier } from './apply.ts';
 import { createSchemaKeeper } from './schema-repair.ts';
 import { migrateFromFormat1, needsFormat1Migration } from './migrate-v1.ts';
+import { createPolicyColumns, policyBranches } from './policy-columns.ts';
 
 export type {
   Change, ChangePage, ChangePageCursor, CommitEvent, CrrEngine, CrrOptions, CellVersion, Conflict, MergePolicy, PolicyEntry, VersionRef,
@@ -154,8 +155,10 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
 
   /** Publish the marker's version as committed; runs inside the transaction about to commit. */
   function sealInside(origin: CommitEvent['origin']): void {
-    const m = q.marker.get() as Marker | undefined;
+    let m = q.marker.get() as Marker | undefined;
     if (!m) return;
+    // counter and text columns: their local writes are settled and diffed first (policy-columns.ts)
+    if (policy.beforeSeal(m.db_version)) m = q.marker.get() as Marker;
     // bigint: stored as INTEGER
     q.publish.run(BigInt(m.max_version));
     if (m.changed) q.publishCurrent.run(BigInt(m.max_version));
@@ -241,8 +244,15 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     if (staged.size === 0) return;
     const tables = [...staged];
     staged.clear();
-    if (db.inTransaction) applier.mergeStaged(tables);
-    else inTx(() => applier.mergeStaged(tables));
+    // counter and text cells: local edits first, then what the merge left counts here (policy-columns.ts)
+    const merge = () => {
+      policy.beforeMerge();
+      const cells = policy.stagedCells(tables);
+      applier.mergeStaged(tables);
+      policy.adopt(cells);
+    };
+    if (db.inTransaction) merge();
+    else inTx(merge);
   }
 
   /**
@@ -415,6 +425,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   });
 
   const applier = createApplier({ prepare: raw.prepare, tables: () => schema.tables(), history: () => historyOn });
+  const policy = createPolicyColumns({ prepare: raw.prepare, tables: () => schema.tables(), siteId, history: historyOn });
 
   // ---- reading and merging changes ----
   function readChanges(dbVersion: number, opts: ChangesSinceOptions): Change[] {
@@ -431,7 +442,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     return (rows as Parameters<typeof toChange>[0][]).map(toChange);
   }
 
-  const pager = createChangePager(raw.prepare);
+  const pager = createChangePager(raw.prepare, policyBranches);
   function readPage(cursor: ChangePageCursor, limit: number, exclude?: Uint8Array): ChangePage {
     mergeStaged();
     schema.ensureCurrent();
@@ -445,8 +456,19 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     mergeStaged();
     const local = Math.max(committedVersion, q.committed.get() as number);
     const pks = changes.map((c, i) => validateChange(c, i, schema.tables(), local, maxJump(), schema.altering));
+    // counter contributions and text states are merged apart from cell versions (policy-columns.ts)
+    const extra: { change: Change; pk: SqlValue[] }[] = [];
+    const plain: { change: Change; pk: SqlValue[] }[] = [];
+    changes.forEach((c, i) => {
+      if (policy.isExtra(c)) policy.validate(c, i);
+      (policy.isExtra(c) ? extra : plain).push({ change: c, pk: pks[i] });
+    });
     const before = mergesWon;
-    db.transaction(() => applier.apply(changes, pks))();
+    db.transaction(() => {
+      policy.beforeMerge();
+      applier.apply(plain.map((x) => x.change), plain.map((x) => x.pk));
+      policy.merge(extra, plain);
+    })();
     return mergesWon - before;
   }
 
@@ -474,6 +496,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     transaction: (fn) => db.transaction(fn)(),
     tables: () => schema.tables(),
     siteId,
+    policy,
     refresh: () => {
       mergeStaged();
       if (db.inTransaction) return;
