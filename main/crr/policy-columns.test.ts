@@ -209,6 +209,18 @@ describe('text', () => {
     [A, B].forEach(closeReplica);
   });
 
+  it('a malformed text state from a peer is refused with its batch (nothing applied)', () => {
+    const [A, B] = replicas(2);
+    A.db.prepare(`INSERT INTO items (id, descr) VALUES (1, 'hello')`).run();
+    const changes = streamChanges(A, 0);
+    const bad = changes.map((c) => (c.kind === 'text' ? { ...c, val: Uint8Array.of(0, 255, 3, 9, 9, 9) } : c));
+    expect(() => B.engine.applyChanges(bad)).toThrow(/text state/);
+    expect(B.db.prepare('SELECT count(*) FROM items').pluck().get()).toBe(0);
+    B.engine.applyChanges(changes);
+    expect(cell(B, 'descr')).toBe('hello');
+    [A, B].forEach(closeReplica);
+  });
+
   it('text states travel in the stream, kind text, and re-delivery changes nothing', () => {
     const [A, B] = replicas(2);
     A.db.prepare(`INSERT INTO items (id, descr) VALUES (1, 'hello')`).run();

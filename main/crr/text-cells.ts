@@ -28,7 +28,8 @@ import type { Branch } from './change-pages.ts';
 import { fromSqlite } from './change-pages.ts';
 import { packPrimaryKey } from './pack-pk.ts';
 import { TX_VERSION } from './implied.ts';
-import { clientOfSite, editTo, genesis, genesisClient, mergeStates, textOfState } from './text-crdt.ts';
+import { clientOfSite, editTo, genesis, genesisClient, mergeStates, StateRefused, textOfState } from './text-crdt.ts';
+import { ChangeRefused } from './input-limits.ts';
 
 export const textTable = (table: string) => quoteId(`${table}__crr_text`);
 
@@ -52,6 +53,8 @@ export interface TextContext {
   siteOrd: (site: Uint8Array) => number;
   /** opens the transaction's marker if it is not (what the state rows are stamped with) */
   openMarker: () => void;
+  /** the open transaction's version (undefined: none open) */
+  txVersion: () => number | undefined;
 }
 
 const toSqlite = (v: SqlValue): unknown => (v instanceof Uint8Array ? Buffer.from(v) : v);
@@ -71,6 +74,16 @@ export function createTextCells(ctx: TextContext) {
   const bindKey = (pk: Key) => Object.fromEntries(pk.map((v, i) => [`p${i}`, v]));
   const T = (info: TableInfo) => textTable(info.name);
 
+  // the texts of the states this transaction stored, so settling a cell does not parse its state again
+  let stored = { version: -1, texts: new Map<string, string>() };
+  const storedKey = (info: TableInfo, pk: Key, slot: number, cl: number, epoch: number) => `${info.name}\0${packedHex(pk)}\0${slot}\0${cl}\0${epoch}`;
+  function textOfStored(info: TableInfo, pk: Key, slot: number, cl: number, epoch: number): string | null {
+    const known = stored.version === ctx.txVersion() ? stored.texts.get(storedKey(info, pk, slot, cl, epoch)) : undefined;
+    if (known !== undefined) return known;
+    const state = loadState(info, pk, slot, cl, epoch);
+    return state ? textOfState(state) : null;
+  }
+
   function loadState(info: TableInfo, pk: Key, slot: number, cl: number, epoch: number): Uint8Array | null {
     const s = stmt(info, 'load', () => `SELECT state FROM ${T(info)} WHERE ${pkMatch(info, T(info), keyParams(info))} AND slot = @slot AND cl = @cl AND epoch = @epoch`)
       .pluck()
@@ -78,8 +91,11 @@ export function createTextCells(ctx: TextContext) {
     return s ? new Uint8Array(s) : null;
   }
 
-  function storeState(info: TableInfo, pk: Key, slot: number, cl: number, epoch: number, state: Uint8Array, siteOrd: number): void {
+  function storeState(info: TableInfo, pk: Key, slot: number, cl: number, epoch: number, state: Uint8Array, siteOrd: number, text?: string): void {
     ctx.openMarker();
+    const v = ctx.txVersion()!;
+    if (stored.version !== v) stored = { version: v, texts: new Map() };
+    stored.texts.set(storedKey(info, pk, slot, cl, epoch), text ?? textOfState(state));
     stmt(info, 'store', () => `INSERT INTO ${T(info)} (${info.pks.map(quoteId).join(', ')}, slot, cl, epoch, state, site, db_version)
       VALUES (${keyParams(info).join(', ')}, @slot, @cl, @epoch, @state, @site, ${TX_VERSION})
       ON CONFLICT DO UPDATE SET state = excluded.state, site = excluded.site, db_version = excluded.db_version`)
@@ -133,7 +149,7 @@ export function createTextCells(ctx: TextContext) {
       .raw(true)
       .all({ v, slot }) as Key[];
     for (const pk of written) {
-      const key = `${packedHex(pk)}:${slot}`;
+      const key = `${info.name}\0${packedHex(pk)}:${slot}`;
       const c = cell(info, pk, slot);
       if (!c) continue;
       const to = textOf(c.value);
@@ -143,8 +159,8 @@ export function createTextCells(ctx: TextContext) {
       const had = state !== null;
       state ??= startingState(info, pk, slot, c.cl, epoch, c, v) ?? genesis(0, '');
       const edited = editTo(state, client, to);
-      if (edited) storeState(info, pk, slot, c.cl, epoch, edited, 0);
-      else if (!had && to !== '') storeState(info, pk, slot, c.cl, epoch, state, 0);
+      if (edited) storeState(info, pk, slot, c.cl, epoch, edited, 0, to);
+      else if (!had && to !== '') storeState(info, pk, slot, c.cl, epoch, state, 0, to);
     }
   }
 
@@ -155,9 +171,16 @@ export function createTextCells(ctx: TextContext) {
       const key = pk.map(toSqlite);
       const slot = info.slots[info.columns.indexOf(change.cid)];
       const ours = loadState(info, key, slot, change.cl, change.col_version);
-      const m = mergeStates(ours, change.val as Uint8Array);
+      let m: ReturnType<typeof mergeStates>;
+      try {
+        m = mergeStates(ours, change.val as Uint8Array);
+      } catch (err) {
+        // the whole batch rolls back with it
+        if (err instanceof StateRefused) throw new ChangeRefused(`a text state of ${info.name}.${change.cid}: ${err.message}`);
+        throw err;
+      }
       if (!m.grew) continue;
-      storeState(info, key, slot, change.cl, change.col_version, m.state, m.covers ? ctx.siteOrd(change.site_id) : 0);
+      storeState(info, key, slot, change.cl, change.col_version, m.state, m.covers ? ctx.siteOrd(change.site_id) : 0, m.text);
       changed++;
     }
     return changed;
@@ -171,17 +194,16 @@ export function createTextCells(ctx: TextContext) {
   function settle(info: TableInfo, pk: Key, slot: number, epoch: number, mode: 'restore' | 'adopt', done: Map<string, string>): void {
     const c = cell(info, pk, slot);
     if (!c) return;
-    const state = loadState(info, pk, slot, c.cl, epoch);
-    if (!state) return;
-    const text = textOfState(state);
-    const key = `${packedHex(pk)}:${slot}`;
+    const text = textOfStored(info, pk, slot, c.cl, epoch);
+    if (text === null) return;
+    const key = `${info.name}\0${packedHex(pk)}:${slot}`;
     if (agrees(c.value, text)) {
       done.set(key, textOf(c.value));
       return;
     }
     if (mode === 'adopt') {
-      const edited = editTo(state, client, textOf(c.value));
-      if (edited) storeState(info, pk, slot, c.cl, epoch, edited, 0);
+      const edited = editTo(loadState(info, pk, slot, c.cl, epoch)!, client, textOf(c.value));
+      if (edited) storeState(info, pk, slot, c.cl, epoch, edited, 0, textOf(c.value));
       done.set(key, textOf(c.value));
       return;
     }
@@ -191,13 +213,7 @@ export function createTextCells(ctx: TextContext) {
     done.set(key, text);
   }
 
-  /** The state of a cell's current life (null: none yet). */
-  function current(info: TableInfo, pk: Key, slot: number, epoch: number): Uint8Array | null {
-    const c = cell(info, pk, slot);
-    return c ? loadState(info, pk, slot, c.cl, epoch) : null;
-  }
-
-  return { derive, merge, settle, current };
+  return { derive, merge, settle };
 }
 
 const packedHex = (pk: Key) => bytesToHex(packPrimaryKey(pk.map(fromSqlite)));
