@@ -5,7 +5,9 @@
 // (remote edits merged into the text being typed, cursor kept).
 //
 // The diff is fast-diff (Myers with diff-match-patch's speed-ups, surrogate pairs kept whole;
-// Quill's diff). Myers costs O(N·D): when the changed middle of two texts (after their common
+// Quill's diff), with diff-match-patch's semantic cleanup: "New " typed before "Notebook" is that
+// insertion, not "ew N" after its N (which would land elsewhere if someone deleted the word
+// meanwhile). Myers costs O(N·D): when the changed middle of two texts (after their common
 // prefix and suffix) is long, it is replaced as one edit rather than diffed.
 import diff from 'fast-diff';
 import * as Y from 'yjs';
@@ -28,10 +30,12 @@ export function textEdits(from: string, to: string): TextEdit[] {
   if (s > 0 && isLow(from.charCodeAt(from.length - s))) s--;
   const a = from.slice(p, from.length - s);
   const b = to.slice(p, to.length - s);
-  const middle: TextEdit[] = a.length + b.length > MAX_DIFFED ? [...(a ? [[-1, a] as TextEdit] : []), ...(b ? [[1, b] as TextEdit] : [])] : diff(a, b);
+  // (fast-diff trims prefix and suffix itself, then cleans up around them)
+  if (a.length + b.length <= MAX_DIFFED) return diff(from, to, undefined, true);
   const out: TextEdit[] = [];
   if (p) out.push([0, from.slice(0, p)]);
-  out.push(...middle);
+  if (a) out.push([-1, a]);
+  if (b) out.push([1, b]);
   if (s) out.push([0, from.slice(from.length - s)]);
   return out;
 }

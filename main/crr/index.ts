@@ -23,7 +23,7 @@ import { DEFAULT_MAX_VERSION_JUMP, validateChange } from './input-limits.ts';
 import { createApplier } from './apply.ts';
 import { createSchemaKeeper } from './schema-repair.ts';
 import { migrateFromFormat1, needsFormat1Migration } from './migrate-v1.ts';
-import { createPolicyColumns, policyBranches } from './policy-columns.ts';
+import { createPolicyColumns, policyBranches, policyCommitSitesSql } from './policy-columns.ts';
 
 export type {
   Change, ChangePage, ChangePageCursor, CommitEvent, CrrEngine, CrrOptions, CellVersion, Conflict, MergePolicy, PolicyEntry, VersionRef,
@@ -174,7 +174,8 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     for (const info of schema.tables().values()) {
       let stmt = commitSitesStmts.get(info.name);
       if (!stmt) {
-        const V = info.columns.length ? `SELECT site FROM ${versionsTable(info.name)} WHERE db_version BETWEEN @a AND @b UNION ` : '';
+        // (and counter contributions, text states: policy-columns.ts)
+        const V = info.columns.length ? `SELECT site FROM ${versionsTable(info.name)} WHERE db_version BETWEEN @a AND @b UNION ${policyCommitSitesSql(info)}` : '';
         stmt = raw
           .prepare(
             `SELECT DISTINCT s.site_id FROM (${V}SELECT s_site FROM ${rowsTable(info.name)} WHERE s_version BETWEEN @a AND @b
@@ -199,14 +200,16 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     try {
       if (grewHistory.size) history.noteChanged([...grewHistory]);
       grewHistory.clear();
-      history.flush();
-      if (pendingCommits.length === 0) return;
       const commits = pendingCommits;
       pendingCommits = [];
       for (const c of commits) {
         committedVersion = Math.max(committedVersion, c.marker.max_version);
         if (c.marker.changed) currentVersion = Math.max(currentVersion, c.marker.max_version);
       }
+      // history listeners after the version is published: sync sends a policy change only after
+      // the changes committed with it (a counter's switch counts every row: policy-columns.ts)
+      history.flush();
+      if (commits.length === 0) return;
       maybePrune();
       if (listeners.size === 0) return;
       for (const e of commits.map((c) => describeCommit(c.marker, c.origin))) {

@@ -45,6 +45,9 @@ export const policyTablesSql = (info: TableInfo) => counterTablesSql(info) + tex
 export const dropPolicyTablesSql = (table: string) => `DROP TABLE IF EXISTS ${countsTable(table)}; DROP TABLE IF EXISTS ${textTable(table)};`;
 /** Pure-SQL triggers counting local writes (local-triggers.ts creates them first). */
 export const policyTriggersSql = counterTriggersSql;
+/** Their sites in a range of db_versions (@a..@b), UNION-ed into what a commit event reports (index.ts). */
+export const policyCommitSitesSql = (info: TableInfo) =>
+  `SELECT site FROM ${countsTable(info.name)} WHERE db_version BETWEEN @a AND @b UNION SELECT site FROM ${textTable(info.name)} WHERE db_version BETWEEN @a AND @b UNION `;
 /** The sync stream's branches for them, read before a table's other branches (change-pages.ts). */
 export const policyBranches = (info: TableInfo) => (info.columns.length ? [counterBranch(info), textBranch(info)] : []);
 
