@@ -25,19 +25,12 @@ import { columnValues, pkMatch, rowsTable, valueBySlot } from './clock-tables.ts
 import { reserveSql, triggerName } from './local-triggers.ts';
 import type { Branch } from './change-pages.ts';
 import { fromSqlite } from './change-pages.ts';
-import { packPrimaryKey } from './pack-pk.ts';
+import { bindKey, cellBranch, cellTableSql, keyParams, statementsPerTable } from './cell-rows.ts';
 import { TX_VERSION } from './implied.ts';
 
 export const countsTable = (table: string) => quoteId(`${table}__crr_counts`);
 
-export function counterTablesSql(info: TableInfo): string {
-  const pk = info.pks.map(quoteId).join(', ');
-  const pkDecl = info.pks.map((p, i) => `${quoteId(p)} ${info.pkTypes[i].replace(/[^\w\s(),]/g, '')}`).join(', ');
-  return `
-CREATE TABLE IF NOT EXISTS ${countsTable(info.name)} (${pkDecl}, slot INTEGER NOT NULL, cl INTEGER NOT NULL, site INTEGER NOT NULL,
-  n INTEGER NOT NULL, total NOT NULL, db_version INTEGER NOT NULL, PRIMARY KEY (${pk}, slot, cl, site)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS ${quoteId(`${info.name}__crr_counts_db`)} ON ${countsTable(info.name)} (db_version);`;
-}
+export const counterTablesSql = (info: TableInfo) => cellTableSql(info, countsTable(info.name), 'counts', 'site', 'n INTEGER NOT NULL, total NOT NULL');
 
 /** The row's life after the write that fired the trigger (whichever trigger ran first). */
 const lifeAfterWrite = (info: TableInfo) =>
@@ -97,16 +90,7 @@ export interface CounterContext {
 const toSqlite = (v: SqlValue): unknown => (v instanceof Uint8Array ? Buffer.from(v) : v);
 
 export function createCounters(ctx: CounterContext) {
-  const cache = new WeakMap<TableInfo, Map<string, Database.Statement>>();
-  function stmt(info: TableInfo, name: string, sql: () => string): Database.Statement {
-    let m = cache.get(info);
-    if (!m) cache.set(info, (m = new Map()));
-    let s = m.get(name);
-    if (!s) m.set(name, (s = ctx.prepare(sql()).safeIntegers(true)));
-    return s;
-  }
-  const keyParams = (info: TableInfo) => info.pks.map((_, i) => `@p${i}`);
-  const bindKey = (pk: SqlValue[]) => Object.fromEntries(pk.map((v, i) => [`p${i}`, toSqlite(v)]));
+  const stmt = statementsPerTable(ctx.prepare);
   const C = (info: TableInfo) => countsTable(info.name);
   const sumOf = (info: TableInfo, alias: string, slot: string, cl: string) =>
     `(SELECT sum(c.total) FROM ${C(info)} c WHERE ${info.pks.map((p) => `c.${quoteId(p)} = ${alias}.${quoteId(p)}`).join(' AND ')} AND c.slot = ${slot} AND c.cl = ${cl})`;
@@ -204,27 +188,7 @@ export function createCounters(ctx: CounterContext) {
 }
 
 /** The sync stream's branch for contributions: one change per (cell, life, site), kind 'counter'. */
-export function counterBranch(info: TableInfo): Branch {
-  const nk = info.pks.length;
-  const nameOfSlot = new Map(info.slots.map((s, i) => [s, info.columns[i]]));
-  return {
-    from: countsTable(info.name),
-    alias: 'c',
-    where: '1',
-    version: 'c.db_version',
-    site: 'c.site',
-    keys: [...info.pks.map((p) => `c.${quoteId(p)}`), 'c.slot', 'c.cl', 'c.site'],
-    columns: ['c.n', 'c.total'],
-    joins: '',
-    perRow: 1,
-    expand(row, out, lookup) {
-      const cid = nameOfSlot.get(Number(row[1 + nk]));
-      if (cid === undefined) return;
-      out.push({
-        table: info.name, pk: packPrimaryKey(row.slice(1, 1 + nk).map(fromSqlite)), cid, val: fromSqlite(row[5 + nk]),
-        col_version: Number(row[4 + nk]), db_version: Number(row[0]), site_id: lookup.site(row[3 + nk]), cl: Number(row[2 + nk]), seq: 0,
-        kind: 'counter',
-      });
-    },
-  };
-}
+export const counterBranch = (info: TableInfo): Branch =>
+  cellBranch(info, { table: countsTable(info.name), last: 'site', site: 'site', columns: ['n', 'total'], kind: 'counter' }, ([site, n, total], lookup) => ({
+    val: fromSqlite(total), col_version: Number(n), site_id: lookup.site(site),
+  }));

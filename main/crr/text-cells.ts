@@ -27,20 +27,14 @@ import { pkMatch, rowsTable, versionsTable } from './clock-tables.ts';
 import type { Branch } from './change-pages.ts';
 import { fromSqlite } from './change-pages.ts';
 import { packPrimaryKey } from './pack-pk.ts';
+import { bindKey, cellBranch, cellTableSql, keyParams, statementsPerTable } from './cell-rows.ts';
 import { TX_VERSION } from './implied.ts';
 import { clientOfSite, editTo, genesis, genesisClient, mergeStates, StateRefused, textOfState } from './text-crdt.ts';
 import { ChangeRefused } from './input-limits.ts';
 
 export const textTable = (table: string) => quoteId(`${table}__crr_text`);
 
-export function textTablesSql(info: TableInfo): string {
-  const pk = info.pks.map(quoteId).join(', ');
-  const pkDecl = info.pks.map((p, i) => `${quoteId(p)} ${info.pkTypes[i].replace(/[^\w\s(),]/g, '')}`).join(', ');
-  return `
-CREATE TABLE IF NOT EXISTS ${textTable(info.name)} (${pkDecl}, slot INTEGER NOT NULL, cl INTEGER NOT NULL, epoch INTEGER NOT NULL,
-  state BLOB NOT NULL, site INTEGER NOT NULL, db_version INTEGER NOT NULL, PRIMARY KEY (${pk}, slot, cl, epoch)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS ${quoteId(`${info.name}__crr_text_db`)} ON ${textTable(info.name)} (db_version);`;
-}
+export const textTablesSql = (info: TableInfo) => cellTableSql(info, textTable(info.name), 'text', 'epoch', 'state BLOB NOT NULL, site INTEGER NOT NULL');
 
 /** The text a cell's value stands for: NULL, numbers' text forms aside, a non-text value is empty. */
 const textOf = (v: unknown): string => (typeof v === 'string' ? v : '');
@@ -62,16 +56,7 @@ type Key = unknown[];
 
 export function createTextCells(ctx: TextContext) {
   const client = clientOfSite(ctx.siteId);
-  const cache = new WeakMap<TableInfo, Map<string, Database.Statement>>();
-  function stmt(info: TableInfo, name: string, sql: () => string): Database.Statement {
-    let m = cache.get(info);
-    if (!m) cache.set(info, (m = new Map()));
-    let s = m.get(name);
-    if (!s) m.set(name, (s = ctx.prepare(sql()).safeIntegers(true)));
-    return s;
-  }
-  const keyParams = (info: TableInfo) => info.pks.map((_, i) => `@p${i}`);
-  const bindKey = (pk: Key) => Object.fromEntries(pk.map((v, i) => [`p${i}`, v]));
+  const stmt = statementsPerTable(ctx.prepare);
   const T = (info: TableInfo) => textTable(info.name);
 
   // the texts of the states this transaction stored, so settling a cell does not parse its state again
@@ -219,27 +204,7 @@ export function createTextCells(ctx: TextContext) {
 const packedHex = (pk: Key) => bytesToHex(packPrimaryKey(pk.map(fromSqlite)));
 
 /** The sync stream's branch for text states: one change per (cell, life, epoch), kind 'text'. */
-export function textBranch(info: TableInfo): Branch {
-  const nk = info.pks.length;
-  const nameOfSlot = new Map(info.slots.map((s, i) => [s, info.columns[i]]));
-  return {
-    from: textTable(info.name),
-    alias: 'x',
-    where: '1',
-    version: 'x.db_version',
-    site: 'x.site',
-    keys: [...info.pks.map((p) => `x.${quoteId(p)}`), 'x.slot', 'x.cl', 'x.epoch'],
-    columns: ['x.site', 'x.state'],
-    joins: '',
-    perRow: 1,
-    expand(row, out, lookup) {
-      const cid = nameOfSlot.get(Number(row[1 + nk]));
-      if (cid === undefined) return;
-      out.push({
-        table: info.name, pk: packPrimaryKey(row.slice(1, 1 + nk).map(fromSqlite)), cid, val: new Uint8Array(row[5 + nk] as Buffer),
-        col_version: Number(row[3 + nk]), db_version: Number(row[0]), site_id: lookup.site(row[4 + nk]), cl: Number(row[2 + nk]), seq: 0,
-        kind: 'text',
-      });
-    },
-  };
-}
+export const textBranch = (info: TableInfo): Branch =>
+  cellBranch(info, { table: textTable(info.name), last: 'epoch', site: 'site', columns: ['site', 'state'], kind: 'text' }, ([epoch, site, state], lookup) => ({
+    val: new Uint8Array(state as Buffer), col_version: Number(epoch), site_id: lookup.site(site),
+  }));
