@@ -1,7 +1,7 @@
 // Merge policy `counter` (numeric columns): a cell's value is the sum of every replica's
 // contributions in the row's current life. Per CRR table t, "t__crr_counts" holds one row per
-// (cell, life, contributing site): how many writes it counted (n) and their sum (total). A
-// replica only ever changes its own row, so merging keeps, per site, the row with the higher n
+// (cell, life, contributing site): how many writes it counted (crr_writes) and their sum (crr_total). A
+// replica only ever changes its own row, so merging keeps, per site, the row with more writes
 // (a state-based PN-counter): re-deliveries, duplicates and any delivery order give the same sum.
 //
 // Any write counts, whatever program made it: pure-SQL triggers (in the file, like the
@@ -30,7 +30,7 @@ import { TX_VERSION } from './implied.ts';
 
 export const countsTable = (table: string) => quoteId(`${table}__crr_counts`);
 
-export const counterTablesSql = (info: TableInfo) => cellTableSql(info, countsTable(info.name), 'counts', 'site', 'n INTEGER NOT NULL, total NOT NULL');
+export const counterTablesSql = (info: TableInfo) => cellTableSql(info, countsTable(info.name), 'counts', 'site', 'crr_writes INTEGER NOT NULL, crr_total NOT NULL');
 
 /** The row's life after the write that fired the trigger (whichever trigger ran first). */
 const lifeAfterWrite = (info: TableInfo) =>
@@ -46,15 +46,15 @@ export function counterTriggersSql(info: TableInfo): string[] {
   const t = quoteId(info.name);
   const C = countsTable(info.name);
   const newPk = info.pks.map((p) => `NEW.${quoteId(p)}`);
-  const sum = `(SELECT sum(c.total) FROM ${C} c WHERE ${pkMatch(info, 'c', newPk)} AND c.slot = v.slot AND c.cl = l.cl)`;
+  const sum = `(SELECT sum(c.crr_total) FROM ${C} c WHERE ${pkMatch(info, 'c', newPk)} AND c.slot = v.slot AND c.cl = l.cl)`;
   const body = `${reserveSql(0)};
-  INSERT INTO ${C} (${info.pks.map(quoteId).join(', ')}, slot, cl, site, n, total, db_version)
+  INSERT INTO ${C} (${info.pks.map(quoteId).join(', ')}, slot, cl, site, crr_writes, crr_total, db_version)
     SELECT ${newPk.join(', ')}, v.slot, l.cl, 0, 1, v.val - coalesce(${sum}, 0), x.db_version
     FROM crr_tx x CROSS JOIN (SELECT ${lifeAfterWrite(info)} AS cl) l
       CROSS JOIN (SELECT v.column2 AS slot, ${valueBySlot(info, 'NEW', 'v.column2')} AS val FROM ${columnValues(info)} v
         WHERE EXISTS (SELECT 1 FROM crr_policies p WHERE p.tbl = ${quoteText(info.name)} AND p.cid = v.column1 AND p.policy = 'counter')) v
     WHERE x.id = 1 AND typeof(v.val) IN ('integer', 'real') AND v.val - coalesce(${sum}, 0) <> 0
-    ON CONFLICT DO UPDATE SET n = n + 1, total = total + excluded.total, db_version = excluded.db_version;`;
+    ON CONFLICT DO UPDATE SET crr_writes = crr_writes + 1, crr_total = crr_total + excluded.crr_total, db_version = excluded.db_version;`;
   const when = `WHEN NOT EXISTS (SELECT 1 FROM crr_merging)
     AND EXISTS (SELECT 1 FROM crr_policies WHERE tbl = ${quoteText(info.name)} AND policy = 'counter')`;
   return [
@@ -93,15 +93,15 @@ export function createCounters(ctx: CounterContext) {
   const stmt = statementsPerTable(ctx.prepare);
   const C = (info: TableInfo) => countsTable(info.name);
   const sumOf = (info: TableInfo, alias: string, slot: string, cl: string) =>
-    `(SELECT sum(c.total) FROM ${C(info)} c WHERE ${info.pks.map((p) => `c.${quoteId(p)} = ${alias}.${quoteId(p)}`).join(' AND ')} AND c.slot = ${slot} AND c.cl = ${cl})`;
+    `(SELECT sum(c.crr_total) FROM ${C(info)} c WHERE ${info.pks.map((p) => `c.${quoteId(p)} = ${alias}.${quoteId(p)}`).join(' AND ')} AND c.slot = ${slot} AND c.cl = ${cl})`;
 
   /** Merges incoming contributions (validated); returns how many changed what this replica holds. */
   function merge(info: TableInfo, items: { change: Change; pk: SqlValue[] }[]): number {
-    const has = stmt(info, 'has', () => `SELECT n, total FROM ${C(info)} WHERE ${pkMatch(info, C(info), keyParams(info))} AND slot = @slot AND cl = @cl AND site = @site`);
-    const upsert = stmt(info, 'merge', () => `INSERT INTO ${C(info)} (${info.pks.map(quoteId).join(', ')}, slot, cl, site, n, total, db_version)
+    const has = stmt(info, 'has', () => `SELECT crr_writes AS n, crr_total AS total FROM ${C(info)} WHERE ${pkMatch(info, C(info), keyParams(info))} AND slot = @slot AND cl = @cl AND site = @site`);
+    const upsert = stmt(info, 'merge', () => `INSERT INTO ${C(info)} (${info.pks.map(quoteId).join(', ')}, slot, cl, site, crr_writes, crr_total, db_version)
       VALUES (${keyParams(info).join(', ')}, @slot, @cl, @site, @n, @total, ${TX_VERSION})
-      ON CONFLICT DO UPDATE SET n = excluded.n, total = excluded.total, db_version = excluded.db_version
-        WHERE excluded.n > n OR (excluded.n = n AND excluded.total > total)`);
+      ON CONFLICT DO UPDATE SET crr_writes = excluded.crr_writes, crr_total = excluded.crr_total, db_version = excluded.db_version
+        WHERE excluded.crr_writes > crr_writes OR (excluded.crr_writes = crr_writes AND excluded.crr_total > crr_total)`);
     const newer = stmt(info, 'newer', () => `SELECT @n > @hn OR (@n = @hn AND @total > @ht)`).pluck();
     let changed = 0;
     for (const { change, pk } of items) {
@@ -140,9 +140,9 @@ export function createCounters(ctx: CounterContext) {
       const delta = stmt(info, 'delta', () => `SELECT @value - coalesce(@sum, 0)`).pluck().get({ value: s.value, sum: s.sum });
       if (delta !== 0n && delta !== 0) {
         ctx.openMarker();
-        stmt(info, 'own', () => `INSERT INTO ${C(info)} (${info.pks.map(quoteId).join(', ')}, slot, cl, site, n, total, db_version)
+        stmt(info, 'own', () => `INSERT INTO ${C(info)} (${info.pks.map(quoteId).join(', ')}, slot, cl, site, crr_writes, crr_total, db_version)
           VALUES (${keyParams(info).join(', ')}, @slot, @cl, 0, 1, @delta, ${TX_VERSION})
-          ON CONFLICT DO UPDATE SET n = n + 1, total = total + excluded.total, db_version = excluded.db_version`).run({ ...bindKey(pk), slot, cl: s.cl, delta });
+          ON CONFLICT DO UPDATE SET crr_writes = crr_writes + 1, crr_total = crr_total + excluded.crr_total, db_version = excluded.db_version`).run({ ...bindKey(pk), slot, cl: s.cl, delta });
       }
       return;
     }
@@ -164,12 +164,12 @@ export function createCounters(ctx: CounterContext) {
     const col = `b.${quoteId(info.columns[i])}`;
     const sum = sumOf(info, 'r', String(slot), 'r.cl');
     ctx.openMarker();
-    ctx.prepare(`INSERT INTO ${C(info)} (${info.pks.map(quoteId).join(', ')}, slot, cl, site, n, total, db_version)
+    ctx.prepare(`INSERT INTO ${C(info)} (${info.pks.map(quoteId).join(', ')}, slot, cl, site, crr_writes, crr_total, db_version)
       SELECT ${info.pks.map((p) => `b.${quoteId(p)}`).join(', ')}, ${slot}, r.cl, 0, 1, ${col} - coalesce(${sum}, 0), ${TX_VERSION}
       FROM ${quoteId(info.name)} b JOIN ${rowsTable(info.name)} r ON ${info.pks.map((p) => `r.${quoteId(p)} = b.${quoteId(p)}`).join(' AND ')}
       WHERE r.cl % 2 = 1 AND typeof(${col}) IN ('integer', 'real') AND ${col} - coalesce(${sum}, 0) <> 0
         ${local ? '' : `AND ${sum} IS NULL`}
-      ON CONFLICT DO UPDATE SET n = n + 1, total = total + excluded.total, db_version = excluded.db_version`).run();
+      ON CONFLICT DO UPDATE SET crr_writes = crr_writes + 1, crr_total = crr_total + excluded.crr_total, db_version = excluded.db_version`).run();
     // every other row whose value is not its sum gets it
     const keys = ctx.prepare(`SELECT ${info.pks.map((p) => `b.${quoteId(p)}`).join(', ')} FROM ${quoteId(info.name)} b
       JOIN ${rowsTable(info.name)} r ON ${info.pks.map((p) => `r.${quoteId(p)} = b.${quoteId(p)}`).join(' AND ')}
@@ -178,7 +178,7 @@ export function createCounters(ctx: CounterContext) {
   }
 
   function contributions(info: TableInfo, pk: SqlValue[], slot: number): Contribution[] {
-    const rows = stmt(info, 'list', () => `SELECT c.site, c.n, c.total FROM ${C(info)} c JOIN ${rowsTable(info.name)} r
+    const rows = stmt(info, 'list', () => `SELECT c.site, c.crr_writes AS n, c.crr_total AS total FROM ${C(info)} c JOIN ${rowsTable(info.name)} r
         ON ${info.pks.map((p) => `r.${quoteId(p)} = c.${quoteId(p)}`).join(' AND ')} AND r.cl = c.cl
       WHERE ${pkMatch(info, 'c', keyParams(info))} AND c.slot = @slot ORDER BY c.site`).all({ ...bindKey(pk), slot }) as { site: bigint; n: bigint; total: unknown }[];
     return rows.map((r) => ({ site_id: ctx.site(Number(r.site)), writes: Number(r.n), total: fromSqlite(r.total) }));
@@ -189,6 +189,6 @@ export function createCounters(ctx: CounterContext) {
 
 /** The sync stream's branch for contributions: one change per (cell, life, site), kind 'counter'. */
 export const counterBranch = (info: TableInfo): Branch =>
-  cellBranch(info, { table: countsTable(info.name), last: 'site', site: 'site', columns: ['n', 'total'], kind: 'counter' }, ([site, n, total], lookup) => ({
+  cellBranch(info, { table: countsTable(info.name), last: 'site', site: 'site', columns: ['crr_writes', 'crr_total'], kind: 'counter' }, ([site, n, total], lookup) => ({
     val: fromSqlite(total), col_version: Number(n), site_id: lookup.site(site),
   }));

@@ -72,7 +72,7 @@ export async function runCrdtBench(): Promise<Record<string, number>> {
     const one = open(tmp.dir, 'one');
     one.db.prepare('INSERT INTO notes VALUES (1, ?)').run(para(2_000));
     for (let i = 0; i < 1000; i++) write(one, edit(body(one)));
-    const state = one.db.prepare('SELECT length(state) FROM notes__crr_text').pluck().get() as number;
+    const state = one.db.prepare('SELECT length(crr_state) FROM notes__crr_text').pluck().get() as number;
     const textBytes = Buffer.byteLength(body(one));
     closeReplica(one);
     return {

@@ -34,7 +34,7 @@ import { ChangeRefused } from './input-limits.ts';
 
 export const textTable = (table: string) => quoteId(`${table}__crr_text`);
 
-export const textTablesSql = (info: TableInfo) => cellTableSql(info, textTable(info.name), 'text', 'epoch', 'state BLOB NOT NULL, site INTEGER NOT NULL');
+export const textTablesSql = (info: TableInfo) => cellTableSql(info, textTable(info.name), 'text', 'crr_epoch', 'crr_state BLOB NOT NULL, site INTEGER NOT NULL');
 
 /** The text a cell's value stands for: NULL, numbers' text forms aside, a non-text value is empty. */
 const textOf = (v: unknown): string => (typeof v === 'string' ? v : '');
@@ -70,7 +70,7 @@ export function createTextCells(ctx: TextContext) {
   }
 
   function loadState(info: TableInfo, pk: Key, slot: number, cl: number, epoch: number): Uint8Array | null {
-    const s = stmt(info, 'load', () => `SELECT state FROM ${T(info)} WHERE ${pkMatch(info, T(info), keyParams(info))} AND slot = @slot AND cl = @cl AND epoch = @epoch`)
+    const s = stmt(info, 'load', () => `SELECT crr_state FROM ${T(info)} WHERE ${pkMatch(info, T(info), keyParams(info))} AND slot = @slot AND cl = @cl AND crr_epoch = @epoch`)
       .pluck()
       .get({ ...bindKey(pk), slot, cl, epoch }) as Buffer | undefined;
     return s ? new Uint8Array(s) : null;
@@ -81,9 +81,9 @@ export function createTextCells(ctx: TextContext) {
     const v = ctx.txVersion()!;
     if (stored.version !== v) stored = { version: v, texts: new Map() };
     stored.texts.set(storedKey(info, pk, slot, cl, epoch), text ?? textOfState(state));
-    stmt(info, 'store', () => `INSERT INTO ${T(info)} (${info.pks.map(quoteId).join(', ')}, slot, cl, epoch, state, site, db_version)
+    stmt(info, 'store', () => `INSERT INTO ${T(info)} (${info.pks.map(quoteId).join(', ')}, slot, cl, crr_epoch, crr_state, site, db_version)
       VALUES (${keyParams(info).join(', ')}, @slot, @cl, @epoch, @state, @site, ${TX_VERSION})
-      ON CONFLICT DO UPDATE SET state = excluded.state, site = excluded.site, db_version = excluded.db_version`)
+      ON CONFLICT DO UPDATE SET crr_state = excluded.crr_state, site = excluded.site, db_version = excluded.db_version`)
       .run({ ...bindKey(pk), slot, cl, epoch, state: Buffer.from(state), site: siteOrd });
   }
 
@@ -205,6 +205,6 @@ const packedHex = (pk: Key) => bytesToHex(packPrimaryKey(pk.map(fromSqlite)));
 
 /** The sync stream's branch for text states: one change per (cell, life, epoch), kind 'text'. */
 export const textBranch = (info: TableInfo): Branch =>
-  cellBranch(info, { table: textTable(info.name), last: 'epoch', site: 'site', columns: ['site', 'state'], kind: 'text' }, ([epoch, site, state], lookup) => ({
+  cellBranch(info, { table: textTable(info.name), last: 'crr_epoch', site: 'site', columns: ['site', 'crr_state'], kind: 'text' }, ([epoch, site, state], lookup) => ({
     val: new Uint8Array(state as Buffer), col_version: Number(epoch), site_id: lookup.site(site),
   }));
