@@ -11,7 +11,7 @@ import type { Change, ChangePage, ChangePageCursor, ChangesSinceOptions, CommitE
 import type { SqlValue } from '../../shared/values.ts';
 import { packPart, packPrimaryKey, unpackPrimaryKey } from './pack-pk.ts';
 import { type TableInfo } from './table-info.ts';
-import { META_SQL, STORAGE_FORMAT, rowsTable, versionsTable } from './clock-tables.ts';
+import { META_SQL, STORAGE_FORMAT, deadTable, rowsTable, versionsTable } from './clock-tables.ts';
 import { changesViewSql } from './changes-view.ts';
 import { mergeProgram } from './merge.ts';
 import { ensureLocalSiteId } from './site-id.ts';
@@ -179,7 +179,8 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
         stmt = raw
           .prepare(
             `SELECT DISTINCT s.site_id FROM (${V}SELECT s_site FROM ${rowsTable(info.name)} WHERE s_version BETWEEN @a AND @b
-               UNION SELECT i_site FROM ${rowsTable(info.name)} WHERE i_version BETWEEN @a AND @b) x
+               UNION SELECT i_site FROM ${rowsTable(info.name)} WHERE i_version BETWEEN @a AND @b
+               UNION SELECT site FROM ${deadTable(info.name)} WHERE db_version BETWEEN @a AND @b) x
              JOIN crr_sites s ON s.ord = x.site`,
           )
           .pluck();
