@@ -18,6 +18,7 @@ import type { TableInfo } from './table-info.ts';
 import { quoteId } from './table-info.ts';
 import { columnValues, deadTable, deadValue, deadValueBySlot, pkMatch, rowsTable, valueBySlot, versionsTable } from './clock-tables.ts';
 import { materializeImpliedSql, versionColumns } from './implied.ts';
+import { policyTriggersSql } from './policy-columns.ts';
 
 const NOT_MERGING = `NOT EXISTS (SELECT 1 FROM crr_merging)`;
 
@@ -46,7 +47,9 @@ export function localTriggersSql(info: TableInfo, history = true): string {
   const pkOnly = info.columns.length === 0;
   const K = rowSeqs(info);
   const K1 = K + 1;
-  const sql: string[] = [];
+  // counter columns' triggers first: SQLite fires the newest trigger first, so they run after
+  // these and see the row's new life (policy-columns.ts)
+  const sql: string[] = [...policyTriggersSql(info)];
   const rowIs = (pk: string[], cond: string) => `EXISTS (SELECT 1 FROM ${rows} r WHERE ${pkMatch(info, 'r', pk)} AND ${cond})`;
   const D = deadTable(info.name);
   const deadCols = info.slots.map(deadValue);
