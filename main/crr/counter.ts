@@ -37,10 +37,18 @@ const lifeAfterWrite = (info: TableInfo) =>
   `coalesce((SELECT CASE WHEN r.cl % 2 = 1 THEN r.cl ELSE r.cl + 1 END FROM ${rowsTable(info.name)} r WHERE ${pkMatch(info, 'r', info.pks.map((p) => `NEW.${quoteId(p)}`))}), 1)`;
 
 /**
- * The triggers that count local writes (pure SQL). One per kind of write and table, quiet unless
- * a column of the table has the counter policy; created before the local-write triggers, so
- * they fire after them (SQLite fires the newest first) and see the row's new life.
+ * The triggers that count local writes (pure SQL). One per kind of write and table, present only
+ * while a column of the table has the counter policy (a table without one pays nothing for them:
+ * they cost ~8% on every insert and update when present), and quiet for its other columns. They
+ * may fire before or after the local-write triggers (created with them, they fire after; added
+ * by a policy change, before): lifeAfterWrite reads the row's life either way.
  */
+/** A column of the table merges as counter (one parameter: the table's name). */
+export const HAS_COUNTER_SQL = `SELECT 1 FROM crr_policies WHERE tbl = ? AND policy = 'counter' LIMIT 1`;
+
+export const dropCounterTriggersSql = (table: string): string[] =>
+  ['counter_insert', 'counter_update'].map((w) => `DROP TRIGGER IF EXISTS ${triggerName(table, w)}`);
+
 export function counterTriggersSql(info: TableInfo): string[] {
   if (!info.columns.length) return [];
   const t = quoteId(info.name);

@@ -37,7 +37,8 @@ export const triggerName = (table: string, what: string) => quoteId(`${table}__c
 export const rowSeqs = (info: TableInfo) => (info.slots.length ? Math.max(...info.slots) + 1 : 1);
 
 /** `history`: keep superseded versions (cell history); off, a cell keeps only its current version. */
-export function localTriggersSql(info: TableInfo, history = true): string {
+/** `counters`: a column of the table merges as counter (HAS_COUNTER_SQL). */
+export function localTriggersSql(info: TableInfo, history = true, counters = false): string {
   const t = quoteId(info.name);
   const rows = rowsTable(info.name);
   const V = versionsTable(info.name);
@@ -47,9 +48,8 @@ export function localTriggersSql(info: TableInfo, history = true): string {
   const pkOnly = info.columns.length === 0;
   const K = rowSeqs(info);
   const K1 = K + 1;
-  // counter columns' triggers first: SQLite fires the newest trigger first, so they run after
-  // these and see the row's new life (policy-columns.ts)
-  const sql: string[] = [...policyTriggersSql(info)];
+  // counter columns' triggers, when the table has such a column (counter.ts)
+  const sql: string[] = counters ? [...policyTriggersSql(info)] : [];
   const rowIs = (pk: string[], cond: string) => `EXISTS (SELECT 1 FROM ${rows} r WHERE ${pkMatch(info, 'r', pk)} AND ${cond})`;
   const D = deadTable(info.name);
   const deadCols = info.slots.map(deadValue);

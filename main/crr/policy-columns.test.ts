@@ -26,6 +26,9 @@ function replicas(count: number, setup = true): Replica[] {
     return r;
   });
 }
+/** the counting triggers exist only while a column of the table is a counter */
+const countingTriggers = (r: Replica) =>
+  r.db.prepare(`SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name LIKE 'items__crr_counter%'`).pluck().get();
 const cell = (r: Replica, col: string, id = 1) => r.db.prepare(`SELECT ${col} FROM items WHERE id = ?`).safeIntegers(true).pluck().get(id);
 
 function permutations<T>(xs: T[]): T[][] {
@@ -120,9 +123,14 @@ describe('counter', () => {
     const [A, B] = replicas(2, false);
     A.db.prepare(`INSERT INTO items (id, stock) VALUES (1, 7), (2, 1)`).run();
     syncStream(A, B);
+    expect([countingTriggers(A), countingTriggers(B)]).toEqual([0, 0]);
     A.engine.history.setPolicy('items', 'stock', 'counter');
     syncStream(A, B);
     expect(B.engine.history.policies().find((p) => p.cid === 'stock')?.policy).toBe('counter');
+    expect([countingTriggers(A), countingTriggers(B)]).toEqual([2, 2]);
+    A.db.exec('ALTER TABLE items ADD COLUMN extra'); // the table's triggers are rebuilt: still counting
+    A.engine.crrTables();
+    expect(countingTriggers(A)).toBe(2);
     A.db.prepare('UPDATE items SET stock = stock + 1 WHERE id = 1').run();
     B.db.prepare('UPDATE items SET stock = stock + 2 WHERE id = 1').run();
     syncStream(A, B);
@@ -133,6 +141,7 @@ describe('counter', () => {
     B.engine.history.setPolicy('items', 'stock', 'lww');
     syncStream(B, A);
     expect(cell(A, 'stock')).toBe(10n);
+    expect([countingTriggers(A), countingTriggers(B)]).toEqual([0, 0]);
     A.db.prepare('UPDATE items SET stock = 50 WHERE id = 1').run();
     syncStream(A, B);
     expect(cell(B, 'stock')).toBe(50n);

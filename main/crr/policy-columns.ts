@@ -34,7 +34,7 @@ import type { Change } from './types.ts';
 import type { TableInfo } from './table-info.ts';
 import { quoteId } from './table-info.ts';
 import { ChangeRefused } from './input-limits.ts';
-import { counterBranch, counterTablesSql, counterTriggersSql, countsTable, createCounters, type Contribution } from './counter.ts';
+import { HAS_COUNTER_SQL, counterBranch, counterTablesSql, counterTriggersSql, countsTable, createCounters, dropCounterTriggersSql, type Contribution } from './counter.ts';
 import { createTextCells, textBranch, textTablesSql, textTable } from './text-cells.ts';
 import { fromSqlite } from './change-pages.ts';
 
@@ -230,7 +230,11 @@ export function createPolicyColumns(ctx: PolicyContext) {
     /** A column's policy changed (here: `local`, or from a peer), inside the transaction that changed it. */
     policyChanged(table: string, cid: string, policy: string, local: boolean): void {
       const info = ctx.tables().get(table);
-      if (!info || policy !== 'counter' || !fits(info, cid, policy)) return;
+      if (!info) return;
+      // the counting triggers exist while a column of the table is a counter
+      const counting = ctx.prepare(HAS_COUNTER_SQL).get(table) !== undefined;
+      for (const sql of counting ? counterTriggersSql(info) : dropCounterTriggersSql(table)) ctx.prepare(sql).run();
+      if (policy !== 'counter' || !fits(info, cid, policy)) return;
       counters.started(info, info.slots[info.columns.indexOf(cid)], local);
     },
 
