@@ -55,7 +55,7 @@ export function materializeImpliedSql(info: TableInfo, rowsFrom: string, where: 
     WHERE ${where} AND r.i_cl IS NOT NULL`,
     // (no alias on the target: SQLite's RENAME COLUMN cannot parse a trigger with one; IN, not
     // UPDATE ... FROM, which scans the whole target)
-    `UPDATE ${V} SET has_first = NULL, first_val = NULL
+    `UPDATE OR IGNORE ${V} SET has_first = NULL, first_val = NULL
     WHERE has_first = 1 AND (${info.pks.map(quoteId).join(', ')}, cl) IN (SELECT ${pkR}, r.i_cl FROM ${rowsFrom} WHERE ${where} AND r.i_cl IS NOT NULL)`,
   ];
 }
