@@ -2,6 +2,7 @@
 // or by the browser-mode WebSocket. Values cross as WireValue (see values.ts) so storage
 // classes survive JSON. Errors cross as ApiError (see errors.ts).
 import type { WireValue } from './values.ts';
+import type { TextEdit } from './text-edits.ts';
 
 export interface DatabaseInfo {
   path: string;
@@ -41,14 +42,46 @@ export interface TableSchema {
   /** why the engine would refuse to make this table a CRR, or null when it can */
   crrRefusal: string | null;
   indexes: { name: string; sql: string | null; unique: boolean }[];
+  /** foreign keys this table declares (its cells link to the rows they reference) */
+  foreignKeys: ForeignKey[];
+  /** foreign keys other tables (or this one) declare to this table (a row lists the rows referencing it) */
+  referencedBy: ForeignKey[];
 }
 
-export type FilterOp = 'contains' | '=' | '<' | '>' | 'is null' | 'is not null';
+/**
+ * `between`: value <= column <= to (SQL BETWEEN). `search`: the text (value) in any column, by
+ * LIKE as `contains` (case-insensitive for ASCII, % and _ literal); its column is ''.
+ */
+export type FilterOp = 'contains' | '=' | '<' | '>' | 'is null' | 'is not null' | 'between' | 'search';
 export interface ColumnFilter {
   column: string;
   op: FilterOp;
   value?: WireValue;
+  /** the upper bound of `between` */
+  to?: WireValue;
 }
+
+// ---- Find and foreign keys (issue 15: habits) ----
+
+/** A foreign key: `columns` of `table` reference `refColumns` of `refTable` (in order). */
+export interface ForeignKey {
+  table: string;
+  columns: string[];
+  refTable: string;
+  /** the referenced columns (the parent's primary key when the declaration names none) */
+  refColumns: string[];
+}
+
+/** Rows of one table that reference a given row, through one foreign key. */
+export interface ReferencingRows {
+  link: ForeignKey;
+  /** the filters that show them in their table */
+  filters: ColumnFilter[];
+  /** how many (counted up to `REFERENCING_COUNT_LIMIT`; `more` when there are more) */
+  count: number;
+  more: boolean;
+}
+export const REFERENCING_COUNT_LIMIT = 10_000;
 export interface SortSpec {
   column: string;
   dir: 'asc' | 'desc';
@@ -202,8 +235,9 @@ export interface SchemaChangesView {
 }
 
 /** How a column merges concurrent writes: `lww` decides silently (the conflict is recorded as
- * resolved); `review` applies the same winner and keeps the conflict open until someone keeps a value. */
-export type MergePolicy = 'lww' | 'review';
+ * resolved); `review` applies the same winner and keeps the conflict open until someone keeps a value;
+ * `counter` (numeric columns) sums everyone's adjustments; `text` (TEXT columns) merges characters. */
+export type MergePolicy = 'lww' | 'review' | 'counter' | 'text';
 
 /** One version of a cell (main/crr/HISTORY.md). */
 export interface CellVersion {
@@ -224,6 +258,19 @@ export interface CellVersion {
   won: boolean;
   /** written by "Keep this value" */
   resolvesConflict: boolean;
+  /** a text column's version (merge policy text): what it changed in the version before it, as character edits */
+  edits?: TextEdit[];
+}
+
+/** One writer's part of a counter cell (merge policy counter), in its row's current life. */
+export interface CounterContribution {
+  site: string;
+  peerName: string;
+  local: boolean;
+  /** how many of its writes counted */
+  writes: number;
+  /** their sum */
+  total: WireValue;
 }
 
 /** Versions of one cell written concurrently (over the same earlier version). */
@@ -353,8 +400,10 @@ export interface Api {
   countRows(p: RowQuery): Promise<number>;
   /** where a row stands in the sorted, filtered view (0-based), or null when the view leaves it out */
   rowPosition(p: RowQuery & { key: WireValue[] }): Promise<number | null>;
-  /** `expected`: refuse (code 'changed') unless the cell still holds it (undo never reverts a peer's edit) */
-  updateCell(p: CellRef & { value: WireValue; expected?: WireValue }): Promise<Row>;
+  /** `expected`: refuse (code 'changed') unless the cell still holds it (undo never reverts a peer's edit);
+   * `mergeFrom`: for counter and text columns (merge policies), the value the editor started from: a counter gets the
+   * difference added to what it holds now, a text gets the edits merged with what others wrote since */
+  updateCell(p: CellRef & { value: WireValue; expected?: WireValue; mergeFrom?: WireValue }): Promise<Row>;
   /** several cells of one table in one transaction (paste); returns how many */
   updateCells(p: { table: string; cells: { key: WireValue[]; column: string; value: WireValue; expected?: WireValue }[] }): Promise<number>;
   insertRow(p: { table: string; values: Record<string, WireValue> }): Promise<Row>;
@@ -391,6 +440,8 @@ export interface Api {
   /** "Keep this value": the version written by `keepSite` becomes a new version that wins everywhere */
   resolveConflict(p: { id: string; keepSite: string }): Promise<void>;
   mergePolicies(p: { table: string }): Promise<Record<string, MergePolicy>>;
+  /** who added what to a counter cell (merge policy counter) in its row's current life */
+  counterContributions(p: CellRef): Promise<CounterContribution[]>;
   setMergePolicy(p: { table: string; column: string; policy: MergePolicy }): Promise<void>;
   tableActivity(p: { table: string; limit?: number }): Promise<ActivityEntry[]>;
   /** the row's versions of columns dropped from the table (kept readable after a drop) */
@@ -407,6 +458,10 @@ export interface Api {
   applySchemaChange(p: { change: SchemaChange; expect: string[]; enableCrr?: boolean }): Promise<TableInfo[]>;
   /** everything that keeps a table from being collaborative, and the rebuild that fixes it all */
   crrProblems(p: { table: string }): Promise<{ problems: CrrProblem[]; fix: RebuildOptions | null }>;
+
+  // Find and foreign keys (issue 15: habits)
+  /** the rows of other tables (and this one) whose foreign keys reference this row, per key */
+  referencingRows(p: { table: string; key: WireValue[] }): Promise<ReferencingRows[]>;
 }
 
 export type ApiMethod = keyof Api;

@@ -8,11 +8,13 @@ export const BRIDGED_METHODS: readonly ApiMethod[] = [
   'openDatabase', 'currentDatabase', 'recentFiles', 'listTables', 'tableSchema', 'readRows', 'countRows', 'rowPosition', 'updateCell', 'updateCells',
   'insertRow', 'deleteRows', 'runQuery', 'countQuery', 'enableCrr', 'disableCrr', 'importCsv', 'exportCsv',
   'shareDatabase', 'joinDatabase', 'rotateShareKey', 'listPeers', 'syncStatus', 'dialPeer', 'setSyncPaused',
-  'cellHistory', 'listConflicts', 'resolveConflict', 'mergePolicies', 'setMergePolicy', 'tableActivity',
+  'cellHistory', 'listConflicts', 'resolveConflict', 'mergePolicies', 'setMergePolicy', 'tableActivity', 'counterContributions',
   // issue 14: structure editing, rebuilds, the writable SQL console
   'runSql', 'sqlHistory', 'previewSchemaChange', 'applySchemaChange', 'crrProblems',
   // schema changes from peers
   'schemaChanges', 'confirmSchemaChange', 'setSchemaAutoApply', 'droppedHistory',
+  // issue 15 habits: foreign keys
+  'referencingRows',
 ];
 
 export type DispatchResult = { result: unknown } | { error: { code: ApiErrorCode; message: string } };

@@ -1,6 +1,7 @@
 // The service's cell-history, conflict and merge-policy calls: engine values to API shapes,
 // opaque conflict ids, and writer names for site ids.
-import type { ActivityEntry, CellRef, CellVersion, Conflict, DroppedColumnHistory, MergePolicy } from '../../shared/api.ts';
+import type { ActivityEntry, CellRef, CellVersion, Conflict, CounterContribution, DroppedColumnHistory, MergePolicy } from '../../shared/api.ts';
+import { textEdits } from '../../shared/text-edits.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { bytesToHex, fromWire, hexToBytes, toWire, type WireValue } from '../../shared/values.ts';
 import type { CellVersion as EngineVersion, Conflict as EngineConflict, CrrEngine } from '../crr/types.ts';
@@ -76,14 +77,25 @@ export class HistoryCalls {
   cellHistory(p: CellRef): CellVersion[] {
     return this.guard(() => {
       const key = p.key.map(fromWire);
+      let versions: EngineVersion[];
       try {
-        return this.engine.history.cell(p.table, key, p.column).map((v) => this.version(v));
+        versions = this.engine.history.cell(p.table, key, p.column);
       } catch (err) {
         // a column dropped from the table: its versions are kept readable (main/crr/dropped-columns.ts)
         const dropped = this.engine.schemaLog.dropped(p.table, key).filter((v) => v.cid === p.column);
         if (dropped.length) return dropped.map((v) => this.version(v));
         throw err;
       }
+      const out = versions.map((v) => this.version(v));
+      if (this.policyOf(p.table, p.column) === 'text') {
+        // newest first: each version's edits against the one before it in the same life
+        versions.forEach((v, i) => {
+          const prev = versions.slice(i + 1).find((w) => w.cl === v.cl && w.col_version < v.col_version);
+          const text = (x: unknown) => (typeof x === 'string' ? x : '');
+          out[i].edits = textEdits(prev ? text(prev.val) : '', text(v.val));
+        });
+      }
+      return out;
     });
   }
 
@@ -99,6 +111,20 @@ export class HistoryCalls {
       }
       return [...out.values()];
     });
+  }
+
+  policyOf(table: string, column: string): MergePolicy {
+    return this.engine.history.policies().find((e) => e.table === table && e.cid === column)?.policy ?? 'lww';
+  }
+
+  counterContributions(p: CellRef): CounterContribution[] {
+    return this.guard(() =>
+      this.engine.history.contributions(p.table, p.key.map(fromWire), p.column).map((c) => {
+        const site = bytesToHex(c.site_id);
+        const local = site === bytesToHex(this.engine.siteId);
+        return { site, local, peerName: local ? 'You' : (this.names(site) ?? `peer ${site.slice(0, 6)}`), writes: c.writes, total: toWire(c.total) };
+      }),
+    );
   }
 
   listConflicts(p: { table?: string; includeResolved?: boolean }): Conflict[] {

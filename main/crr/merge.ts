@@ -17,7 +17,7 @@
 import type { TableInfo } from './table-info.ts';
 import { quoteId, quoteText } from './table-info.ts';
 import { deadTable, declaredType, deadValue, forksTable, rowsTable, versionsTable } from './clock-tables.ts';
-import { sqlValueWins, sqlValueRank } from './compare-values.ts';
+import { sqlValueWins } from './compare-values.ts';
 import { materializeImpliedSql, versionColumns } from './implied.ts';
 
 export const incomingTable = (table: string) => `temp.${quoteId(`${table}__crr_in`)}`;
@@ -36,8 +36,10 @@ export function mergeTablesSql(info: TableInfo): string {
   const pDecl = info.pks.map((_, i) => `p${i} ${declaredType(info, i)}`).join(', ');
   return `
 DROP TABLE IF EXISTS ${incomingTable(info.name)};
+-- keyed by the version (a change delivered twice is staged once), in key order for the groupings below
 CREATE TEMP TABLE ${quoteId(`${info.name}__crr_in`)} (${pDecl}, slot INTEGER, val, col_version INTEGER, db_version INTEGER,
-  site INTEGER, cl INTEGER, seq INTEGER, psite INTEGER, pcv INTEGER, wa INTEGER, rsite INTEGER, rcv INTEGER, rm INTEGER, known INTEGER);
+  site INTEGER, cl INTEGER, seq INTEGER, psite INTEGER, pcv INTEGER, wa INTEGER, rsite INTEGER, rcv INTEGER, rm INTEGER, known INTEGER,
+  PRIMARY KEY (${ps}, slot, cl, col_version, site)) WITHOUT ROWID;
 DROP TABLE IF EXISTS ${rowActions(info.name)};
 CREATE TEMP TABLE ${quoteId(`${info.name}__crr_rowact`)} (${pDecl}, new_cl INTEGER, db_version INTEGER, seq INTEGER,
   site INTEGER, sentinel INTEGER, old_cl INTEGER, old_icl INTEGER, whole INTEGER, PRIMARY KEY (${ps})) WITHOUT ROWID;
@@ -92,13 +94,29 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
          AND x.col_version = ${inName}.col_version AND x.site = ${inName}.site)
        OR (col_version = 1 AND EXISTS (SELECT 1 FROM ${rows} r WHERE ${matchXI('r', inName)} AND r.i_cl = ${inName}.cl
          AND r.i_site = ${inName}.site AND ${sinceOf(`${inName}.slot`)} <= r.i_version)))`,
-    // rows that start a new life: the highest incoming cl beats the local one
+    // rows that start a new life: the highest incoming cl beats the local one (its clock from
+    // the sentinel of that life if one came, else from its first cell: the staged key's order)
     `INSERT INTO ${RA} (${P.join(', ')}, new_cl, db_version, seq, site, sentinel, old_cl, old_icl)
-     SELECT ${Pof('i')}, i.cl, i.db_version, i.seq, i.site, i.slot = -1, coalesce(r.cl, 0), r.i_cl
-     FROM (SELECT *, row_number() OVER (PARTITION BY ${P.join(', ')} ORDER BY cl DESC, slot <> -1, seq, site) AS rn FROM ${IN}) i
-     LEFT JOIN ${rows} r ON ${on('i', 'r')}
-     WHERE i.rn = 1 AND i.cl > coalesce(r.cl, 0)`,
+     SELECT ${Pof('g')}, g.cl, i.db_version, i.seq, i.site, i.slot = -1, coalesce(r.cl, 0), r.i_cl
+     FROM (SELECT ${P.join(', ')}, max(cl) AS cl FROM ${IN} GROUP BY ${P.join(', ')}) g
+       CROSS JOIN ${IN} i ON ${onP('i', 'g')} AND i.cl = g.cl
+         AND i.slot = (SELECT min(x.slot) FROM ${IN} x WHERE ${onP('x', 'g')} AND x.cl = g.cl)
+         AND i.site = (SELECT min(x.site) FROM ${IN} x WHERE ${onP('x', 'g')} AND x.cl = g.cl AND x.slot = i.slot)
+       LEFT JOIN ${rows} r ON ${on('g', 'r')}
+     WHERE g.cl > coalesce(r.cl, 0)
+     GROUP BY ${Pof('g')}`,
   ];
+  if (n) {
+    // a new row arriving whole as first versions from one writer keeps them implied, like a
+    // local insert: one clock row, no version rows (a clone writes one row per row)
+    program.push(
+      `UPDATE ${RA} SET whole = 1 WHERE old_cl = 0 AND new_cl = 1 AND NOT sentinel AND (
+         SELECT count(*) = ${n} AND min(i.slot) >= 0 AND max(i.cl) = 1 AND min(i.col_version) = 1 AND max(i.col_version) = 1
+           AND min(i.site) = max(i.site) AND min(i.db_version) = max(i.db_version) AND min(i.seq - i.slot) = max(i.seq - i.slot)
+           AND count(i.wa) IN (0, ${n}) AND (count(i.wa) = 0 OR min(i.wa) = max(i.wa)) AND count(i.rcv) = 0
+         FROM ${IN} i WHERE ${onP('i', raName)})`,
+    );
+  }
   if (n) {
     const localCv = `coalesce(c.col_version, CASE WHEN i.implied_cl = i.cl AND ${sinceOf('i.slot')} <= i.implied_version THEN 1 END)`;
     const localVal = `CASE WHEN c.col_version IS NOT NULL THEN c.val ELSE ${baseBySlot('b', 'i.slot')} END`;
@@ -108,15 +126,18 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
          local_cv, local_site, local_implied)
        SELECT ${Pof('i')}, i.slot, i.val, i.col_version, i.db_version, i.site, i.seq, i.cl, ${psite('i')}, ${pcv('i')}, i.wa, i.rsite, i.rcv, i.rm,
          ${localCv}, c.site, c.col_version IS NULL AND ${localCv} IS NOT NULL
-       FROM (SELECT i.*, r.i_cl AS implied_cl, r.i_version AS implied_version,
-               row_number() OVER (PARTITION BY ${Pof('i')}, i.slot
-                 ORDER BY i.col_version DESC, ${sqlValueRank('i.val')} DESC, i.val DESC, i.site DESC, i.seq) AS rn
+       FROM (SELECT i.*, r.i_cl AS implied_cl, r.i_version AS implied_version
              FROM ${IN} i LEFT JOIN ${RA} a ON ${onP('a', 'i')} LEFT JOIN ${rows} r ON ${on('i', 'r')}
-             WHERE i.slot >= 0 AND i.known IS NOT 1 AND i.cl % 2 = 1 AND i.cl = coalesce(a.new_cl, r.cl)) i
+             WHERE i.slot >= 0 AND i.known IS NOT 1 AND i.cl % 2 = 1 AND i.cl = coalesce(a.new_cl, r.cl) AND a.whole IS NOT 1
+               -- the best incoming version of the cell: no other of its life outranks it (a
+               -- higher col_version, a larger value, the larger site, the smaller seq)
+               AND NOT EXISTS (SELECT 1 FROM ${IN} o WHERE ${onP('o', 'i')} AND o.slot = i.slot AND o.cl = i.cl AND o.known IS NOT 1
+                 AND (o.col_version > i.col_version OR (o.col_version = i.col_version AND (${sqlValueWins('o.val', 'i.val')}
+                   OR (o.val IS i.val AND typeof(o.val) = typeof(i.val) AND (o.site > i.site OR (o.site = i.site AND o.seq < i.seq)))))))) i
        LEFT JOIN ${V} c ON ${matchXI('c', 'i')} AND c.slot = i.slot AND c.lost = 0 AND c.cl = i.cl
          AND c.col_version = (SELECT max(y.col_version) FROM ${V} y WHERE ${matchXI('y', 'i')} AND y.slot = i.slot AND y.lost = 0 AND y.cl = i.cl)
        LEFT JOIN ${t} b ON ${on('i', 'b')}
-       WHERE i.rn = 1 AND (${localCv} IS NULL OR i.col_version > ${localCv}
+       WHERE (${localCv} IS NULL OR i.col_version > ${localCv}
          OR (i.col_version = ${localCv} AND ${sqlValueWins('i.val', localVal)}))`,
     );
   }
@@ -126,7 +147,8 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
      ON CONFLICT (id) DO UPDATE SET changed = max(changed, excluded.changed)`,
     `UPDATE crr_tx SET max_version = max(max_version, coalesce((SELECT max(db_version) FROM ${RA}), 0),
        coalesce((SELECT max(db_version) FROM ${W}), 0)) WHERE id = 1 AND ${anyRowOrWin}`,
-    `SELECT crr_note_merge((SELECT count(*) FROM ${RA} WHERE sentinel) + (SELECT count(*) FROM ${W}), (SELECT count(*) FROM ${IN} WHERE known IS NOT 1),
+    `SELECT crr_note_merge((SELECT count(*) FROM ${RA} WHERE sentinel) + (SELECT count(*) FROM ${W}) + ${n} * (SELECT count(*) FROM ${RA} WHERE whole),
+       (SELECT count(*) FROM ${IN} WHERE known IS NOT 1),
        ${quoteText(info.name)})
      WHERE ${anyRowOrWin} OR ${newCells}`,
     `INSERT OR IGNORE INTO crr_merging (id) SELECT 1 WHERE ${anyRowOrWin}`,
@@ -154,7 +176,7 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
        SELECT DISTINCT ${Pof('i')}, i.slot, EXISTS (SELECT 1 FROM ${W} w WHERE ${onP('w', 'i')} AND w.slot = i.slot AND w.cl = i.cl AND w.col_version = 1),
          r.i_cl, 1, r.i_site, CASE WHEN r.cl = r.i_cl THEN ${baseBySlot('b', 'i.slot')} ELSE ${deadBySlot('d', 'i.slot')} END,
          ${V_TX}, r.i_seq + i.slot, NULL, 0, r.i_written, NULL, NULL, NULL, NULL, NULL, NULL
-       FROM ${IN} i JOIN ${rows} r ON ${on('i', 'r')} AND r.i_cl = i.cl LEFT JOIN ${t} b ON ${on('i', 'b')}
+       FROM ${IN} i CROSS JOIN ${rows} r ON ${on('i', 'r')} AND r.i_cl = i.cl LEFT JOIN ${t} b ON ${on('i', 'b')}
          LEFT JOIN ${D} d ON ${sameKey('d', 'r')} AND d.cl = r.cl
        WHERE i.slot >= 0 AND i.known IS NOT 1 AND ${sinceOf('i.slot')} <= r.i_version
          AND (i.col_version > 1 OR EXISTS (SELECT 1 FROM ${W} w WHERE ${onP('w', 'i')} AND w.slot = i.slot AND w.cl = i.cl AND w.col_version = 1))
@@ -163,12 +185,6 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
     program.push(
       `UPDATE ${V} SET lost = 1 WHERE ${tuple([...pkCols, 'slot', 'lost', 'cl', 'col_version', 'site'])} IN
          (SELECT ${Pof('w')}, w.slot, 0, w.cl, w.local_cv, w.local_site FROM ${W} w WHERE NOT w.local_implied AND w.local_cv = w.col_version)`,
-      // a new row arriving whole as first versions from one writer keeps them implied (one row)
-      `UPDATE ${RA} SET whole = 1 WHERE old_cl = 0 AND new_cl = 1 AND NOT sentinel AND (
-         SELECT count(*) = ${n} AND min(w.col_version) = 1 AND max(w.col_version) = 1 AND min(w.site) = max(w.site)
-           AND min(w.db_version) = max(w.db_version) AND min(w.seq - w.slot) = max(w.seq - w.slot)
-           AND count(w.wa) IN (0, ${n}) AND (count(w.wa) = 0 OR min(w.wa) = max(w.wa)) AND count(w.rcv) = 0
-         FROM ${W} w WHERE ${onP('w', raName)})`,
     );
   }
 
@@ -187,7 +203,7 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
       ? [
           // whole new rows are written at once; others get their key, then each won cell
           `INSERT OR IGNORE INTO ${t} (${[...pkCols, ...info.columns.map(quoteId)].join(', ')})
-           SELECT ${Pof('a')}, ${info.slots.map((s) => `(SELECT w.val FROM ${W} w WHERE w.slot = ${s} AND ${onP('w', 'a')})`).join(', ')}
+           SELECT ${Pof('a')}, ${info.slots.map((s) => `(SELECT i.val FROM ${IN} i WHERE ${onP('i', 'a')} AND i.slot = ${s})`).join(', ')}
            FROM ${RA} a WHERE a.whole`,
         ]
       : []),
@@ -198,7 +214,7 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
     `INSERT INTO ${rows} (${pkCols.join(', ')}, cl, s_version, s_seq, s_site, i_cl, i_version, i_seq, i_site, i_written)
      SELECT ${Pof('a')}, a.new_cl, CASE WHEN a.new_cl % 2 = 1 AND (a.sentinel OR a.new_cl > 1) THEN max(${V_TX}, a.db_version) END, a.seq, a.site,
        w.cl, max(${V_TX}, w.db_version), w.seq - w.slot, w.site, w.wa
-     FROM ${RA} a LEFT JOIN (SELECT * FROM ${W} WHERE slot = ${n ? info.slots[0] : -1}) w ON a.whole AND ${onP('w', 'a')} WHERE true
+     FROM ${RA} a LEFT JOIN ${IN} w ON a.whole AND ${onP('w', 'a')} AND w.slot = ${n ? info.slots[0] : -1} WHERE true
      ON CONFLICT DO UPDATE SET cl = excluded.cl, s_version = excluded.s_version, s_seq = excluded.s_seq, s_site = excluded.s_site,
        i_cl = CASE WHEN excluded.cl = cl + 1 AND cl % 2 = 1 THEN i_cl END,
        i_version = CASE WHEN excluded.cl = cl + 1 AND cl % 2 = 1 THEN i_version END,
@@ -209,17 +225,16 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
   info.columns.forEach((c, i) => {
     program.push(
       `UPDATE ${t} SET ${quoteId(c)} = (SELECT w.val FROM ${W} w WHERE w.slot = ${info.slots[i]} AND ${on('w', t)})
-       WHERE ${tuple(pkCols)} IN (SELECT ${P.join(', ')} FROM ${W} w WHERE w.slot = ${info.slots[i]}
-         AND NOT EXISTS (SELECT 1 FROM ${RA} a WHERE ${onP('a', 'w')} AND a.whole))`,
+       WHERE ${tuple(pkCols)} IN (SELECT ${P.join(', ')} FROM ${W} w WHERE w.slot = ${info.slots[i]})`,
     );
   });
   if (n) {
     program.push(
-      // the winners' versions (but those a whole new row keeps implied)
+      // the winners' versions (a whole new row keeps its first versions implied: none in W)
       `INSERT OR IGNORE INTO ${V} (${versionColumns(info)})
        SELECT ${Pof('w')}, w.slot, 0, w.cl, w.col_version, w.site, w.val, max(${V_TX}, w.db_version), w.seq, w.psite, w.pcv, w.wa, NULL,
          w.rsite, w.rcv, w.rm, NULL, NULL
-       FROM ${W} w WHERE NOT EXISTS (SELECT 1 FROM ${RA} a WHERE ${onP('a', 'w')} AND a.whole)`,
+       FROM ${W} w WHERE true`,
     );
     if (history) {
       const isWinner = `EXISTS (SELECT 1 FROM ${W} w WHERE ${onP('w', 'i')} AND w.slot = i.slot AND w.site = i.site AND w.col_version = i.col_version AND w.cl = i.cl)`;
@@ -246,7 +261,8 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
         `INSERT OR IGNORE INTO ${V} (${versionColumns(info)})
          SELECT ${Pof('i')}, i.slot, ${tieLost}, i.cl, i.col_version, i.site, i.val, ${V_TX}, i.seq, ${psite('i')}, ${pcv('i')}, i.wa, NULL,
            i.rsite, i.rcv, i.rm, NULL, NULL
-         FROM ${IN} i WHERE i.slot >= 0 AND i.known IS NOT 1 AND NOT ${isWinner}`,
+         FROM ${IN} i WHERE i.slot >= 0 AND i.known IS NOT 1 AND NOT ${isWinner}
+           AND NOT EXISTS (SELECT 1 FROM ${RA} a WHERE ${onP('a', 'i')} AND a.whole)`,
         // a version written over the same parent as another, with another value: a fork (conflict)
         `INSERT OR IGNORE INTO ${F} (${pkCols.join(', ')}, slot, cl, parent_site, parent_cv, seen_version)
          SELECT ${Pof('i')}, i.slot, i.cl, coalesce(${psite('i')}, -1), ${pcv('i')}, ${V_TX}
@@ -277,7 +293,7 @@ export function stageNewSql(info: TableInfo): string {
   const slot = `CASE NEW.cid WHEN '-1' THEN -1 ${info.columns.map((c, i) => `WHEN ${quoteText(c)} THEN ${info.slots[i]}`).join(' ')} END`;
   return `SELECT RAISE(ABORT, 'crsql_changes: unknown column (cid) for this table') WHERE ${isThis} AND ${slot} IS NULL;
   INSERT OR IGNORE INTO crr_sites (site_id) SELECT NEW.site_id WHERE ${isThis};
-  INSERT INTO ${incomingTable(info.name)} (${info.pks.map((_, i) => `p${i}`).join(', ')}, ${STAGED_COLUMNS.join(', ')})
+  INSERT OR IGNORE INTO ${incomingTable(info.name)} (${info.pks.map((_, i) => `p${i}`).join(', ')}, ${STAGED_COLUMNS.join(', ')})
     SELECT ${info.pks.map((_, i) => `crr_unpack_pk(NEW.pk, ${i}, ${n})`).join(', ')}, ${slot}, NEW.val, NEW.col_version, NEW.db_version,
       (SELECT ord FROM crr_sites WHERE site_id = NEW.site_id), NEW.cl, NEW.seq, NULL, NULL, NULL, NULL, NULL, NULL WHERE ${isThis};`;
 }

@@ -18,6 +18,7 @@ import type Database from 'better-sqlite3';
 import { checkCrrRules, quoteId, readTableInfo, type TableInfo } from './table-info.ts';
 import { createClockTablesSql, deadTable, deadValue, dropClockTablesSql, pkMatch, rowsTable } from './clock-tables.ts';
 import { cellWriteSqls, dropLocalTriggersSql, localTriggersSql } from './local-triggers.ts';
+import { HAS_COUNTER_SQL } from './counter.ts';
 import { backfillSql } from './backfill.ts';
 import { initialShape, parseShape, reconcileShape, shapeJson, withSlots, type TableShape } from './slots.ts';
 import { dropDroppedSql, keepColumnSql, keepVersionRowsSql } from './dropped-columns.ts';
@@ -71,7 +72,7 @@ export function createSchemaKeeper(ctx: SchemaContext) {
   function installTable(info: TableInfo): void {
     ctx.exec(dropLocalTriggersSql(ctx, info.name));
     ctx.exec(createClockTablesSql(info));
-    ctx.exec(localTriggersSql(info, ctx.history));
+    ctx.exec(localTriggersSql(info, ctx.history, ctx.prepare(HAS_COUNTER_SQL).get(info.name) !== undefined));
   }
 
   /** the table's own indexes (not its key's or a UNIQUE constraint's, not the engine's): name → CREATE INDEX */

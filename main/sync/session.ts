@@ -9,7 +9,7 @@
 //   changes {n, head, to, next, data}      ⇄  ack {n}        (cell history travels with them)
 //   policies {data}                        ⇄
 //
-// Schema changes (protocol 3): each side tells the other its schema log's version vector (vv:
+// Schema changes (protocol 4): each side tells the other its schema log's version vector (vv:
 // per origin site, the highest clock it holds) and summary (sv: entries applied, entries waiting
 // there, a digest of its shared tables). Whenever its log or summary changes, and before any
 // changes, a side sends the entries the peer lacks in a `schema` frame (with its described
@@ -55,11 +55,12 @@ const TARGET_FRAME_BYTES = 1 << 20;
 const MAX_PAGE = 8000;
 const KEEPALIVE_MS = 30_000;
 /**
- * the hello's protocol version: 3 carries the schema log (`schema` frames, `sv`/`vv` in state);
- * 2 carried cell history inside change frames (1 had a separate route). Another version is
- * refused with the reason: a peer that cannot take schema changes would silently diverge.
+ * the hello's protocol version: 4 carries the schema log (`schema` frames, `sv`/`vv` in state);
+ * 3 added counter contributions and text states (change rows of their own kind); 2 carried cell
+ * history inside change frames (1 had a separate route). Another version is refused with the
+ * reason: a peer that cannot take schema changes or policy rows would silently diverge.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 /** how long a stream may take to authenticate */
 export const HANDSHAKE_MS = 10_000;
 
