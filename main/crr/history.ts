@@ -25,7 +25,13 @@ export interface HistoryContext {
   refresh: () => void;
   /** counter and text columns: type checks, what a policy change starts, contributions */
   policy: PolicyColumns;
+  /** a peer's name for a column as this copy's schema log routes it (renames followed; dropped here) */
+  route: (table: string, cid: string) => { table: string; cid: string; dropped: boolean; removed?: boolean };
 }
+
+/** a policy entry meeting another for the same column: the higher clock wins, then the higher site */
+export const POLICY_WINS = `ON CONFLICT DO UPDATE SET policy = excluded.policy, clock = excluded.clock, site = excluded.site
+  WHERE excluded.clock > clock OR (excluded.clock = clock AND excluded.site > site)`;
 
 type Row = Record<string, unknown>;
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
@@ -350,20 +356,14 @@ export function createHistory(ctx: HistoryContext) {
             throw new TypeError('policy entry malformed');
           }
           if (!Number.isSafeInteger(e.clock) || !(e.site_id instanceof Uint8Array) || e.site_id.length !== 16) throw new TypeError('policy entry malformed');
-          const r = run(
-            `INSERT INTO crr_policies (tbl, cid, policy, clock, site) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT DO UPDATE SET policy = excluded.policy, clock = excluded.clock, site = excluded.site
-             WHERE excluded.clock > clock OR (excluded.clock = clock AND excluded.site > site)`,
-            e.table,
-            e.cid,
-            e.policy,
-            e.clock,
-            Buffer.from(e.site_id),
-          );
+          // a peer that has not applied a rename or drop made here still names the old column
+          const to = ctx.route(e.table, e.cid);
+          if (to.dropped || to.removed) continue;
+          const r = run(`INSERT INTO crr_policies (tbl, cid, policy, clock, site) VALUES (?, ?, ?, ?, ?) ${POLICY_WINS}`, to.table, to.cid, e.policy, e.clock, Buffer.from(e.site_id));
           if (r.changes) {
             changed++;
-            tables.add(e.table);
-            ctx.policy.policyChanged(e.table, e.cid, e.policy, false);
+            tables.add(to.table);
+            ctx.policy.policyChanged(to.table, to.cid, e.policy, false);
           }
         }
         noteChanged(tables);

@@ -552,6 +552,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     tables: () => schema.tables(),
     siteId,
     policy,
+    route: (t, c) => schemaLog.api.route(t, c),
     refresh: () => {
       mergeStaged();
       if (db.inTransaction) return;

@@ -43,6 +43,9 @@ export type { Contribution } from './counter.ts';
 /** Tables beside a CRR table for its counter and text columns (clock-tables.ts creates them). */
 export const policyTablesSql = (info: TableInfo) => counterTablesSql(info) + textTablesSql(info);
 export const dropPolicyTablesSql = (table: string) => `DROP TABLE IF EXISTS ${countsTable(table)}; DROP TABLE IF EXISTS ${textTable(table)};`;
+/** A dropped column's contributions and text states (by its slot). */
+export const dropPolicyCellsSql = (table: string, slot: number) =>
+  `DELETE FROM ${countsTable(table)} WHERE slot = ${slot}; DELETE FROM ${textTable(table)} WHERE slot = ${slot};`;
 /** Pure-SQL triggers counting local writes (local-triggers.ts creates them first). */
 export const policyTriggersSql = counterTriggersSql;
 /** Their sites in a range of db_versions (@a..@b), UNION-ed into what a commit event reports (index.ts). */

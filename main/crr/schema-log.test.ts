@@ -301,5 +301,63 @@ describe('the schema log', () => {
     closeReplica(A);
     closeReplica(B);
   });
+
+  it('counter and text columns keep their policy, contributions and text state through renames; a dropped one leaves only its versions', () => {
+    const [A, B] = [openReplica(file()), openReplica(file())];
+    A.db.exec(`CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, stock INTEGER DEFAULT 0, descr TEXT); SELECT crsql_as_crr('t');
+      INSERT INTO t VALUES (1, 10, 'middle')`);
+    A.engine.history.setPolicy('t', 'stock', 'counter');
+    A.engine.history.setPolicy('t', 'descr', 'text');
+    pull(A, B);
+    const cellOf = (r: Replica, table: string, col: string) => r.db.prepare(`SELECT ${col} FROM ${table} WHERE id = 1`).pluck().get();
+    const policiesOf = (r: Replica) => r.engine.history.policies().map((p) => `${p.table}.${p.cid} ${p.policy}`);
+    // B's policy entries reach A again before A's renames reach B (they cross)
+    A.db.exec(`ALTER TABLE t RENAME COLUMN stock TO qty; ALTER TABLE t RENAME COLUMN descr TO notes`);
+    A.engine.history.applyPolicies(B.engine.history.policies());
+    expect(policiesOf(A)).toEqual(['t.notes text', 't.qty counter']);
+    A.db.exec(`UPDATE t SET qty = qty + 5, notes = 'start ' || notes WHERE id = 1`);
+    B.db.exec(`UPDATE t SET stock = stock - 3, descr = descr || ' end' WHERE id = 1`);
+    B.engine.history.applyPolicies(A.engine.history.policies());
+    pull(B, A);
+    pull(A, B);
+    for (const r of [A, B]) {
+      expect(policiesOf(r)).toEqual(['t.notes text', 't.qty counter']);
+      expect([cellOf(r, 't', 'qty'), cellOf(r, 't', 'notes')]).toEqual([12, 'start middle end']);
+    }
+    // a renamed table takes its counts and text states along
+    A.db.exec(`ALTER TABLE t RENAME TO u`);
+    pull(A, B);
+    B.db.exec(`UPDATE u SET qty = qty + 1, notes = notes || '!' WHERE id = 1`);
+    A.db.exec(`UPDATE u SET qty = qty + 1, notes = '>' || notes WHERE id = 1`);
+    pull(B, A);
+    pull(A, B);
+    for (const r of [A, B]) {
+      expect([cellOf(r, 'u', 'qty'), cellOf(r, 'u', 'notes')]).toEqual([14, '>start middle end!']);
+      expect(r.engine.history.contributions('u', [1n], 'qty').map((c) => c.total).sort()).toHaveLength(2);
+      expect(r.db.prepare(`SELECT name FROM sqlite_schema WHERE substr(name, 1, 7) = 't__crr_'`).pluck().all()).toEqual([]);
+    }
+    // A drops the counter while B, which has not confirmed, goes on counting: A keeps B's versions readable, not its contributions
+    A.db.exec(`ALTER TABLE u DROP COLUMN qty`);
+    pullSchema(A, B);
+    expect(columns(B, 'u')).toEqual(['id', 'notes', 'qty']);
+    B.db.exec(`UPDATE u SET qty = qty + 100 WHERE id = 1`);
+    pull(B, A);
+    const kept = A.engine.schemaLog.dropped('u', [1n]).filter((v) => v.cid === 'qty');
+    expect(kept.map((v) => v.val)).toContain(114n);
+    // every value kept is one the cell held on B (no contribution sums or text states)
+    const onB = new Set(B.engine.history.cell('u', [1n], 'qty').map((v) => v.val));
+    expect(kept.filter((v) => !onB.has(v.val)).map((v) => v.val)).toEqual([]);
+    expect(A.db.prepare('SELECT count(*) FROM "u__crr_counts"').pluck().get()).toBe(0);
+    const waiting = B.engine.schemaLog.waiting();
+    expect(waiting.map((e) => e.kind)).toEqual(['drop-column']);
+    B.engine.schemaLog.confirm(waiting[0].site_id, waiting[0].clock);
+    expect(columns(B, 'u')).toEqual(['id', 'notes']);
+    expect(B.db.prepare('SELECT count(*) FROM "u__crr_counts"').pluck().get()).toBe(0);
+    B.db.exec(`UPDATE u SET notes = notes || '?' WHERE id = 1`);
+    pull(B, A);
+    expect(cellOf(A, 'u', 'notes')).toBe('>start middle end!?');
+    closeReplica(A);
+    closeReplica(B);
+  });
 });
 

@@ -346,7 +346,8 @@ export function createSchemaLog(ctx: SchemaLogContext) {
     const at = ctx.version();
     for (const c of changes) {
       const info = ctx.tables().get(c.table);
-      if (!info) continue;
+      // a counter's contribution or a text's state is no version: the value it made travels as one
+      if (!info || c.kind) continue;
       let s = stmts.get(c.table);
       if (!s) {
         ctx.db.exec(createDroppedSql(info));

@@ -19,6 +19,8 @@ import { checkCrrRules, quoteId, readTableInfo, type TableInfo } from './table-i
 import { createClockTablesSql, deadTable, deadValue, dropClockTablesSql, pkMatch, rowsTable } from './clock-tables.ts';
 import { cellWriteSqls, dropLocalTriggersSql, localTriggersSql } from './local-triggers.ts';
 import { HAS_COUNTER_SQL } from './counter.ts';
+import { dropPolicyCellsSql } from './policy-columns.ts';
+import { POLICY_WINS } from './history.ts';
 import { backfillSql } from './backfill.ts';
 import { initialShape, parseShape, reconcileShape, shapeJson, withSlots, type TableShape } from './slots.ts';
 import { dropDroppedSql, keepColumnSql, keepVersionRowsSql } from './dropped-columns.ts';
@@ -46,8 +48,8 @@ export interface SchemaContext {
 /** the engine's views in the file and the connection's crsql_changes: SQLite will not drop a column one of them names */
 const ENGINE_VIEWS = ['crr_history', 'crr_conflicts', 'temp.crsql_changes'];
 /** clock objects named after their table (clock-tables.ts, dropped-columns.ts) */
-const CLOCK_TABLES = ['rows', 'v', 'forks', 'dead', 'dropped'];
-const CLOCK_INDEXES = ['dead_k', 'dead_db', 'rows_i', 'rows_s', 'v_k', 'v_db', 'dropped_k'];
+const CLOCK_TABLES = ['rows', 'v', 'forks', 'dead', 'dropped', 'counts', 'text'];
+const CLOCK_INDEXES = ['dead_k', 'dead_db', 'rows_i', 'rows_s', 'v_k', 'v_db', 'dropped_k', 'counts_db', 'text_db'];
 
 export function createSchemaKeeper(ctx: SchemaContext) {
   let tables = new Map<string, TableInfo>();
@@ -207,7 +209,18 @@ export function createSchemaKeeper(ctx: SchemaContext) {
       if (exists.get(`${from}__crr_${s}`)) ctx.exec(`ALTER TABLE ${quoteId(`${from}__crr_${s}`)} RENAME TO ${quoteId(`${to}__crr_${s}`)}`);
     }
     ctx.prepare('UPDATE crr_tables SET name = ? WHERE name = ?').run(to, from);
-    ctx.prepare('UPDATE crr_policies SET tbl = ? WHERE tbl = ?').run(to, from);
+    movePolicies(from, null, to, null);
+  }
+
+  /**
+   * Merge policies follow a renamed table (cid null) or column. An entry already under the new
+   * name (a peer's, which renamed first) meets the moved one as peers' entries do.
+   */
+  function movePolicies(table: string, cid: string | null, toTable: string, toCid: string | null): void {
+    const p = { table, cid, toTable, toCid };
+    ctx.prepare(`INSERT INTO crr_policies (tbl, cid, policy, clock, site)
+      SELECT @toTable, coalesce(@toCid, cid), policy, clock, site FROM crr_policies WHERE tbl = @table AND (@cid IS NULL OR cid = @cid) ${POLICY_WINS}`).run(p);
+    ctx.prepare('DELETE FROM crr_policies WHERE tbl = @table AND (@cid IS NULL OR cid = @cid)').run(p);
   }
 
   /** Re-derive triggers and clock tables for the tables' current shape; unchanged data keeps its versions. */
@@ -250,12 +263,18 @@ export function createSchemaKeeper(ctx: SchemaContext) {
         const change = reconcileShape(stored, schema, ctx.version() + 1);
         const dead = deadTable(name);
         const storedInfo = withSlots({ ...schema, columns: stored.cols.map((c) => c[0]) }, stored);
-        for (const [, from, to] of change.renamed) note({ kind: 'rename-column', table: name, column: from, to });
+        for (const [, from, to] of change.renamed) {
+          movePolicies(name, from, name, to);
+          note({ kind: 'rename-column', table: name, column: from, to });
+        }
         for (const slot of change.dropped) {
           const cid = stored.cols.find((c) => c[1] === slot)![0];
           // what guardAlter has not moved yet (a drop between begin/commit_alter): the version rows
           for (const sql of keepVersionRowsSql(storedInfo, slot, cid, ctx.version() + 1)) ctx.exec(sql);
           if (columnExists(dead, `crr_v${slot}`)) ctx.exec(`ALTER TABLE ${dead} DROP COLUMN ${deadValue(slot)}`);
+          // a counter's contributions and a text's states go with it (its versions stay readable, above)
+          ctx.exec(dropPolicyCellsSql(name, slot));
+          ctx.prepare('DELETE FROM crr_policies WHERE tbl = ? AND cid = ?').run(name, cid);
           note({ kind: 'drop-column', table: name, column: cid });
         }
         for (const slot of change.added) {
