@@ -16,7 +16,8 @@ import { DatabaseSync } from './database-sync.ts';
 import { SyncNode } from './node.ts';
 import { spawnPeer, until, type PeerProcess } from './test-peers.ts';
 
-const SQLITE3 = '/usr/bin/sqlite3';
+/** the sqlite3 CLI (on PATH, or CRR_SQLITE3; .ci/run installs Debian's) */
+const SQLITE3 = process.env.CRR_SQLITE3 ?? 'sqlite3';
 
 function read<T>(path: string, fn: (db: Database.Database) => T): T {
   const db = new Database(path, { timeout: 10_000 });
