@@ -24,12 +24,8 @@ CREATE UNIQUE INDEX IF NOT EXISTS ${quoteId(`${info.name}__crr_dropped_k`)} ON $
 
 export const dropDroppedSql = (table: string) => `DROP TABLE IF EXISTS ${droppedTable(table)};`;
 
-/**
- * Moves every version of the column with `slot` (named `cid`) to the dropped table, while the
- * column still exists (implied first versions read their value from the row): run right before
- * ALTER TABLE … DROP COLUMN. `at`: the db_version of the drop.
- */
-export function keepColumnSql(info: TableInfo, slot: number, cid: string, at: number): string[] {
+/** Moves the versions of the column with `slot` (named `cid`) read from `from` (as h) to the dropped table. */
+function moveVersionsSql(info: TableInfo, slot: number, cid: string, at: number, from: string): string[] {
   const pk = info.pks.map(quoteId).join(', ');
   const hPk = info.pks.map((p) => `h.${quoteId(p)}`).join(', ');
   return [
@@ -37,29 +33,26 @@ export function keepColumnSql(info: TableInfo, slot: number, cid: string, at: nu
     `INSERT OR IGNORE INTO ${droppedTable(info.name)} (${pk}, ${COLUMNS})
      SELECT ${hPk}, ${quoteText(cid)}, ${at}, h.cl, h.col_version, h.site, h.val, h.lost, h.db_version, h.parent_site, h.parent_cv,
        h.written_at, h.seen_at
-     FROM (${versionsSelect(info)}) h WHERE h.slot = ${slot}`,
+     FROM ${from} h WHERE h.slot = ${slot}`,
     `DELETE FROM ${versionsTable(info.name)} WHERE slot = ${slot}`,
     `DELETE FROM ${forksTable(info.name)} WHERE slot = ${slot}`,
   ];
 }
 
 /**
+ * Moves every version of the column with `slot` (named `cid`) to the dropped table, while the
+ * column still exists (implied first versions read their value from the row): run right before
+ * ALTER TABLE … DROP COLUMN. `at`: the db_version of the drop.
+ */
+export const keepColumnSql = (info: TableInfo, slot: number, cid: string, at: number): string[] =>
+  moveVersionsSql(info, slot, cid, at, `(${versionsSelect(info)})`);
+
+/**
  * The same for a column already gone (a drop between crsql_begin_alter and crsql_commit_alter, or
  * by a program that removed the triggers first): only its version rows are left to keep.
  */
-export function keepVersionRowsSql(info: TableInfo, slot: number, cid: string, at: number): string[] {
-  const pk = info.pks.map(quoteId).join(', ');
-  const vPk = info.pks.map((p) => `v.${quoteId(p)}`).join(', ');
-  return [
-    createDroppedSql(info),
-    `INSERT OR IGNORE INTO ${droppedTable(info.name)} (${pk}, ${COLUMNS})
-     SELECT ${vPk}, ${quoteText(cid)}, ${at}, v.cl, v.col_version, v.site, v.val, v.lost, v.db_version, v.parent_site, v.parent_cv,
-       v.written_at, v.seen_at
-     FROM ${versionsTable(info.name)} v WHERE v.slot = ${slot}`,
-    `DELETE FROM ${versionsTable(info.name)} WHERE slot = ${slot}`,
-    `DELETE FROM ${forksTable(info.name)} WHERE slot = ${slot}`,
-  ];
-}
+export const keepVersionRowsSql = (info: TableInfo, slot: number, cid: string, at: number): string[] =>
+  moveVersionsSql(info, slot, cid, at, versionsTable(info.name));
 
 /** An incoming version of a dropped column: @p0… (its key), @cid, @cl, @cv, @site, @val, @ps, @pcv, @wa, @at, @now. */
 export function insertDroppedSql(info: TableInfo): string {

@@ -7,13 +7,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import { installCrr } from '../crr/index.ts';
-import { openReplica, closeReplica, tableSnapshot, tempDir } from '../crr/test-helpers.ts';
+import { openReplica, closeReplica, tableSnapshot } from '../crr/test-helpers.ts';
 import { decodeInvite } from './invite.ts';
 import { DatabaseSync } from './database-sync.ts';
 import { SyncNode } from './node.ts';
-import { sleep, spawnPeer, until, type PeerProcess } from './test-peers.ts';
+import { peerFiles, sleep, spawnPeer, until, type PeerProcess } from './test-peers.ts';
 
 function held(path: string): number {
   const db = new Database(path, { readonly: true });
@@ -33,14 +32,9 @@ describe('held changes that can never merge', () => {
   });
 
   it("the issue's notes scenario: kept, shown with the reason, no crash; merged after a schema change that makes them fit", async () => {
-    const t = tempDir('crr-held-');
-    stops.push(t.cleanup);
-    const path = (n: string) => join(t.dir, `${n}.db`);
-    const data = (n: string) => {
-      const d = join(t.dir, `data-${n}`);
-      mkdirSync(d, { recursive: true });
-      return d;
-    };
+    const f = peerFiles('crr-held-');
+    stops.push(f.cleanup);
+    const { path, data } = f;
     {
       const db = new Database(path('b'));
       db.pragma('journal_mode = WAL');

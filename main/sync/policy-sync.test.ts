@@ -4,12 +4,9 @@
 // wire codec carries contributions and text states (kind) and refuses a malformed one.
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { join } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import { installCrr } from '../crr/index.ts';
-import { tempDir } from '../crr/test-helpers.ts';
 import { decodeChanges, encodeChanges, ProtocolError } from './change-codec.ts';
-import { sleep, spawnPeer, type PeerProcess } from './test-peers.ts';
+import { peerFiles, sleep, spawnPeer, type PeerProcess } from './test-peers.ts';
 
 function read(path: string): { stock: unknown; descr: unknown } | undefined {
   const db = new Database(path, { timeout: 10_000 });
@@ -65,14 +62,9 @@ describe('counter and text columns over sync', () => {
   });
 
   it('two peers: +5 and −3 give +2, edits at both ends of a text are both kept', async () => {
-    const t = tempDir('crr-policy-sync-');
-    cleanup = t.cleanup;
-    const path = (n: string) => join(t.dir, `${n}.db`);
-    const data = (n: string) => {
-      const d = join(t.dir, `data-${n}`);
-      mkdirSync(d, { recursive: true });
-      return d;
-    };
+    const f = peerFiles('crr-policy-sync-');
+    cleanup = f.cleanup;
+    const { path, data } = f;
     {
       const db = new Database(path('a'));
       db.pragma('journal_mode = WAL');

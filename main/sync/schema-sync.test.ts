@@ -7,14 +7,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { installCrr } from '../crr/index.ts';
-import { closeReplica, openReplica, tempDir } from '../crr/test-helpers.ts';
+import { closeReplica, openReplica } from '../crr/test-helpers.ts';
 import { decodeInvite } from './invite.ts';
 import { DatabaseSync } from './database-sync.ts';
 import { SyncNode } from './node.ts';
-import { spawnPeer, until, type PeerProcess } from './test-peers.ts';
+import { peerFiles, spawnPeer, until, type PeerProcess } from './test-peers.ts';
 
 /** the sqlite3 CLI (on PATH, or CRR_SQLITE3; .ci/run installs Debian's) */
 const SQLITE3 = process.env.CRR_SQLITE3 ?? 'sqlite3';
@@ -55,15 +55,9 @@ describe('schema changes between peers', () => {
   });
 
   function setup() {
-    const t = tempDir('crr-schema-sync-');
-    stops.push(t.cleanup);
-    const path = (n: string) => join(t.dir, `${n}.db`);
-    const data = (n: string) => {
-      const d = join(t.dir, `data-${n}`);
-      mkdirSync(d, { recursive: true });
-      return d;
-    };
-    return { path, data };
+    const f = peerFiles('crr-schema-sync-');
+    stops.push(f.cleanup);
+    return f;
   }
 
   it('a column added on A reaches C live and B after a reconnect with its values; a table shared later, concurrent columns, the sqlite3 CLI', async () => {

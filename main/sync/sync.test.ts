@@ -4,14 +4,12 @@
 // connections to each peer's file, so the engines must notice outside writes too.
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { join } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import fc from 'fast-check';
 import { installCrr } from '../crr/index.ts';
-import { tableSnapshot, tempDir } from '../crr/test-helpers.ts';
+import { tableSnapshot } from '../crr/test-helpers.ts';
 import { decodeInvite, encodeInvite } from './invite.ts';
 import { newShareKey } from './auth.ts';
-import { spawnPeer, type PeerProcess } from './test-peers.ts';
+import { peerFiles, spawnPeer, type PeerProcess } from './test-peers.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -75,14 +73,9 @@ describe('LAN sync between processes', () => {
   });
 
   it('three peers converge under concurrent edits and a SIGKILL; a peer with a wrong key gets and puts nothing', async () => {
-    const t = tempDir('crr-sync-');
-    cleanup = t.cleanup;
-    const path = (n: string) => join(t.dir, `${n}.db`);
-    const data = (n: string) => {
-      const d = join(t.dir, `data-${n}`);
-      mkdirSync(d, { recursive: true });
-      return d;
-    };
+    const f = peerFiles('crr-sync-');
+    cleanup = f.cleanup;
+    const { path, data } = f;
     {
       const db = new Database(path('a'));
       db.pragma('journal_mode = WAL');

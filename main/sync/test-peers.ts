@@ -1,6 +1,9 @@
 // For sync tests: headless peers as real separate processes on 127.0.0.1, mDNS off.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from '../crr/test-helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -11,6 +14,17 @@ export interface PeerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   /** its exit code once it exits on its own (null: killed by a signal) */
   exited: Promise<number | null>;
+}
+
+/** A test's folder for its peers: `path(n)` a database file, `data(n)` a peer's data folder (created); `cleanup` removes it. */
+export function peerFiles(prefix: string): { path: (name: string) => string; data: (name: string) => string; cleanup: () => void } {
+  const t = tempDir(prefix);
+  const data = (n: string) => {
+    const d = join(t.dir, `data-${n}`);
+    mkdirSync(d, { recursive: true });
+    return d;
+  };
+  return { path: (n) => join(t.dir, `${n}.db`), data, cleanup: t.cleanup };
 }
 
 /** A headless peer on 127.0.0.1 (a random port unless `args` has its own --listen). */
