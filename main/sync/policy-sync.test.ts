@@ -1,6 +1,7 @@
 // Counter and text columns over real sync: two headless peers in two processes on 127.0.0.1, the
 // writes made by plain SQLite connections to their files (as the sqlite3 CLI would). Concurrent
-// +5 and −3 give +2 on both; edits at the start and at the end of one text are both kept. The
+// +5 and −3 give +2 on both; edits at the start and at the end of one text are both kept; a
+// counter renamed on one while the other adjusts it offline stays a counter on both. The
 // wire codec carries contributions and text states (kind) and refuses a malformed one.
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
@@ -108,5 +109,30 @@ describe('counter and text columns over sync', () => {
     }, 40_000).catch((err) => {
       throw new Error(`${(err as Error).message}: A ${JSON.stringify(read(path('a')), (_, v) => (typeof v === 'bigint' ? String(v) : v))}, B ${JSON.stringify(read(path('b')), (_, v) => (typeof v === 'bigint' ? String(v) : v))}`);
     });
-  }, 90_000);
+
+    // A renames the counter column (a plain connection) and adds 4 while B, offline, takes 1 from it
+    // under its old name: B gets the rename, both keep the policy and count both
+    await b2.stop('SIGTERM');
+    write(path('a'), 'ALTER TABLE items RENAME COLUMN stock TO qty');
+    write(path('a'), 'UPDATE items SET qty = qty + 4 WHERE id = 1');
+    write(path('b'), 'UPDATE items SET stock = stock - 1 WHERE id = 1');
+    peers.push(spawnPeer(['--db', path('b'), '--name', 'B'], data('b')));
+    const state = (p: string) => {
+      const db = new Database(p, { timeout: 10_000 });
+      try {
+        const cols = db.prepare(`SELECT name FROM pragma_table_info('items')`).pluck().all() as string[];
+        return JSON.stringify({
+          qty: cols.includes('qty') ? db.prepare('SELECT qty FROM items WHERE id = 1').pluck().get() : null,
+          policies: db.prepare(`SELECT cid || ' ' || policy FROM crr_policies ORDER BY cid`).pluck().all(),
+          held: db.prepare('SELECT count(*) FROM crr_sync_held').pluck().get(),
+        });
+      } finally {
+        db.close();
+      }
+    };
+    const renamed = JSON.stringify({ qty: 15, policies: ['descr text', 'qty counter'], held: 0 });
+    await waitFor('both have the renamed counter with both adjustments', () => state(path('a')) === renamed && state(path('b')) === renamed, 40_000).catch((err) => {
+      throw new Error(`${(err as Error).message}: A ${state(path('a'))}, B ${state(path('b'))}`);
+    });
+  }, 120_000);
 });
