@@ -5,6 +5,7 @@ import AxeBuilder from '@axe-core/playwright';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useAppServer } from './app-server.ts';
+import { startImport } from './files.ts';
 
 async function violations(page: Page, screen: string): Promise<string[]> {
   const r = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
@@ -37,11 +38,10 @@ test.describe('accessibility', () => {
     }
     await page.getByRole('tab', { name: 'Schema' }).click();
     found.push(...(await violations(page, 'schema')));
-    await page.getByRole('tab', { name: 'SQL console' }).click();
+    await page.getByRole('button', { name: 'SQL console', exact: true }).click();
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     await expect(page.getByRole('grid', { name: 'Query results' })).toBeVisible();
     found.push(...(await violations(page, 'SQL console')));
-    await page.getByRole('tab', { name: 'Rows' }).click();
     await page.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: /products/ }).click();
     await page.getByRole('button', { name: 'Add row' }).click();
     await expect(page.getByRole('dialog', { name: 'New row in products' })).toBeVisible();
@@ -77,7 +77,7 @@ test.describe('accessibility', () => {
     await expect(drop.getByRole('region', { name: 'SQL it will run' })).toContainText('DROP COLUMN');
     found.push(...(await violations(page, 'schema change dialog')));
     await drop.getByRole('button', { name: 'Cancel' }).click();
-    await page.getByRole('tab', { name: 'SQL console' }).click();
+    await page.getByRole('button', { name: 'SQL console', exact: true }).click();
     await page.getByLabel('SQL to run').fill(`UPDATE orders SET quantity = quantity; SELECT 1 AS one;`);
     await page.getByLabel('SQL to run').press('Control+Enter');
     await expect(page.getByRole('region', { name: 'What the script did' })).toBeVisible();
@@ -86,10 +86,11 @@ test.describe('accessibility', () => {
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     await expect(page.getByRole('alert')).toBeVisible();
     found.push(...(await violations(page, 'SQL console error')));
+    await page.getByRole('tablist', { name: 'Open tables and consoles' }).getByRole('tab', { name: 'orders' }).click();
     await page.getByRole('tab', { name: 'Rows' }).click();
     const csv = join(app.dataDir, 'a11y.csv');
     writeFileSync(csv, 'a,b\n1,2\n');
-    await page.getByLabel('Import CSV…').setInputFiles(csv);
+    await startImport(page, csv);
     await expect(page.getByRole('dialog', { name: 'Import a11y.csv' }).getByLabel('Primary key')).toBeVisible();
     found.push(...(await violations(page, 'CSV import with key and types')));
     expect(found).toEqual([]);

@@ -6,6 +6,8 @@ import Database from 'better-sqlite3';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useAppServer } from './app-server.ts';
+import { exportTo } from './files.ts';
+import { tmpdir } from 'node:os';
 import { useMillionRows } from './million-rows.ts';
 import { cellAt } from './grid-helpers.ts';
 
@@ -69,9 +71,9 @@ test.describe('filtered and sorted views of the demo database', () => {
     await expect(price).toHaveAttribute('aria-sort', 'descending');
     const top = query(`SELECT price FROM products WHERE stock > 40 ORDER BY price DESC, sku LIMIT 1`)[0] as number;
     await expect(cellAt(grid, 2, 3)).toHaveText(String(top));
-    const download = page.waitForEvent('download');
-    await page.getByRole('button', { name: 'Export CSV' }).click();
-    const lines = readFileSync(await (await download).path(), 'utf8').trim().split(/\r\n/).slice(1);
+    const out = join(tmpdir(), `crr-view-${process.pid}.csv`);
+    await exportTo(page, out);
+    const lines = readFileSync(out, 'utf8').trim().split(/\r\n/).slice(1);
     const prices = lines.map((l) => Number(l.split(',')[2]));
     expect(prices).toHaveLength(expected);
     expect(prices).toEqual([...prices].sort((a, b) => b - a));
