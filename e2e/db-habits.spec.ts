@@ -12,7 +12,7 @@ import { homedir } from 'node:os';
 import WebSocket from 'ws';
 import { useAppServer } from './app-server.ts';
 import { useMillionRows } from './million-rows.ts';
-import { cellAt } from './grid-helpers.ts';
+import { addFilter, cellAt } from './grid-helpers.ts';
 import { exportTo } from './files.ts';
 import { grid as customersOf, shareAndJoin, sharing, useTwoServers } from './two-instances.ts';
 
@@ -32,12 +32,6 @@ const sidebar = (page: Page) => page.getByRole('navigation', { name: 'Tables' })
 const docTabs = (page: Page) => page.getByRole('tablist', { name: 'Open tables and consoles' });
 const rowgroup = (page: Page, table: string) => page.getByRole('grid', { name: `Rows of ${table}` }).locator('[role=rowgroup]');
 
-async function addFilter(page: Page, column: string, op: string, value: string) {
-  await page.getByLabel('Filter column').selectOption(column);
-  await page.getByLabel('Filter operator').selectOption(op);
-  await page.getByLabel('Filter value').fill(value);
-  await page.getByRole('button', { name: 'Apply' }).click();
-}
 
 test.describe('tabs, files and colours on the demo database', () => {
   const app = useAppServer();

@@ -9,17 +9,11 @@ import { useAppServer } from './app-server.ts';
 import { exportTo } from './files.ts';
 import { tmpdir } from 'node:os';
 import { useMillionRows } from './million-rows.ts';
-import { cellAt } from './grid-helpers.ts';
+import { addFilter, cellAt } from './grid-helpers.ts';
 
 const shots = join(import.meta.dirname, 'screenshots');
 mkdirSync(shots, { recursive: true });
 
-async function addFilter(page: Page, column: string, op: string, value?: string) {
-  await page.getByLabel('Filter column').selectOption(column);
-  await page.getByLabel('Filter operator').selectOption(op);
-  if (value !== undefined) await page.getByLabel('Filter value').fill(value);
-  await page.getByRole('button', { name: 'Apply' }).click();
-}
 
 const rowgroup = (page: Page) => page.getByRole('grid').locator('[role=rowgroup]');
 const scrollTo = (page: Page, fraction: number) => rowgroup(page).evaluate((el, f) => (el.scrollTop = (el.scrollHeight - el.clientHeight) * f), fraction);
