@@ -383,11 +383,13 @@ export async function importFile(deps: ImportDeps, p: FileImportRequest): Promis
   const staging = new Staging(deps.db);
   try {
     if (format === 'csv') {
-      const parser = createReadStream(path).pipe(csvStream(CSV_OPTIONS));
+      const file = createReadStream(path);
+      const parser = file.pipe(csvStream(CSV_OPTIONS));
       try {
         await stageCsv(staging, parser as AsyncIterable<CsvField[]>, p.header !== false);
       } catch (err) {
         parser.destroy();
+        file.destroy();
         if (err instanceof ApiError) throw err;
         throw new ApiError('invalid-argument', `CSV: ${(err as Error).message}. Nothing was imported.`);
       }
