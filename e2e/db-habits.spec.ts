@@ -196,6 +196,7 @@ test.describe('tabs, files and colours on the demo database', () => {
     await expect(picker.getByRole('button', { name: /^File demo\.db,/ })).toHaveClass(/chosen/);
     await picker.getByRole('button', { name: 'Up' }).click();
     await expect(picker.locator('.folder')).toHaveText(join(app.dataDir, '..'));
+    await shootBoth(page, 'file-browser-folders');
     await picker.getByRole('button', { name: 'Home' }).click();
     // the server's home folder (the server inherits this process's environment)
     await expect(picker.locator('.folder')).toHaveText(homedir());
