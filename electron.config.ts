@@ -17,6 +17,20 @@ const config: Configuration = {
   mac: { target: ['dmg'], category: 'public.app-category.developer-tools' },
   win: { target: ['nsis'] },
   nsis: { oneClick: false, allowToChangeInstallationDirectory: true },
+  // Electron fuses flipped in the packaged binary: no ELECTRON_RUN_AS_NODE, NODE_OPTIONS or --inspect
+  // (a local program could otherwise run code as the app), encrypted cookies, the app only from its
+  // checked asar. The file:// extra privileges stay: the renderer is loaded from file:// and its
+  // module scripts need them.
+  electronFuses: {
+    runAsNode: false,
+    enableCookieEncryption: true,
+    enableNodeOptionsEnvironmentVariable: false,
+    enableNodeCliInspectArguments: false,
+    enableEmbeddedAsarIntegrityValidation: true,
+    onlyLoadAppFromAsar: true,
+    loadBrowserProcessSpecificV8Snapshot: false,
+    grantFileProtocolExtraPrivileges: true,
+  },
 };
 
 export default config;

@@ -129,4 +129,56 @@ for (const colorScheme of ['light', 'dark'] as const) test.describe(`accessibili
     found.push(...(await violations(page, 'rename form')));
     expect(found).toEqual([]);
   });
+
+  test('find, typed editors, the value panel and foreign-key links have no serious or critical axe violations', async ({ page }) => {
+    await page.goto(app.url);
+    const found: string[] = [];
+    const cell = (grid: string, row: number, col: number) =>
+      page.getByRole('grid', { name: grid }).locator(`[role=row][aria-rowindex="${row}"] [role=gridcell][aria-colindex="${col}"]`);
+    await expect(cell('Rows of customers', 2, 2)).not.toHaveText('…');
+    await page.getByRole('searchbox', { name: 'Find in any column' }).fill('ada');
+    await page.getByLabel('Filter column').selectOption('credit');
+    await page.getByLabel('Filter operator').selectOption('between');
+    await page.getByLabel('From', { exact: true }).fill('10');
+    await page.getByLabel('To', { exact: true }).fill('60');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect(page.getByRole('button', { name: /^credit between/ })).toBeVisible();
+    found.push(...(await violations(page, 'find and range filter')));
+    const tables = page.getByRole('navigation', { name: 'Tables' });
+    await tables.getByRole('button', { name: /todos/ }).click();
+    await expect(cell('Rows of todos', 2, 3).getByRole('checkbox')).toBeVisible();
+    found.push(...(await violations(page, 'BOOLEAN checkboxes')));
+    await cell('Rows of todos', 2, 6).dblclick();
+    await expect(page.getByRole('status').filter({ hasText: 'Valid JSON' })).toBeVisible();
+    found.push(...(await violations(page, 'JSON editor')));
+    await page.keyboard.press('Escape');
+    await cell('Rows of todos', 2, 4).dblclick();
+    await expect(page.getByText('Stored as TEXT YYYY-MM-DD')).toBeVisible();
+    found.push(...(await violations(page, 'date picker')));
+    await page.keyboard.press('Escape');
+    await cell('Rows of todos', 2, 5).dblclick();
+    await expect(page.getByText('Stored as INTEGER unix seconds')).toBeVisible();
+    found.push(...(await violations(page, 'date-time picker')));
+    await page.keyboard.press('Escape');
+    const side = page.getByRole('complementary', { name: 'Details' });
+    await side.getByRole('tab', { name: 'Value' }).click();
+    await cell('Rows of todos', 2, 6).click();
+    await expect(side.getByText('Valid JSON')).toBeVisible();
+    found.push(...(await violations(page, 'value panel (JSON)')));
+    await tables.getByRole('button', { name: /products/ }).click();
+    await cell('Rows of products', 6, 5).click(); // a blob
+    await expect(side.getByLabel('Bytes of image')).toBeVisible();
+    found.push(...(await violations(page, 'value panel (blob)')));
+    await tables.getByRole('button', { name: /orders/ }).click();
+    await cell('Rows of orders', 2, 2).click({ button: 'right' });
+    await expect(page.getByRole('menu', { name: 'Cell customer_id' })).toBeVisible();
+    found.push(...(await violations(page, 'foreign-key cells and their menu')));
+    await page.keyboard.press('Escape');
+    await tables.getByRole('button', { name: /customers/ }).click();
+    await cell('Rows of customers', 2, 2).click();
+    await side.getByRole('tab', { name: 'Row', exact: true }).click();
+    await expect(side.getByRole('button', { name: /^orders\.customer_id \d+ rows?$/ })).toBeVisible();
+    found.push(...(await violations(page, 'Row tab: referenced by')));
+    expect(found).toEqual([]);
+  });
 });

@@ -12,21 +12,12 @@ import { homedir } from 'node:os';
 import WebSocket from 'ws';
 import { useAppServer } from './app-server.ts';
 import { useMillionRows } from './million-rows.ts';
-import { addFilter, cellAt } from './grid-helpers.ts';
+import { addFilter, cellAt, shootBoth } from './grid-helpers.ts';
 import { exportTo } from './files.ts';
 import { grid as customersOf, shareAndJoin, sharing, useTwoServers } from './two-instances.ts';
 
 const shots = join(import.meta.dirname, 'screenshots');
 mkdirSync(shots, { recursive: true });
-
-/** The same screen in the light and the dark scheme (the system's setting, as the browser reports it). */
-async function shootBoth(page: Page, name: string): Promise<void> {
-  for (const scheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme: scheme });
-    await page.screenshot({ path: join(shots, `${name}-${scheme}.png`) });
-  }
-  await page.emulateMedia({ colorScheme: 'light' });
-}
 
 const sidebar = (page: Page) => page.getByRole('navigation', { name: 'Tables' });
 const docTabs = (page: Page) => page.getByRole('tablist', { name: 'Open tables and consoles' });
@@ -188,7 +179,7 @@ test.describe('tabs, files and colours on the demo database', () => {
   test('the folder browser: Up, Home, Browse… in Open; folders are listed only through the token-checked API', async ({ page }) => {
     await page.goto(app.url);
     await sidebar(page).getByRole('button', { name: 'Open…' }).click();
-    const open = page.getByRole('dialog', { name: 'Open a database' });
+    const open = page.getByRole('dialog', { name: 'Open a database', exact: true });
     await open.getByLabel('Path of the file').fill(join(app.dataDir, 'demo.db'));
     await open.getByRole('button', { name: 'Browse…' }).click();
     const picker = page.locator('dialog.file-browser');
@@ -217,14 +208,15 @@ test.describe('tabs, files and colours on the demo database', () => {
       expect(r.status === 200 ? body.includes('<div id="app">') : r.status >= 400, path).toBe(true);
       expect(body, path).not.toMatch(/root:|demo\.db|SQLite format/);
     }
+    // (from the page's own origin, as a browser connects: any other origin is refused before the token is looked at)
     const refused = await new Promise<string>((resolve) => {
-      const ws = new WebSocket(`${origin.replace('http', 'ws')}/api?token=wrong`);
+      const ws = new WebSocket(`${origin.replace('http', 'ws')}/api?token=wrong`, { headers: { Origin: origin } });
       ws.on('open', () => resolve('open'));
       ws.on('error', (e) => resolve(e.message));
     });
     expect(refused).toMatch(/401/);
     const listed = await new Promise<{ result?: { path: string } }>((resolve) => {
-      const ws = new WebSocket(`${origin.replace('http', 'ws')}/api?token=${new URL(app.url).searchParams.get('token')}`);
+      const ws = new WebSocket(`${origin.replace('http', 'ws')}/api?token=${new URL(app.url).searchParams.get('token')}`, { headers: { Origin: origin } });
       ws.on('open', () => ws.send(JSON.stringify({ id: 1, method: 'listDirectory', params: { path: app.dataDir } })));
       ws.on('message', (d) => {
         resolve(JSON.parse(String(d)));

@@ -78,4 +78,43 @@ test.describe('refreshes repaint in place', () => {
     write(`DELETE FROM orders WHERE id BETWEEN 10 AND 14`);
     await expect(orders).toHaveText('1,995');
   });
+
+  test('an edit in progress survives a structure change elsewhere (the schema read again)', async ({ page, context }) => {
+    // the replies to tableSchema this page asks for, by request id, over the bridge's WebSocket
+    const asked = new Set<number>();
+    let answered = 0;
+    page.on('websocket', (ws) => {
+      ws.on('framesent', (f) => {
+        const m = JSON.parse(String(f.payload)) as { id?: number; method?: string };
+        if (m.method === 'tableSchema' && m.id !== undefined) asked.add(m.id);
+      });
+      ws.on('framereceived', (f) => {
+        const m = JSON.parse(String(f.payload)) as { id?: number };
+        if (m.id !== undefined && asked.has(m.id)) answered++;
+      });
+    });
+    await page.goto(app.url);
+    await page.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: /customers/ }).click();
+    const grid = page.getByRole('grid', { name: 'Rows of customers' });
+    await expect(cellAt(grid, 3, 2)).not.toHaveText('…');
+    await cellAt(grid, 3, 2).dblclick();
+    const editor = grid.getByRole('textbox', { name: 'Edit name' });
+    await editor.fill('Kept While The Schema Changed');
+    const before = answered;
+
+    // another window of the app changes the structure: every window reads its schema again
+    const other = await context.newPage();
+    await other.goto(app.url);
+    await other.getByRole('button', { name: 'SQL console', exact: true }).click();
+    await other.getByLabel('SQL to run').fill('CREATE TABLE elsewhere (a)');
+    await other.getByLabel('SQL to run').press('Control+Enter');
+    await expect(page.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: /elsewhere/ })).toBeVisible();
+    await expect.poll(() => answered).toBeGreaterThan(before);
+    await other.close();
+
+    await expect(editor).toHaveValue('Kept While The Schema Changed');
+    await editor.press('Enter');
+    await expect(editor).toBeHidden();
+    await expect(cellAt(grid, 3, 2)).toHaveText('Kept While The Schema Changed');
+  });
 });

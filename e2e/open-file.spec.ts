@@ -17,7 +17,7 @@ test.describe('opening files', () => {
     const notes = join(app.dataDir, 'notes.txt');
     writeFileSync(notes, 'not a database, just some words');
     await sidebar.getByRole('button', { name: 'Open…' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Open a database' });
+    const dialog = page.getByRole('dialog', { name: 'Open a database', exact: true });
     await dialog.getByLabel('Path of the file').fill(notes);
     await dialog.getByRole('button', { name: 'Open', exact: true }).click();
     await expect(dialog.getByRole('alert')).toContainText('not a SQLite database');

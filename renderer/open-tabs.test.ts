@@ -51,4 +51,22 @@ describe('open tabs', () => {
     o.close(o.current!.id);
     expect(o.current).toBeNull();
   });
+
+  it('a link shows its table, filtered, in a fresh tab in place of the table shown; from a console in a new tab', () => {
+    const o = new OpenTabs();
+    o.openTable('orders');
+    o.openTable('customers', true);
+    const shown = o.current!.id;
+    const filters = [{ column: 'id', op: '=' as const, value: { i: '7' } }];
+    o.openLink('customers', filters);
+    expect(o.current).toMatchObject({ table: 'customers', filters });
+    expect(o.current!.id).not.toBe(shown); // its own state, not the old tab's sort or scroll
+    expect(names(o)).toEqual(['orders', 'customers']);
+    o.openQuery();
+    o.openLink('orders', filters);
+    expect(names(o)).toEqual(['orders', 'customers', 'SQL console', 'orders']);
+    // the sidebar's plain click finds the tab the link opened
+    o.activate(o.tabs[1].id);
+    expect(o.openTable('orders').id).toBe(o.tabs[0].id);
+  });
 });

@@ -2,9 +2,12 @@
 // which are open, in what order, which one is shown. A plain click on a table in the sidebar shows
 // it in the tab shown (or the tab that has it already); Ctrl+click or a middle click opens a new
 // tab. Each tab's own state (sort, filters, scroll, selection, a console's script) lives in its
-// component, which stays mounted while another tab is shown.
+// component, which stays mounted while another tab is shown. A foreign key's link shows its rows
+// in the tab shown, as a fresh tab of the linked table starting with the link's filters.
+import type { ColumnFilter } from '../shared/api.ts';
 
-export type DocTab = { id: number; kind: 'table'; table: string } | { id: number; kind: 'query'; title: string };
+/** `filters`: what a table tab opened by a link starts with */
+export type DocTab = { id: number; kind: 'table'; table: string; filters?: ColumnFilter[] } | { id: number; kind: 'query'; title: string };
 
 export class OpenTabs {
   tabs: DocTab[] = [];
@@ -21,15 +24,14 @@ export class OpenTabs {
     if (!newTab) {
       const has = this.current?.kind === 'table' && this.current.table === table ? this.current : this.tabs.find((t) => t.kind === 'table' && t.table === table);
       if (has) return this.activate(has.id);
-      const at = this.tabs.findIndex((t) => t.id === this.active);
-      if (at >= 0 && this.tabs[at].kind === 'table') {
-        // a fresh tab in its place: the new table starts with its own sort, filters and scroll
-        const tab: DocTab = { id: this.nextId++, kind: 'table', table };
-        this.tabs.splice(at, 1, tab);
-        return this.activate(tab.id);
-      }
+      return this.instead({ id: this.nextId++, kind: 'table', table });
     }
     return this.insert({ id: this.nextId++, kind: 'table', table });
+  }
+
+  /** A foreign key's link: `table` filtered to the rows it means, in place of the table shown (a tab after a console). */
+  openLink(table: string, filters: ColumnFilter[]): DocTab {
+    return this.instead({ id: this.nextId++, kind: 'table', table, filters });
   }
 
   /** The first console (`newTab`: another one). */
@@ -38,6 +40,14 @@ export class OpenTabs {
     if (has && !newTab) return this.activate(has.id);
     this.queries++;
     return this.insert({ id: this.nextId++, kind: 'query', title: this.queries === 1 ? 'SQL console' : `SQL console ${this.queries}` });
+  }
+
+  /** A fresh tab in place of the table shown (its table starts with its own sort, filters and scroll), else after the tab shown. */
+  private instead(tab: DocTab): DocTab {
+    const at = this.tabs.findIndex((t) => t.id === this.active);
+    if (at < 0 || this.tabs[at].kind !== 'table') return this.insert(tab);
+    this.tabs.splice(at, 1, tab);
+    return this.activate(tab.id);
   }
 
   private insert(tab: DocTab): DocTab {

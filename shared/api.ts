@@ -41,14 +41,46 @@ export interface TableSchema {
   /** why the engine would refuse to make this table a CRR, or null when it can */
   crrRefusal: string | null;
   indexes: { name: string; sql: string | null; unique: boolean }[];
+  /** foreign keys this table declares (its cells link to the rows they reference) */
+  foreignKeys: ForeignKey[];
+  /** foreign keys other tables (or this one) declare to this table (a row lists the rows referencing it) */
+  referencedBy: ForeignKey[];
 }
 
-export type FilterOp = 'contains' | '=' | '<' | '>' | 'is null' | 'is not null';
+/**
+ * `between`: value <= column <= to (SQL BETWEEN). `search`: the text (value) in any column, by
+ * LIKE as `contains` (case-insensitive for ASCII, % and _ literal); its column is ''.
+ */
+export type FilterOp = 'contains' | '=' | '<' | '>' | 'is null' | 'is not null' | 'between' | 'search';
 export interface ColumnFilter {
   column: string;
   op: FilterOp;
   value?: WireValue;
+  /** the upper bound of `between` */
+  to?: WireValue;
 }
+
+// ---- Find and foreign keys (issue 15: habits) ----
+
+/** A foreign key: `columns` of `table` reference `refColumns` of `refTable` (in order). */
+export interface ForeignKey {
+  table: string;
+  columns: string[];
+  refTable: string;
+  /** the referenced columns (the parent's primary key when the declaration names none) */
+  refColumns: string[];
+}
+
+/** Rows of one table that reference a given row, through one foreign key. */
+export interface ReferencingRows {
+  link: ForeignKey;
+  /** the filters that show them in their table */
+  filters: ColumnFilter[];
+  /** how many (counted up to `REFERENCING_COUNT_LIMIT`; `more` when there are more) */
+  count: number;
+  more: boolean;
+}
+export const REFERENCING_COUNT_LIMIT = 10_000;
 export interface SortSpec {
   column: string;
   dir: 'asc' | 'desc';
@@ -133,6 +165,12 @@ export interface PeerInfo {
   schemaMismatch: string | null;
   /** connected, but the peer has no copy of this database open now (it opened another file, or stopped sharing) */
   elsewhere?: boolean;
+  /** changes from this peer held here because this copy's schema cannot take them yet */
+  heldChanges: number;
+  /** why they wait (a missing table or column, a primary key of another width, a constraint), or null */
+  heldReason: string | null;
+  /** why this peer's changes were refused (not applied, e.g. a version far out of range), or null */
+  refused: string | null;
 }
 
 export interface SyncStatus {
@@ -447,6 +485,10 @@ export interface Api {
   chooseFile(p: FileChoice): Promise<{ native: boolean; path: string | null }>;
   appSettings(p: Record<string, never>): Promise<AppSettings>;
   setAppSettings(p: { theme?: ThemeChoice; displayName?: string }): Promise<AppSettings>;
+
+  // Find and foreign keys (issue 15: habits)
+  /** the rows of other tables (and this one) whose foreign keys reference this row, per key */
+  referencingRows(p: { table: string; key: WireValue[] }): Promise<ReferencingRows[]>;
 }
 
 export type ApiMethod = keyof Api;

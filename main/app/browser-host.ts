@@ -9,6 +9,7 @@ import { dataDir } from './data-dir.ts';
 import { stopSyncNode } from './sync-host.ts';
 import { attachBridge } from './ws-bridge.ts';
 import { serveStatic } from './static-files.ts';
+import { hostAllowed } from './request-guard.ts';
 
 export interface BrowserHost {
   url: string;
@@ -22,7 +23,18 @@ export async function startBrowserHost(options: { file: string; create?: boolean
   const service = new DatabaseService({ recentFilesDir: dataDir() });
   await service.openDatabase({ path: options.file, create: options.create });
   const token = randomBytes(24).toString('base64url');
-  const server: Server = createServer((req, res) => serveStatic(RENDERER_DIR, req, res));
+  const server: Server = createServer((req, res) => {
+    if (!hostAllowed(req, (server.address() as AddressInfo).port)) {
+      res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' }).end('This server answers only as 127.0.0.1 or localhost.');
+      return;
+    }
+    serveStatic(RENDERER_DIR, req, res);
+  });
+  // a malformed request line or header: answer 400 and close, never throw
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    socket.destroy();
+  });
   const wss = attachBridge(server, service, token);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

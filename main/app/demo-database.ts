@@ -1,5 +1,6 @@
 // The demo database opened when no file is given: realistic small tables (some already CRRs),
-// a table the engine refuses (foreign key) and one of 100k rows. Deterministic, built in SQL.
+// a table the engine refuses (foreign key), one of 100k rows, and `todos` with the values typed
+// editors are for (BOOLEAN, DATE, unix TIMESTAMP, JSON, multi-line text). Deterministic, built in SQL.
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +32,8 @@ export function ensureDemoDatabase(dir: string): string {
       CREATE TABLE orders (id INTEGER PRIMARY KEY NOT NULL, customer_id INTEGER REFERENCES customers(id),
         sku TEXT, quantity INTEGER, placed_at TEXT);
       CREATE TABLE events (id INTEGER PRIMARY KEY NOT NULL, kind TEXT, at TEXT, value REAL);
+      CREATE TABLE todos (id INTEGER PRIMARY KEY NOT NULL, title TEXT, done BOOLEAN, due DATE, updated_at TIMESTAMP,
+        details JSON, notes TEXT);
       WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)
       INSERT INTO customers SELECT i,
         json_extract(${list(FIRST)}, '$[' || (i * 7 % 12) || ']') || ' ' || json_extract(${list(LAST)}, '$[' || (i * 5 % 12) || ']'),
@@ -47,10 +50,18 @@ export function ensureDemoDatabase(dir: string): string {
       WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
       INSERT INTO events SELECT i, CASE i % 4 WHEN 0 THEN 'view' WHEN 1 THEN 'click' WHEN 2 THEN 'buy' ELSE 'leave' END,
         datetime('2025-06-01', '+' || i || ' seconds'), (i * 7919 % 10000) / 100.0 FROM n;
+      WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60)
+      INSERT INTO todos SELECT i, json_extract(${list(PRODUCTS)}, '$[' || (i % 10) || ']') || ': to do ' || i,
+        CASE WHEN i % 7 = 0 THEN NULL WHEN i % 3 = 0 THEN 1 ELSE 0 END,
+        CASE WHEN i % 9 = 0 THEN NULL ELSE date('2026-01-01', '+' || (i * 5) || ' days') END,
+        1767225600 + i * 25200,
+        json_object('priority', i % 4, 'tags', json_array(json_extract(${list(CITIES)}, '$[' || (i % 10) || ']'), 'demo'), 'estimate', (i % 8) / 2.0),
+        CASE WHEN i % 5 = 0 THEN 'Step one' || char(10) || 'Step two' || char(10) || '  indented step three' END FROM n;
     `);
   })();
   engine.asCrr('customers');
   engine.asCrr('products');
+  engine.asCrr('todos');
   engine.close();
   db.close();
   return path;

@@ -13,6 +13,8 @@ export const BRIDGED_METHODS: readonly ApiMethod[] = [
   'runSql', 'sqlHistory', 'previewSchemaChange', 'applySchemaChange', 'crrProblems',
   // issue 15: files (export, import, the file picker) and install settings
   'exportRows', 'previewImport', 'importFile', 'listDirectory', 'chooseFile', 'appSettings', 'setAppSettings',
+  // issue 15 habits: foreign keys
+  'referencingRows',
 ];
 
 export type DispatchResult = { result: unknown } | { error: { code: ApiErrorCode; message: string } };

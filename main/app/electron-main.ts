@@ -18,7 +18,7 @@ import { fileArgument, handOverData, handOverRequest, userArgs } from './shell/l
 import { LaunchFiles } from './shell/launch-files.ts';
 import { appMenuTemplate } from './shell/app-menu.ts';
 import { APP_SCHEME, RENDERER_URL, rendererResponse } from './shell/renderer-protocol.ts';
-import { externalTarget, isAppPage, navigationAllowed, permissionAllowed, withCsp } from './shell/window-guards.ts';
+import { externalTarget, ipcSenderAllowed, navigationAllowed, permissionAllowed, withCsp } from './shell/window-guards.ts';
 import { dialogAnswer, dialogPlan } from './shell/file-dialog.ts';
 import { homedir } from 'node:os';
 import { ApiError } from '../../shared/errors.ts';
@@ -119,7 +119,10 @@ if (!app.requestSingleInstanceLock(handOverData(commandLineFile))) {
     if (now) void openWindow(now);
   });
   ipcMain.handle('crr:call', (e, msg: { method?: unknown; params?: unknown }) => {
-    if (!isAppPage(e.senderFrame?.url)) return { error: { code: 'forbidden', message: 'Calls come from the app page only.' } };
+    const frame = e.senderFrame;
+    if (!ipcSenderAllowed(frame && { url: frame.url, isMainFrame: frame === e.sender.mainFrame })) {
+      return { error: { code: 'forbidden', message: 'Calls come from the app page only.' } };
+    }
     const service = services.get(e.sender.id);
     if (!service) return { error: { code: 'no-database', message: 'This window has no database.' } };
     // the page's file picker: the native dialog, over the page's window (shell/file-dialog.ts decides)

@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import type { QueryResult, QueryWindowRequest } from '../../shared/api.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { toWire, type SqlValue, type WireValue } from '../../shared/values.ts';
+import { refuseSchemaFunctions } from './console-guard.ts';
 
 const MAX_LIMIT = 10_000;
 
@@ -19,6 +20,7 @@ function readOnlyStatement(db: Database.Database, sql: string): Database.Stateme
   if (!stmt.readonly || !stmt.reader) {
     throw new ApiError('read-only', 'The SQL console runs read-only queries (SELECT, WITH, EXPLAIN, read-only PRAGMAs).');
   }
+  refuseSchemaFunctions(db, sql);
   return stmt;
 }
 

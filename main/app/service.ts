@@ -27,11 +27,12 @@ import { SqlHistory } from './sql-history.ts';
 import { planChange } from './schema-edit.ts';
 import { planStatements, runPlanned } from './schema-plan.ts';
 import { crrProblems } from './crr-problems.ts';
-import type { AppSettings, ExportRequest, ExportResult, FileChoice, FileImportRequest, ImportFormat, ImportPreview, DirectoryListing, ThemeChoice } from '../../shared/api.ts';
+import type { AppSettings, ExportRequest, ExportResult, FileChoice, FileImportRequest, ImportFormat, ImportPreview, DirectoryListing, ReferencingRows, ThemeChoice } from '../../shared/api.ts';
 import { exportRows } from './export-files.ts';
 import { importCsvText, importFile, previewImport, type ImportDeps } from './import-files.ts';
 import { listDirectory } from './file-browser.ts';
 import { announcedName, SettingsFile } from './app-settings.ts';
+import { referencingRows } from './foreign-keys.ts';
 
 type Listener = <E extends keyof ApiEvents>(event: E, payload: ApiEvents[E]) => void;
 
@@ -264,6 +265,11 @@ export class DatabaseService {
 
   async crrProblems(p: { table: string }): Promise<{ problems: CrrProblem[]; fix: RebuildOptions | null }> {
     return crrProblems(this.open(), p?.table);
+  }
+
+  // ---- find and foreign keys (issue 15: habits; the filters themselves are in row-filters.ts) ----
+  async referencingRows(p: { table: string; key: WireValue[] }): Promise<ReferencingRows[]> {
+    return referencingRows(this.open(), p?.table, p?.key);
   }
 
   async currentDatabase(): Promise<DatabaseInfo | null> {

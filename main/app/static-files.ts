@@ -1,5 +1,6 @@
 // The built renderer from one folder, with a strict CSP; nothing outside that folder. Served over
 // HTTP in browser mode (serveStatic) and over the Electron shell's own scheme (shell/renderer-protocol.ts).
+// Any request is answered: a path that does not decode is a 400, a file that cannot be read a 500.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
@@ -55,6 +56,15 @@ export function serveStatic(root: string, req: IncomingMessage, res: ServerRespo
     res.writeHead(r.status, { ...STATIC_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' }).end(r.message);
     return;
   }
+  let body: Buffer;
+  try {
+    body = readFileSync(r.file);
+  } catch (err) {
+    // a file that vanished or cannot be read: a 500, and the server goes on
+    res.writeHead(500, { ...STATIC_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' }).end('internal error');
+    console.error(`browser mode: ${req.method} ${req.url}: ${(err as Error).message}`);
+    return;
+  }
   res.writeHead(200, { ...STATIC_HEADERS, 'Content-Type': r.contentType });
-  res.end(readFileSync(r.file));
+  res.end(body);
 }

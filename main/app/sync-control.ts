@@ -38,9 +38,19 @@ export class SyncControl {
     return this.ds?.databaseId ?? '';
   }
 
-  /** Resumes sync for a file shared or joined before. */
+  /** why sync could not start for the open file (its node's identity in use, say) */
+  private startError: string | null = null;
+
+  /** Resumes sync for a file shared or joined before; the file opens even when sync cannot start. */
   async attach(db: Database.Database, engine: CrrEngine | null): Promise<void> {
-    if (engine && SyncStore.existingShare(db)) await this.start(db, engine);
+    this.startError = null;
+    if (!engine || !SyncStore.existingShare(db)) return;
+    try {
+      await this.start(db, engine);
+    } catch (err) {
+      this.startError = (err as Error).message;
+      console.error(`sync: ${this.startError}`);
+    }
   }
 
   detach(): void {
@@ -55,7 +65,13 @@ export class SyncControl {
   }
 
   private async start(db: Database.Database, engine: CrrEngine, invite?: Invite): Promise<DatabaseSync> {
-    const node = (this.node = await syncNode());
+    let node: SyncNode;
+    try {
+      node = this.node = await syncNode();
+    } catch (err) {
+      throw new ApiError('sync-error', `Sync cannot start: ${(err as Error).message}`);
+    }
+    this.startError = null;
     const ds = new DatabaseSync(db, engine, {
       name: this.name(),
       log: (line) => console.log(`sync: ${line}`),
@@ -141,7 +157,7 @@ export class SyncControl {
   }
 
   status(): SyncStatus {
-    if (!this.ds) return OFF;
+    if (!this.ds) return this.startError ? { ...OFF, state: 'error', shared: true, lastError: this.startError } : OFF;
     const status = this.ds.status();
     return this.paused ? { ...status, state: 'off', paused: true, connectedPeers: 0 } : status;
   }

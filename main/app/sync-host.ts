@@ -8,14 +8,18 @@ import { mdnsAllowed, SyncNode } from '../sync/node.ts';
 
 let starting: Promise<SyncNode> | null = null;
 
+/** The node; rejects (and is tried again next time) when it cannot start, e.g. its identity is in use. */
 export function syncNode(): Promise<SyncNode> {
-  starting ??= SyncNode.start({
+  const node = (starting ??= SyncNode.start({
     identityFile: join(dataDir(), 'peer-identity.key'),
     listen: process.env.CRR_SYNC_LISTEN?.split(',').filter(Boolean),
     mdns: mdnsAllowed(),
     log: (line) => console.log(`sync: ${line}`),
+  }));
+  node.catch(() => {
+    if (starting === node) starting = null;
   });
-  return starting;
+  return node;
 }
 
 export async function stopSyncNode(): Promise<void> {

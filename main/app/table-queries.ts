@@ -1,11 +1,15 @@
 // Read-side SQL for the editor: tables, schemas, and windows of rows that never need count(*).
 import type Database from 'better-sqlite3';
-import type { ColumnFilter, ColumnInfo, RowQuery, RowWindow, TableInfo, TableSchema } from '../../shared/api.ts';
+import type { ColumnInfo, RowQuery, RowWindow, TableInfo, TableSchema } from '../../shared/api.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { fromWire, toWire, type SqlValue, type WireValue } from '../../shared/values.ts';
 import { checkCrrRules, quoteId } from '../crr/table-info.ts';
 import type { CrrEngine } from '../crr/types.ts';
 import { keyText, type ViewOrder, type ViewOrders } from './view-order.ts';
+import { bind, whereClause } from './row-filters.ts';
+
+export { bind };
+import { foreignKeys, referencedBy } from './foreign-keys.ts';
 
 /** Tables a user sees: not SQLite's and not the engine's bookkeeping. */
 export function userTableNames(db: Database.Database): string[] {
@@ -102,43 +106,11 @@ export function tableSchema(db: Database.Database, engine: CrrEngine | null, tab
     isCrr: engine?.isCrr(table) ?? false,
     crrRefusal,
     indexes,
+    foreignKeys: foreignKeys(db, table),
+    referencedBy: referencedBy(db, table),
   };
 }
 
-function whereClause(columns: string[], filters: ColumnFilter[] = []): { sql: string; params: unknown[] } {
-  const parts: string[] = [];
-  const params: unknown[] = [];
-  for (const f of filters) {
-    if (!columns.includes(f.column)) throw new ApiError('invalid-argument', `Unknown column ${JSON.stringify(f.column)} in a filter.`);
-    const col = quoteId(f.column);
-    const value = f.value === undefined ? null : bind(fromWire(f.value));
-    switch (f.op) {
-      case 'contains':
-        // LIKE, as DB Browser for SQLite and TablePlus do (case-insensitive for ASCII), with the
-        // user's % and _ taken literally
-        parts.push(`CAST(${col} AS TEXT) LIKE ? ESCAPE '\\'`);
-        params.push(`%${String(value ?? '').replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-        break;
-      case '=':
-      case '<':
-      case '>':
-        parts.push(`${col} ${f.op} ?`);
-        params.push(value);
-        break;
-      case 'is null':
-        parts.push(`${col} IS NULL`);
-        break;
-      case 'is not null':
-        parts.push(`${col} IS NOT NULL`);
-        break;
-      default:
-        throw new ApiError('invalid-argument', `Unknown filter ${JSON.stringify((f as ColumnFilter).op)}.`);
-    }
-  }
-  return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
-}
-
-export const bind = (v: SqlValue): unknown => (v instanceof Uint8Array ? Buffer.from(v) : v);
 const wire = (v: unknown) => toWire(v instanceof Uint8Array ? new Uint8Array(v) : (v as SqlValue));
 
 function rowSelect(schema: TableShape, q: RowQuery) {

@@ -29,7 +29,9 @@ describe('numbered view orders', () => {
     { table: 't', sort: { column: 'n', dir: 'desc' } },
     { table: 't', sort: { column: 'label', dir: 'desc' }, filters: [{ column: 'label', op: 'contains', value: 'row 1' }] },
     { table: 't', filters: [{ column: 'n', op: '>', value: { r: 10 } }, { column: 'n', op: '<', value: { r: 20 } }] },
+    { table: 't', sort: { column: 'n', dir: 'asc' }, filters: [{ column: '', op: 'search', value: '1' }, { column: 'n', op: 'between', value: { i: '3' }, to: { r: 15.5 } }] },
     { table: 'w', sort: { column: 'v', dir: 'asc' } },
+    { table: 'w', filters: [{ column: '', op: 'search', value: 'K3' }] },
     { table: 'w', filters: [{ column: 'v', op: 'is not null' }], sort: { column: 'b', dir: 'desc' } },
   ];
 

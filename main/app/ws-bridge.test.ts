@@ -1,9 +1,11 @@
 import { describe, it, expect, afterAll, beforeAll } from 'vitest';
 import Database from 'better-sqlite3';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startBrowserHost, type BrowserHost } from './browser-host.ts';
 import { tempDir } from '../crr/test-helpers.ts';
+import { FRAME_CHARS, Reassembler, toFrames } from '../../shared/bridge-chunks.ts';
 
 const tmp = tempDir('bridge-');
 let host: BrowserHost;
@@ -27,7 +29,8 @@ const token = () => new URL(host.url).searchParams.get('token')!;
 
 function connect(url: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
+    // the page's own origin, as a browser sends it
+    const ws = new WebSocket(url, { headers: { Origin: new URL(host.url).origin } });
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
     ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
@@ -87,5 +90,43 @@ describe('browser-mode bridge', () => {
     const res = await fetch(new URL('/../../package.json', host.url));
     expect(res.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
     expect(await res.text()).not.toMatch(/"dependencies"/);
+  });
+
+  it('carries messages of any size in chunks both ways: a 6 MB CSV imported whole, its rows read back whole', async () => {
+    const ws = await connect(apiUrl(token()));
+    const lines = ['id,text'];
+    for (let i = 0; i < 60_000; i++) lines.push(`${i},"line ${i} ${'é'.repeat(40)} ""quoted"" ${'\\'.repeat(3)}"`);
+    const csv = lines.join('\n') + '\n';
+    expect(Buffer.byteLength(csv)).toBeGreaterThan(5 * 1024 * 1024);
+    const inbox = new Reassembler();
+    const replies: Record<string, unknown>[] = [];
+    ws.on('message', (d) => {
+      const m = inbox.accept(String(d)) as Record<string, unknown> | undefined;
+      if (m && 'id' in m) replies.push(m);
+    });
+    const reply = async (id: number) => {
+      while (!replies.some((r) => r.id === id)) await new Promise((r) => setTimeout(r, 20));
+      return replies.find((r) => r.id === id)!;
+    };
+    const frames = toFrames(JSON.stringify({ id: 1, method: 'importCsv', params: { table: 'big', create: true, csv, header: true } }), 1);
+    expect(frames.length).toBeGreaterThan(8);
+    for (const f of frames) ws.send(f);
+    expect(await reply(1)).toEqual({ id: 1, result: { inserted: 60_000 } });
+    // a reply past one frame: 10,000 rows of it (the most one window reads)
+    ws.send(JSON.stringify({ id: 2, method: 'readRows', params: { table: 'big', offset: 0, limit: 10_000 } }));
+    const window = (await reply(2)).result as { rows: { values: unknown[] }[] };
+    expect(JSON.stringify(window).length).toBeGreaterThan(FRAME_CHARS);
+    expect(window.rows.map((r) => `${(r.values[0] as { i: string }).i},"${String(r.values[1]).replace(/"/g, '""')}"`)).toEqual(lines.slice(1, 10_001));
+    // and all of it as the file export writes it: the text imported, whole
+    const out = join(tmp.dir, 'big.csv');
+    ws.send(JSON.stringify({ id: 4, method: 'exportRows', params: { table: 'big', format: 'csv', path: out } }));
+    expect(await reply(4)).toMatchObject({ id: 4, result: { rows: 60_000 } });
+    expect(readFileSync(out, 'utf8').replace(/\r\n/g, '\n')).toBe(csv);
+    // a chunk out of order is refused with the chunk's id, and the connection goes on
+    ws.send(JSON.stringify({ chunk: 7, part: 1, parts: 3, data: 'x' }));
+    await new Promise((r) => setTimeout(r, 200));
+    ws.send(JSON.stringify({ id: 3, method: 'currentDatabase', params: {} }));
+    expect((await reply(3)).result).toMatchObject({ name: 'b.db' });
+    ws.close();
   });
 });

@@ -16,7 +16,7 @@ import type { Change, ChangePage, ChangePageCursor } from './types.ts';
 import type { SqlValue } from '../../shared/values.ts';
 import type { TableInfo } from './table-info.ts';
 import { quoteId } from './table-info.ts';
-import { deadValue, rowsTable, versionsTable } from './clock-tables.ts';
+import { deadTable, deadValue, rowsTable, versionsTable } from './clock-tables.ts';
 import { packPrimaryKey } from './pack-pk.ts';
 
 export function fromSqlite(v: unknown): SqlValue {
@@ -81,9 +81,11 @@ interface Branch {
 function branches(info: TableInfo, statement: (sql: string) => Database.Statement): Branch[] {
   const rows = rowsTable(info.name);
   const V = versionsTable(info.name);
+  const D = deadTable(info.name);
   const nk = info.pks.length;
   const pkCols = (a: string) => info.pks.map((p) => `${a}.${quoteId(p)}`);
-  const pkOf = (row: unknown[]) => packPrimaryKey(row.slice(1, 1 + nk).map(fromSqlite));
+  /** the packed key of a row read by a branch, whose key columns start at `at` */
+  const pkOf = (row: unknown[], at = 1) => packPrimaryKey(row.slice(at, at + nk).map(fromSqlite));
   const nameOfSlot = new Map(info.slots.map((s, i) => [s, info.columns[i]]));
   const sameKey = (a: string, b: string) => info.pks.map((p) => `${a}.${quoteId(p)} = ${b}.${quoteId(p)}`).join(' AND ');
   // the state of a cell's implied first version once the row has version rows: displaced (its
@@ -99,9 +101,10 @@ function branches(info: TableInfo, statement: (sql: string) => Database.Statemen
 
   const out: Branch[] = [
     {
+      // the sentinels of live lives (re-created rows, pk-only tables' rows)
       from: rows,
       alias: 'r',
-      where: 'r.s_version IS NOT NULL',
+      where: 'r.s_version IS NOT NULL AND r.cl % 2 = 1',
       version: 'r.s_version',
       site: 'r.s_site',
       keys: pkCols('r'),
@@ -116,6 +119,25 @@ function branches(info: TableInfo, statement: (sql: string) => Database.Statemen
         });
       },
     },
+    {
+      // the sentinels of deleted lives: their records
+      from: D,
+      alias: 'd',
+      where: '1',
+      version: 'd.db_version',
+      site: 'd.site',
+      keys: ['d.did'],
+      columns: [...pkCols('d'), 'd.cl', 'd.seq', 'd.site'],
+      joins: '',
+      perRow: 1,
+      expand(row, changes, lookup) {
+        const cl = Number(row[2 + nk]);
+        changes.push({
+          table: info.name, pk: pkOf(row, 2), cid: '-1', val: null, col_version: cl, db_version: Number(row[0]),
+          site_id: lookup.site(row[4 + nk]), cl, seq: Number(row[3 + nk]),
+        });
+      },
+    },
   ];
   if (!info.columns.length) return out;
   out.push({
@@ -124,19 +146,19 @@ function branches(info: TableInfo, statement: (sql: string) => Database.Statemen
     where: '1',
     version: 'v.db_version',
     site: 'v.site',
-    keys: [...pkCols('v'), 'v.slot', 'v.lost', 'v.cl', 'v.col_version', 'v.site'],
-    columns: ['v.val', 'v.seq', 'v.parent_site', 'v.parent_cv', 'v.written_at', 'v.res_site', 'v.res_cv', 'v.res_members'],
+    keys: ['v.vid'],
+    columns: [...pkCols('v'), 'v.slot', 'v.cl', 'v.col_version', 'v.site', 'v.val', 'v.seq', 'v.parent_site', 'v.parent_cv', 'v.written_at',
+      'v.res_site', 'v.res_cv', 'v.res_members'],
     joins: '',
     perRow: 1,
     expand(row, changes, lookup) {
-      const k = 1 + nk;
+      const k = 2 + nk;
       const cid = nameOfSlot.get(Number(row[k]));
       if (cid === undefined) return;
-      const [val, seq, ps, pcv, wa, rs, rcv, rm] = row.slice(k + 5);
-      const site = row[k + 4];
+      const [cl, cv, site, val, seq, ps, pcv, wa, rs, rcv, rm] = row.slice(k + 1);
       changes.push({
-        table: info.name, pk: pkOf(row), cid, val: fromSqlite(val), col_version: Number(row[k + 3]), db_version: Number(row[0]),
-        site_id: lookup.site(site), cl: Number(row[k + 2]), seq: Number(seq),
+        table: info.name, pk: pkOf(row, 2), cid, val: fromSqlite(val), col_version: Number(cv), db_version: Number(row[0]),
+        site_id: lookup.site(site), cl: Number(cl), seq: Number(seq),
         parent: pcv === null ? null : { site_id: lookup.siteOrNull(ps), col_version: Number(pcv) },
         written_at: wa !== null ? Number(wa) : Number(site) === 0 ? lookup.timeOf(row[0]) : null,
         resolves: rcv === null ? null : { site_id: lookup.siteOrNull(rs), col_version: Number(rcv), versions: Number(rm) },
@@ -154,9 +176,9 @@ function branches(info: TableInfo, statement: (sql: string) => Database.Statemen
       'r.cl', 'r.i_cl', 'r.i_seq', 'r.i_site', 'r.i_written',
       `EXISTS (SELECT 1 FROM ${V} x WHERE ${sameKey('x', 'r')})`,
       ...info.columns.map((c) => `b.${quoteId(c)}`),
-      ...info.slots.map((s) => `r.${deadValue(s)}`),
+      ...info.slots.map((s) => `d.${deadValue(s)}`),
     ],
-    joins: `LEFT JOIN ${quoteId(info.name)} b ON ${sameKey('b', 'r')}`,
+    joins: `LEFT JOIN ${quoteId(info.name)} b ON ${sameKey('b', 'r')} LEFT JOIN ${D} d ON ${sameKey('d', 'r')} AND d.cl = r.cl`,
     perRow: info.columns.length,
     expand(row, changes, lookup) {
       const k = 1 + nk;

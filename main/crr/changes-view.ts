@@ -4,7 +4,7 @@
 // batch once, when the statement ends: index.ts).
 import type { TableInfo } from './table-info.ts';
 import { quoteId, quoteText } from './table-info.ts';
-import { columnValues, nameBySlot, pkMatch, rowsTable, versionsTable } from './clock-tables.ts';
+import { columnValues, deadTable, nameBySlot, pkMatch, rowsTable, versionsTable } from './clock-tables.ts';
 import { mergeTablesSql, stageNewSql } from './merge.ts';
 import { validateNewSql } from './input-limits.ts';
 import { packPrimaryKeySql } from './pack-pk.ts';
@@ -19,10 +19,15 @@ function currentBranches(info: TableInfo): string[] {
   const rows = rowsTable(info.name);
   const V = versionsTable(info.name);
   const join = (a: string, b: string) => info.pks.map((p) => `${a}.${quoteId(p)} = ${b}.${quoteId(p)}`).join(' AND ');
+  const D = deadTable(info.name);
   const branches = [
+    // the sentinel of a live life (a re-created row, a pk-only table's row) ...
     `SELECT ${name} AS "table", ${packedPk(info, 'r')} AS pk, '-1' AS cid, NULL AS val, r.cl AS col_version, r.s_version AS db_version,
       s.site_id AS site_id, r.cl AS cl, r.s_seq AS seq
-    FROM ${rows} r JOIN crr_sites s ON s.ord = r.s_site WHERE r.s_version IS NOT NULL`,
+    FROM ${rows} r JOIN crr_sites s ON s.ord = r.s_site WHERE r.s_version IS NOT NULL AND r.cl % 2 = 1`,
+    // ... and of a deleted one (its record: there is one per deleted row, for its current life)
+    `SELECT ${name}, ${packedPk(info, 'd')}, '-1', NULL, d.cl, d.db_version, s.site_id, d.cl, d.seq
+    FROM ${D} d JOIN crr_sites s ON s.ord = d.site`,
   ];
   if (info.columns.length) {
     const pkC = info.pks.map((p) => `c.${quoteId(p)}`);

@@ -1,15 +1,18 @@
 // Where clocks and history live inside the file (storage format 2). Per CRR table t:
 //
 //   "t__crr_rows"  one row per primary key ever seen: causal length cl (odd alive, even
-//                  deleted); the clock of its sentinel ('-1') change when one is exposed (s_*);
-//                  and the IMPLIED clock of a local insert (i_*): version 1 of every cell of life
-//                  i_cl (columns that existed at i_version) written by site i_site at db_version
-//                  i_version, seq i_seq + the column's slot. A fresh insert writes this one row
-//                  and nothing else: its first versions are implied by the row itself. When the
-//                  row is deleted, its values are kept in the same row (columns "crr_v<slot>"),
-//                  so the deleted life's first versions stay readable: one compact record, not a
-//                  row per cell.
-//   "t__crr_v"     every other version of every cell, one row each: the history IS the clock.
+//                  deleted); the clock of a live life's sentinel ('-1') change when one is
+//                  exposed (s_*: a re-created row, a pk-only table's row); and the IMPLIED clock
+//                  of a local insert (i_*): version 1 of every cell of life i_cl (columns that
+//                  existed at i_version) written by site i_site at db_version i_version, seq
+//                  i_seq + the column's slot. A fresh insert writes this one row and nothing
+//                  else: its first versions are implied by the row itself. A delete only bumps
+//                  cl in place (a row that grew would split its page).
+//   "t__crr_dead"  one record per deleted life (appended): its sentinel clock and the values the
+//                  row had (columns "crr_v<slot>"), so the deleted life's first versions stay
+//                  readable: one compact record, not a row per cell.
+//   "t__crr_v"     every other version of every cell, one row each (appended, a rowid table:
+//                  cheaper to grow than a wide keyed one): the history IS the clock.
 //                  A local update appends the new version; the cell's current version is its
 //                  newest row with lost = 0 in the row's current life (or the implied one when
 //                  it has none). lost = 1 marks a version that lost a tie (same cl and
@@ -33,8 +36,9 @@ import { quoteId } from './table-info.ts';
 export const rowsTable = (table: string) => quoteId(`${table}__crr_rows`);
 export const versionsTable = (table: string) => quoteId(`${table}__crr_v`);
 export const forksTable = (table: string) => quoteId(`${table}__crr_forks`);
+export const deadTable = (table: string) => quoteId(`${table}__crr_dead`);
 export const clockObjectPrefix = (table: string) => `${table}__crr_`;
-/** The rows table's copy of a deleted row's value of the column with this slot. */
+/** A deleted life's record's copy of the row's value of the column with this slot. */
 export const deadValue = (slot: number) => quoteId(`crr_v${slot}`);
 
 export const STORAGE_FORMAT = 2;
@@ -77,18 +81,22 @@ export function createClockTablesSql(info: TableInfo): string {
   return `
 CREATE TABLE IF NOT EXISTS ${rowsTable(info.name)} (${pkDecl}, cl INTEGER NOT NULL,
   s_version INTEGER, s_seq INTEGER, s_site INTEGER,
-  i_cl INTEGER, i_version INTEGER, i_seq INTEGER, i_site INTEGER, i_written INTEGER${dead},
+  i_cl INTEGER, i_version INTEGER, i_seq INTEGER, i_site INTEGER, i_written INTEGER,
   PRIMARY KEY (${pk})) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ${deadTable(info.name)} (did INTEGER PRIMARY KEY, ${pkDecl}, cl INTEGER NOT NULL,
+  db_version INTEGER NOT NULL, seq INTEGER NOT NULL, site INTEGER NOT NULL${dead});
+CREATE INDEX IF NOT EXISTS ${quoteId(`${info.name}__crr_dead_k`)} ON ${deadTable(info.name)} (${pk}, cl);
+CREATE INDEX IF NOT EXISTS ${quoteId(`${info.name}__crr_dead_db`)} ON ${deadTable(info.name)} (db_version);
 CREATE INDEX IF NOT EXISTS ${quoteId(`${info.name}__crr_rows_i`)} ON ${rowsTable(info.name)} (i_version)
   WHERE i_version IS NOT NULL;
 CREATE INDEX IF NOT EXISTS ${quoteId(`${info.name}__crr_rows_s`)} ON ${rowsTable(info.name)} (s_version)
   WHERE s_version IS NOT NULL;
-CREATE TABLE IF NOT EXISTS ${versionsTable(info.name)} (${pkDecl}, slot INTEGER NOT NULL, lost INTEGER NOT NULL,
-  cl INTEGER NOT NULL, col_version INTEGER NOT NULL, site INTEGER NOT NULL, val,
+CREATE TABLE IF NOT EXISTS ${versionsTable(info.name)} (vid INTEGER PRIMARY KEY, ${pkDecl}, slot INTEGER NOT NULL,
+  lost INTEGER NOT NULL, cl INTEGER NOT NULL, col_version INTEGER NOT NULL, site INTEGER NOT NULL, val,
   db_version INTEGER NOT NULL, seq INTEGER NOT NULL, parent_site INTEGER, parent_cv INTEGER,
   written_at INTEGER, seen_at INTEGER, res_site INTEGER, res_cv INTEGER, res_members INTEGER,
-  has_first INTEGER, first_val,
-  PRIMARY KEY (${pk}, slot, lost, cl, col_version, site)) WITHOUT ROWID;
+  has_first INTEGER, first_val);
+CREATE UNIQUE INDEX IF NOT EXISTS ${quoteId(`${info.name}__crr_v_k`)} ON ${versionsTable(info.name)} (${pk}, slot, lost, cl, col_version, site);
 CREATE INDEX IF NOT EXISTS ${quoteId(`${info.name}__crr_v_db`)} ON ${versionsTable(info.name)} (db_version);
 CREATE TABLE IF NOT EXISTS ${forksTable(info.name)} (${pkDecl}, slot INTEGER NOT NULL, cl INTEGER NOT NULL,
   parent_site INTEGER NOT NULL, parent_cv INTEGER NOT NULL, seen_version INTEGER NOT NULL,
@@ -97,7 +105,8 @@ CREATE TABLE IF NOT EXISTS ${forksTable(info.name)} (${pkDecl}, slot INTEGER NOT
 }
 
 export function dropClockTablesSql(table: string): string {
-  return `DROP TABLE IF EXISTS ${rowsTable(table)}; DROP TABLE IF EXISTS ${versionsTable(table)}; DROP TABLE IF EXISTS ${forksTable(table)};`;
+  return `DROP TABLE IF EXISTS ${rowsTable(table)}; DROP TABLE IF EXISTS ${versionsTable(table)}; DROP TABLE IF EXISTS ${forksTable(table)};
+    DROP TABLE IF EXISTS ${deadTable(table)};`;
 }
 
 /** SQL matching the pk columns of `alias` against a list of expressions. */
@@ -116,7 +125,7 @@ export function valueBySlot(info: TableInfo, row: string, slotExpr: string): str
   return `CASE ${slotExpr} ${info.columns.map((c, i) => `WHEN ${info.slots[i]} THEN ${row}.${quoteId(c)}`).join(' ')} END`;
 }
 
-/** A deleted life's kept value of the column whose slot is `slotExpr` (rows alias `r`). */
+/** A deleted life's kept value of the column whose slot is `slotExpr` (its record's alias `r`). */
 export function deadValueBySlot(info: TableInfo, r: string, slotExpr: string): string {
   if (!info.columns.length) return 'NULL';
   return `CASE ${slotExpr} ${info.slots.map((s) => `WHEN ${s} THEN ${r}.${deadValue(s)}`).join(' ')} END`;

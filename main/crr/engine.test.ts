@@ -310,6 +310,29 @@ describe('onCommit', () => {
     closeReplica(B);
   });
 
+  it('reports a delete, local and merged (a pk-only table too)', () => {
+    const A = openReplica(file());
+    const B = openReplica(file());
+    for (const r of [A, B]) r.db.exec(`CREATE TABLE t (a INTEGER PRIMARY KEY NOT NULL, b); CREATE TABLE k (a INTEGER PRIMARY KEY NOT NULL); SELECT crsql_as_crr('t'); SELECT crsql_as_crr('k');`);
+    A.db.exec(`INSERT INTO t VALUES (1, 1), (2, 2); INSERT INTO k VALUES (1)`);
+    B.engine.applyChanges(A.engine.changesSince(0));
+    const since = A.engine.dbVersion();
+    const ea: CommitEvent[] = [];
+    const eb: CommitEvent[] = [];
+    A.engine.onCommit((e) => ea.push(e));
+    B.engine.onCommit((e) => eb.push(e));
+    A.db.exec(`DELETE FROM t WHERE a = 1`);
+    A.db.exec(`DELETE FROM k`);
+    expect(ea.map((e) => [e.origin, e.tables])).toEqual([
+      ['local', ['t']],
+      ['local', ['k']],
+    ]);
+    expect(B.engine.applyChanges(A.engine.changesSince(since))).toBe(2);
+    expect(eb.map((e) => [e.origin, [...e.tables].sort(), e.sites.map(hex)])).toEqual([['merge', ['k', 't'], [hex(A.engine.siteId)]]]);
+    closeReplica(A);
+    closeReplica(B);
+  });
+
   it('a failing statement changes nothing and advances nothing', () => {
     const r = openReplica(file());
     r.db.exec(`CREATE TABLE t (a INTEGER PRIMARY KEY NOT NULL, b); SELECT crsql_as_crr('t'); INSERT INTO t VALUES (1, 1);`);

@@ -6,7 +6,7 @@
 // t__crr_forks. The views crr_history and crr_conflicts read these tables for any SQLite tool.
 import type { TableInfo } from './table-info.ts';
 import { quoteId, quoteText } from './table-info.ts';
-import { columnValues, deadValueBySlot, forksTable, nameBySlot, rowsTable, valueBySlot, versionsTable } from './clock-tables.ts';
+import { columnValues, deadTable, deadValueBySlot, forksTable, nameBySlot, rowsTable, valueBySlot, versionsTable } from './clock-tables.ts';
 
 /** When this replica committed db_version `v` (ms since 1970): the seen time of its versions. */
 export const timeOfSql = (v: string) => `(SELECT t.at FROM crr_times t WHERE t.db_version >= ${v} ORDER BY t.db_version LIMIT 1)`;
@@ -40,9 +40,10 @@ export function versionsSelect(info: TableInfo, where = '1'): string {
     UNION ALL
     SELECT ${pkX}, v.column2, x.i_cl, 1, x.i_site,
       CASE WHEN ${state} = 1 THEN ${firstVal} WHEN x.cl = x.i_cl THEN ${valueBySlot(info, 'b', 'v.column2')}
-        ELSE ${deadValueBySlot(info, 'x', 'v.column2')} END,
+        ELSE ${deadValueBySlot(info, 'd', 'v.column2')} END,
       0, x.i_version, NULL, 0, x.i_written, ${timeOfSql('x.i_version')}, NULL, NULL, NULL
     FROM ${rows} x CROSS JOIN ${columnValues(info)} v LEFT JOIN ${quoteId(info.name)} b ON ${sameKey(info, 'b', 'x')}
+      LEFT JOIN ${deadTable(info.name)} d ON ${sameKey(info, 'd', 'x')} AND d.cl = x.cl
     WHERE ${where} AND x.i_cl IS NOT NULL AND v.column3 <= x.i_version AND coalesce(${state}, 1) = 1`;
 }
 

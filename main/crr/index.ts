@@ -11,7 +11,7 @@ import type { Change, ChangePage, ChangePageCursor, ChangesSinceOptions, CommitE
 import type { SqlValue } from '../../shared/values.ts';
 import { packPart, packPrimaryKey, unpackPrimaryKey } from './pack-pk.ts';
 import { type TableInfo } from './table-info.ts';
-import { META_SQL, STORAGE_FORMAT, rowsTable, versionsTable } from './clock-tables.ts';
+import { META_SQL, STORAGE_FORMAT, deadTable, rowsTable, versionsTable } from './clock-tables.ts';
 import { changesViewSql } from './changes-view.ts';
 import { mergeProgram } from './merge.ts';
 import { ensureLocalSiteId } from './site-id.ts';
@@ -38,7 +38,10 @@ type Marker = { db_version: number; max_version: number; changed: number };
 type AdminTask = () => void;
 
 const TX_CONTROL = /^\s*(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i;
+/** an INSERT INTO crsql_changes: what it stages waits for the next statement of another kind */
+const STAGES = /^\s*INSERT\s+(OR\s+\w+\s+)?INTO\s+(temp\s*\.\s*)?"?crsql_changes"?[\s(]/i;
 const COMMIT = /^\s*(COMMIT|END)\b/i;
+const ROLLBACK = /^\s*ROLLBACK\s*(TRANSACTION\s*)?;?\s*$/i;
 /** versions stamped since the last prune after which the cells they touched are pruned */
 const PRUNE_EVERY = 50_000;
 
@@ -171,8 +174,9 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
         const V = info.columns.length ? `SELECT site FROM ${versionsTable(info.name)} WHERE db_version BETWEEN @a AND @b UNION ` : '';
         stmt = raw
           .prepare(
-            `SELECT DISTINCT s.site_id FROM (${V}SELECT s_site FROM ${rowsTable(info.name)} WHERE s_version BETWEEN @a AND @b
-               UNION SELECT i_site FROM ${rowsTable(info.name)} WHERE i_version BETWEEN @a AND @b) x
+            `SELECT DISTINCT s.site_id FROM (${V}SELECT s_site AS site FROM ${rowsTable(info.name)} WHERE s_version BETWEEN @a AND @b
+               UNION SELECT i_site FROM ${rowsTable(info.name)} WHERE i_version BETWEEN @a AND @b
+               UNION SELECT site FROM ${deadTable(info.name)} WHERE db_version BETWEEN @a AND @b) x
              JOIN crr_sites s ON s.ord = x.site`,
           )
           .pluck();
@@ -238,12 +242,20 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     if (staged.size === 0) return;
     const tables = [...staged];
     staged.clear();
-    applier.mergeStaged(tables);
+    if (db.inTransaction) applier.mergeStaged(tables);
+    else inTx(() => applier.mergeStaged(tables));
   }
 
-  /** Runs `fn` (one statement) so that, if it commits on its own, the seal commits with it. */
+  /**
+   * Runs `fn` (one statement) so that, if it commits on its own, the seal commits with it.
+   * Changes staged by INSERT INTO crsql_changes statements are merged as one batch before the
+   * next statement that is not one (it might read the tables), or before the commit.
+   */
   function runStatement<T>(readonly: boolean, sql: string, fn: () => T): T {
     if (closed) return fn();
+    const staging = STAGES.test(sql);
+    // (a ROLLBACK drops what was staged with the rest)
+    if (!staging && !ROLLBACK.test(sql)) mergeStaged();
     if (!readonly && !db.inTransaction && !TX_CONTROL.test(sql)) {
       schema.ensureCurrent();
       q.begin.run();
@@ -269,12 +281,13 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     let result: T;
     try {
       result = fn();
-      mergeStaged();
+      if (!db.inTransaction) mergeStaged();
     } catch (err) {
-      staged.clear();
+      if (!db.inTransaction) staged.clear();
       throw err;
     }
     if (!db.inTransaction) {
+      staged.clear();
       runAdmin();
       if (!readonly) {
         schema.ensureCurrent();
@@ -303,6 +316,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     }
     const iterate = s.iterate.bind(stmt);
     s.iterate = function* (...args: unknown[]) {
+      mergeStaged();
       try {
         yield* iterate(...args) as Iterable<unknown>;
       } finally {
@@ -405,6 +419,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
 
   // ---- reading and merging changes ----
   function readChanges(dbVersion: number, opts: ChangesSinceOptions): Change[] {
+    mergeStaged();
     schema.ensureCurrent();
     sealOutside('outside');
     changesStmt ??= raw
@@ -419,6 +434,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
 
   const pager = createChangePager(raw.prepare);
   function readPage(cursor: ChangePageCursor, limit: number, exclude?: Uint8Array): ChangePage {
+    mergeStaged();
     schema.ensureCurrent();
     sealOutside('outside');
     return pager.page(schema.tables(), cursor, limit, exclude);
@@ -427,6 +443,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   function applyChanges(changes: Change[]): number {
     if (!Array.isArray(changes)) throw new TypeError('applyChanges expects an array of changes');
     schema.ensureCurrent();
+    mergeStaged();
     const local = Math.max(committedVersion, q.committed.get() as number);
     const pks = changes.map((c, i) => validateChange(c, i, schema.tables(), local, maxJump(), schema.altering));
     const before = mergesWon;
@@ -459,6 +476,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     tables: () => schema.tables(),
     siteId,
     refresh: () => {
+      mergeStaged();
       if (db.inTransaction) return;
       schema.ensureCurrent();
       sealOutside('outside');

@@ -8,7 +8,7 @@
 //   fresh insert  one rows-table row: its cells' first versions are implied by it
 //   update        one version row (the history is the clock); the first update of a cell
 //                 carries the implied first value it displaces
-//   delete        the rows-table row's next life, with the deleted values kept in it
+//   delete        cl + 1 in place, and one record of the deleted life (its sentinel and values)
 // Rarer writes (re-insert of a deleted key, REPLACE over a live row, a primary-key change)
 // make the implied versions they end explicit first (implied.ts). No UPDATE or DELETE here (or
 // in the TEMP merge trigger) names its target with an alias: SQLite's RENAME COLUMN fails on
@@ -16,7 +16,7 @@
 import type Database from 'better-sqlite3';
 import type { TableInfo } from './table-info.ts';
 import { quoteId } from './table-info.ts';
-import { columnValues, deadValue, pkMatch, rowsTable, valueBySlot, versionsTable } from './clock-tables.ts';
+import { columnValues, deadTable, deadValue, deadValueBySlot, pkMatch, rowsTable, valueBySlot, versionsTable } from './clock-tables.ts';
 import { materializeImpliedSql, versionColumns } from './implied.ts';
 
 const NOT_MERGING = `NOT EXISTS (SELECT 1 FROM crr_merging)`;
@@ -48,8 +48,21 @@ export function localTriggersSql(info: TableInfo, history = true): string {
   const K1 = K + 1;
   const sql: string[] = [];
   const rowIs = (pk: string[], cond: string) => `EXISTS (SELECT 1 FROM ${rows} r WHERE ${pkMatch(info, 'r', pk)} AND ${cond})`;
+  const D = deadTable(info.name);
   const deadCols = info.slots.map(deadValue);
-  const clearDead = deadCols.map((d) => `${d} = NULL`).join(', ');
+  /** the statement that records a deleted life of key `pk` (its cl already even in the rows table) */
+  const deadRecord = (pk: string[], seq: string) => `INSERT INTO ${D} (${pkList}, cl, db_version, seq, site${deadCols.map((d) => `, ${d}`).join('')})
+    SELECT ${pk.join(', ')}, r.cl, x.db_version, ${seq}, 0${info.columns.map((c) => `, OLD.${quoteId(c)}`).join('')}
+    FROM crr_tx x CROSS JOIN ${rows} r WHERE x.id = 1 AND ${pkMatch(info, 'r', pk)}`;
+  /** a deleted life's values are written out (implied.ts) when the row leaves it; then its record goes */
+  const endDeadLife = (pk: string[]) =>
+    history
+      ? [
+          ...materializeImpliedSql(info, `${rows} r LEFT JOIN ${D} d ON ${pkMatch(info, 'd', pk)} AND d.cl = r.cl`, `${pkMatch(info, 'r', pk)} AND r.cl % 2 = 0`,
+            deadValueBySlot(info, 'd', 'v.column2'), true),
+          `DELETE FROM ${D} WHERE ${pkMatch(info, D, pk)}`,
+        ]
+      : [prunedSql(info, pk, 'NULL').replace(/;$/, ''), `DELETE FROM ${D} WHERE ${pkMatch(info, D, pk)}`];
 
   // INSERT of a key never seen: one rows-table row (the implied clock; a pk-only table shows its sentinel).
   sql.push(`CREATE TRIGGER IF NOT EXISTS ${triggerName(info.name, 'insert')} AFTER INSERT ON ${t}
@@ -62,16 +75,15 @@ BEGIN
 END;`);
 
   // INSERT of a deleted key: a new life (cl + 1, sentinel shown, a new implied clock); the
-  // deleted life's implied versions are written out first, from the values its delete kept.
-  const deadVal = `CASE v.column2 ${info.slots.map((s) => `WHEN ${s} THEN r.${deadValue(s)}`).join(' ')} END`;
+  // deleted life's implied versions are written out first, from the values its record kept.
   sql.push(`CREATE TRIGGER IF NOT EXISTS ${triggerName(info.name, 'reinsert')} AFTER INSERT ON ${t}
   WHEN ${NOT_MERGING} AND ${rowIs(newPk, 'r.cl % 2 = 0')}
 BEGIN
   ${reserveSql(K1)};
-  ${history ? materializeImpliedSql(info, `${rows} r`, pkMatch(info, 'r', newPk), deadVal, true).map((s) => `${s};`).join('\n  ') : prunedSql(info, newPk, 'NULL')}
+  ${endDeadLife(newPk).map((s) => `${s};`).join('\n  ')}
   UPDATE ${rows} SET cl = cl + 1, s_version = x.db_version, s_seq = x.seq - ${K1}, s_site = 0,
       i_cl = ${pkOnly ? 'NULL' : 'cl + 1'}, i_version = ${pkOnly ? 'NULL' : 'x.db_version'}, i_seq = ${pkOnly ? 'NULL' : `x.seq - ${K}`},
-      i_site = ${pkOnly ? 'NULL' : '0'}, i_written = NULL${clearDead ? `, ${clearDead}` : ''}
+      i_site = ${pkOnly ? 'NULL' : '0'}, i_written = NULL
     FROM crr_tx x WHERE x.id = 1 AND ${pkMatch(info, rows, newPk)};
 END;`);
 
@@ -101,17 +113,14 @@ BEGIN
 END;`);
   }
 
-  // DELETE: the row's next life (cl + 1, sentinel shown); the deleted values stay in the row,
-  // so the life's implied first versions remain readable (and travel) as history.
+  // DELETE: the row's next life (cl + 1, in place), and a record of the deleted life: its
+  // sentinel clock and values, so the life's implied first versions remain readable (and travel).
   sql.push(`CREATE TRIGGER IF NOT EXISTS ${triggerName(info.name, 'delete')} AFTER DELETE ON ${t}
   WHEN ${NOT_MERGING}
 BEGIN
   ${reserveSql(1)};
-  INSERT INTO ${rows} (${pkList}, cl, s_version, s_seq, s_site${deadCols.map((d) => `, ${d}`).join('')})
-    SELECT ${oldPk.join(', ')}, 2, x.db_version, x.seq - 1, 0${info.columns.map((c) => `, OLD.${quoteId(c)}`).join('')} FROM crr_tx x WHERE x.id = 1
-    ON CONFLICT DO UPDATE SET cl = cl + (cl % 2), s_version = excluded.s_version, s_seq = excluded.s_seq, s_site = 0${deadCols
-      .map((d) => `, ${d} = excluded.${d}`)
-      .join('')};
+  INSERT INTO ${rows} (${pkList}, cl) VALUES (${oldPk.join(', ')}, 2) ON CONFLICT DO UPDATE SET cl = cl + (cl % 2);
+  ${deadRecord(oldPk, 'x.seq - 1')};
 END;`);
 
   // UPDATE of one non-pk column to a different value: its next version. Same-value updates do
@@ -141,7 +150,7 @@ END;`);
   WHEN ${NOT_MERGING} AND (${pkChanged})
 BEGIN
   ${reserveSql(K3)};
-  ${history ? materializeImpliedSql(info, `${rows} r`, `${pkMatch(info, 'r', newPk)} AND r.cl % 2 = 0`, deadVal, true).map((s) => `${s};`).join('\n  ') : ''}
+  ${endDeadLife(newPk).map((s) => `${s};`).join('\n  ')}
   ${
     pkOnly
       ? ''
@@ -155,15 +164,12 @@ BEGIN
     WHERE x.id = 1 AND ${pkMatch(info, 'r', oldPk)}
       AND coalesce(c.col_version, CASE WHEN r.i_cl = r.cl AND v.column3 <= r.i_version THEN 1 END, 0) + ${changedBySlot} > 0;`
   }
-  INSERT INTO ${rows} (${pkList}, cl, s_version, s_seq, s_site${deadCols.map((d) => `, ${d}`).join('')})
-    SELECT ${oldPk.join(', ')}, 2, x.db_version, x.seq - ${K3}, 0${info.columns.map((c) => `, OLD.${quoteId(c)}`).join('')} FROM crr_tx x WHERE x.id = 1
-    ON CONFLICT DO UPDATE SET cl = cl + (cl % 2), s_version = excluded.s_version, s_seq = excluded.s_seq, s_site = 0${deadCols
-      .map((d) => `, ${d} = excluded.${d}`)
-      .join('')};
+  INSERT INTO ${rows} (${pkList}, cl) VALUES (${oldPk.join(', ')}, 2) ON CONFLICT DO UPDATE SET cl = cl + (cl % 2);
+  ${deadRecord(oldPk, `x.seq - ${K3}`)};
   INSERT INTO ${rows} (${pkList}, cl, s_version, s_seq, s_site)
     SELECT ${newPk.join(', ')}, 1, x.db_version, x.seq - ${K3 - 1}, 0 FROM crr_tx x WHERE x.id = 1
     ON CONFLICT DO UPDATE SET cl = cl + 1 + (cl % 2), s_version = excluded.s_version, s_seq = excluded.s_seq, s_site = 0,
-      i_cl = NULL, i_version = NULL, i_seq = NULL, i_site = NULL, i_written = NULL${clearDead ? `, ${clearDead}` : ''};
+      i_cl = NULL, i_version = NULL, i_seq = NULL, i_site = NULL, i_written = NULL;
   ${history ? '' : prunedSql(info, newPk, 'NULL')}
 END;`);
   return sql.join('\n');

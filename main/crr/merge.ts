@@ -16,8 +16,8 @@
 // parent with different values are recorded as a fork (a conflict).
 import type { TableInfo } from './table-info.ts';
 import { quoteId, quoteText } from './table-info.ts';
-import { declaredType, deadValue, forksTable, rowsTable, versionsTable } from './clock-tables.ts';
-import { sqlValueWins, sqlValueRank } from './compare-values.ts';
+import { deadTable, declaredType, deadValue, forksTable, rowsTable, versionsTable } from './clock-tables.ts';
+import { sqlValueWins } from './compare-values.ts';
 import { materializeImpliedSql, versionColumns } from './implied.ts';
 
 export const incomingTable = (table: string) => `temp.${quoteId(`${table}__crr_in`)}`;
@@ -36,8 +36,10 @@ export function mergeTablesSql(info: TableInfo): string {
   const pDecl = info.pks.map((_, i) => `p${i} ${declaredType(info, i)}`).join(', ');
   return `
 DROP TABLE IF EXISTS ${incomingTable(info.name)};
+-- keyed by the version (a change delivered twice is staged once), in key order for the groupings below
 CREATE TEMP TABLE ${quoteId(`${info.name}__crr_in`)} (${pDecl}, slot INTEGER, val, col_version INTEGER, db_version INTEGER,
-  site INTEGER, cl INTEGER, seq INTEGER, psite INTEGER, pcv INTEGER, wa INTEGER, rsite INTEGER, rcv INTEGER, rm INTEGER, known INTEGER);
+  site INTEGER, cl INTEGER, seq INTEGER, psite INTEGER, pcv INTEGER, wa INTEGER, rsite INTEGER, rcv INTEGER, rm INTEGER, known INTEGER,
+  PRIMARY KEY (${ps}, slot, cl, col_version, site)) WITHOUT ROWID;
 DROP TABLE IF EXISTS ${rowActions(info.name)};
 CREATE TEMP TABLE ${quoteId(`${info.name}__crr_rowact`)} (${pDecl}, new_cl INTEGER, db_version INTEGER, seq INTEGER,
   site INTEGER, sentinel INTEGER, old_cl INTEGER, old_icl INTEGER, whole INTEGER, PRIMARY KEY (${ps})) WITHOUT ROWID;
@@ -53,6 +55,7 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
   const rows = rowsTable(info.name);
   const V = versionsTable(info.name);
   const F = forksTable(info.name);
+  const D = deadTable(info.name);
   const IN = incomingTable(info.name);
   // the staging tables by their bare names, for UPDATE targets (aliases there break RENAME COLUMN)
   const inName = quoteId(`${info.name}__crr_in`);
@@ -91,13 +94,29 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
          AND x.col_version = ${inName}.col_version AND x.site = ${inName}.site)
        OR (col_version = 1 AND EXISTS (SELECT 1 FROM ${rows} r WHERE ${matchXI('r', inName)} AND r.i_cl = ${inName}.cl
          AND r.i_site = ${inName}.site AND ${sinceOf(`${inName}.slot`)} <= r.i_version)))`,
-    // rows that start a new life: the highest incoming cl beats the local one
+    // rows that start a new life: the highest incoming cl beats the local one (its clock from
+    // the sentinel of that life if one came, else from its first cell: the staged key's order)
     `INSERT INTO ${RA} (${P.join(', ')}, new_cl, db_version, seq, site, sentinel, old_cl, old_icl)
-     SELECT ${Pof('i')}, i.cl, i.db_version, i.seq, i.site, i.slot = -1, coalesce(r.cl, 0), r.i_cl
-     FROM (SELECT *, row_number() OVER (PARTITION BY ${P.join(', ')} ORDER BY cl DESC, slot <> -1, seq, site) AS rn FROM ${IN}) i
-     LEFT JOIN ${rows} r ON ${on('i', 'r')}
-     WHERE i.rn = 1 AND i.cl > coalesce(r.cl, 0)`,
+     SELECT ${Pof('g')}, g.cl, i.db_version, i.seq, i.site, i.slot = -1, coalesce(r.cl, 0), r.i_cl
+     FROM (SELECT ${P.join(', ')}, max(cl) AS cl FROM ${IN} GROUP BY ${P.join(', ')}) g
+       CROSS JOIN ${IN} i ON ${onP('i', 'g')} AND i.cl = g.cl
+         AND i.slot = (SELECT min(x.slot) FROM ${IN} x WHERE ${onP('x', 'g')} AND x.cl = g.cl)
+         AND i.site = (SELECT min(x.site) FROM ${IN} x WHERE ${onP('x', 'g')} AND x.cl = g.cl AND x.slot = i.slot)
+       LEFT JOIN ${rows} r ON ${on('g', 'r')}
+     WHERE g.cl > coalesce(r.cl, 0)
+     GROUP BY ${Pof('g')}`,
   ];
+  if (n) {
+    // a new row arriving whole as first versions from one writer keeps them implied, like a
+    // local insert: one clock row, no version rows (a clone writes one row per row)
+    program.push(
+      `UPDATE ${RA} SET whole = 1 WHERE old_cl = 0 AND new_cl = 1 AND NOT sentinel AND (
+         SELECT count(*) = ${n} AND min(i.slot) >= 0 AND max(i.cl) = 1 AND min(i.col_version) = 1 AND max(i.col_version) = 1
+           AND min(i.site) = max(i.site) AND min(i.db_version) = max(i.db_version) AND min(i.seq - i.slot) = max(i.seq - i.slot)
+           AND count(i.wa) IN (0, ${n}) AND (count(i.wa) = 0 OR min(i.wa) = max(i.wa)) AND count(i.rcv) = 0
+         FROM ${IN} i WHERE ${onP('i', raName)})`,
+    );
+  }
   if (n) {
     const localCv = `coalesce(c.col_version, CASE WHEN i.implied_cl = i.cl AND ${sinceOf('i.slot')} <= i.implied_version THEN 1 END)`;
     const localVal = `CASE WHEN c.col_version IS NOT NULL THEN c.val ELSE ${baseBySlot('b', 'i.slot')} END`;
@@ -107,15 +126,18 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
          local_cv, local_site, local_implied)
        SELECT ${Pof('i')}, i.slot, i.val, i.col_version, i.db_version, i.site, i.seq, i.cl, ${psite('i')}, ${pcv('i')}, i.wa, i.rsite, i.rcv, i.rm,
          ${localCv}, c.site, c.col_version IS NULL AND ${localCv} IS NOT NULL
-       FROM (SELECT i.*, r.i_cl AS implied_cl, r.i_version AS implied_version,
-               row_number() OVER (PARTITION BY ${Pof('i')}, i.slot
-                 ORDER BY i.col_version DESC, ${sqlValueRank('i.val')} DESC, i.val DESC, i.site DESC, i.seq) AS rn
+       FROM (SELECT i.*, r.i_cl AS implied_cl, r.i_version AS implied_version
              FROM ${IN} i LEFT JOIN ${RA} a ON ${onP('a', 'i')} LEFT JOIN ${rows} r ON ${on('i', 'r')}
-             WHERE i.slot >= 0 AND i.known IS NOT 1 AND i.cl % 2 = 1 AND i.cl = coalesce(a.new_cl, r.cl)) i
+             WHERE i.slot >= 0 AND i.known IS NOT 1 AND i.cl % 2 = 1 AND i.cl = coalesce(a.new_cl, r.cl) AND a.whole IS NOT 1
+               -- the best incoming version of the cell: no other of its life outranks it (a
+               -- higher col_version, a larger value, the larger site, the smaller seq)
+               AND NOT EXISTS (SELECT 1 FROM ${IN} o WHERE ${onP('o', 'i')} AND o.slot = i.slot AND o.cl = i.cl AND o.known IS NOT 1
+                 AND (o.col_version > i.col_version OR (o.col_version = i.col_version AND (${sqlValueWins('o.val', 'i.val')}
+                   OR (o.val IS i.val AND typeof(o.val) = typeof(i.val) AND (o.site > i.site OR (o.site = i.site AND o.seq < i.seq)))))))) i
        LEFT JOIN ${V} c ON ${matchXI('c', 'i')} AND c.slot = i.slot AND c.lost = 0 AND c.cl = i.cl
          AND c.col_version = (SELECT max(y.col_version) FROM ${V} y WHERE ${matchXI('y', 'i')} AND y.slot = i.slot AND y.lost = 0 AND y.cl = i.cl)
        LEFT JOIN ${t} b ON ${on('i', 'b')}
-       WHERE i.rn = 1 AND (${localCv} IS NULL OR i.col_version > ${localCv}
+       WHERE (${localCv} IS NULL OR i.col_version > ${localCv}
          OR (i.col_version = ${localCv} AND ${sqlValueWins('i.val', localVal)}))`,
     );
   }
@@ -125,28 +147,25 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
      ON CONFLICT (id) DO UPDATE SET changed = max(changed, excluded.changed)`,
     `UPDATE crr_tx SET max_version = max(max_version, coalesce((SELECT max(db_version) FROM ${RA}), 0),
        coalesce((SELECT max(db_version) FROM ${W}), 0)) WHERE id = 1 AND ${anyRowOrWin}`,
-    `SELECT crr_note_merge((SELECT count(*) FROM ${RA} WHERE sentinel) + (SELECT count(*) FROM ${W}), (SELECT count(*) FROM ${IN} WHERE known IS NOT 1),
+    `SELECT crr_note_merge((SELECT count(*) FROM ${RA} WHERE sentinel) + (SELECT count(*) FROM ${W}) + ${n} * (SELECT count(*) FROM ${RA} WHERE whole),
+       (SELECT count(*) FROM ${IN} WHERE known IS NOT 1),
        ${quoteText(info.name)})
      WHERE ${anyRowOrWin} OR ${newCells}`,
     `INSERT OR IGNORE INTO crr_merging (id) SELECT 1 WHERE ${anyRowOrWin}`,
   );
 
   if (n) {
-    const raMatch = (r: string) => `EXISTS (SELECT 1 FROM ${RA} a WHERE ${on('a', r)} AND (a.old_cl % 2 = 0 OR a.new_cl <> a.old_cl + 1))`;
-    // a life that ends for good (not a plain delete of it): its implied versions become rows
+    // a life that ends for good (not a plain delete of it): its implied versions become rows.
+    // (CROSS JOIN: the row actions drive, the clock tables are searched, whatever the planner thinks)
+    const endsLife = `(a.old_cl % 2 = 0 OR a.new_cl <> a.old_cl + 1)`;
     if (history) {
       program.push(
-        ...materializeImpliedSql(info, `${rows} r CROSS JOIN ${t} b`, `${sameKey('b', 'r')} AND r.cl % 2 = 1 AND ${raMatch('r')}`,
+        ...materializeImpliedSql(info, `${RA} a CROSS JOIN ${rows} r CROSS JOIN ${t} b`, `${on('a', 'r')} AND ${sameKey('b', 'r')} AND r.cl % 2 = 1 AND ${endsLife}`,
           baseBySlot('b', 'v.column2'), true),
-        ...materializeImpliedSql(info, `${rows} r`, `r.cl % 2 = 0 AND ${raMatch('r')}`, deadBySlot('r', 'v.column2'), true),
+        ...materializeImpliedSql(info, `${RA} a CROSS JOIN ${rows} r LEFT JOIN ${D} d ON ${sameKey('d', 'r')} AND d.cl = r.cl`,
+          `${on('a', 'r')} AND r.cl % 2 = 0 AND ${endsLife}`, deadBySlot('d', 'v.column2'), true),
       );
     }
-    // a deleted life keeps its values in the rows table (the deleted row's first versions)
-    program.push(
-      `UPDATE ${rows} SET ${info.columns.map((c, i) => `${deadValue(info.slots[i])} = b.${quoteId(c)}`).join(', ')}
-       FROM ${RA} a, ${t} b WHERE ${on('a', rows)} AND ${pkCols.map((c) => `b.${c} = ${rows}.${c}`).join(' AND ')}
-         AND a.old_cl % 2 = 1 AND a.new_cl % 2 = 0`,
-    );
     // An implied first version that an incoming version of its life outranks (a later version,
     // winner or not, or a version 1 that won the tie) is no longer current: it becomes a row
     // first, with its value from before this merge (lost when it lost the tie), stamped with
@@ -155,9 +174,10 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
     program.push(
       `INSERT OR IGNORE INTO ${V} (${versionColumns(info)})
        SELECT DISTINCT ${Pof('i')}, i.slot, EXISTS (SELECT 1 FROM ${W} w WHERE ${onP('w', 'i')} AND w.slot = i.slot AND w.cl = i.cl AND w.col_version = 1),
-         r.i_cl, 1, r.i_site, CASE WHEN r.cl = r.i_cl THEN ${baseBySlot('b', 'i.slot')} ELSE ${deadBySlot('r', 'i.slot')} END,
+         r.i_cl, 1, r.i_site, CASE WHEN r.cl = r.i_cl THEN ${baseBySlot('b', 'i.slot')} ELSE ${deadBySlot('d', 'i.slot')} END,
          ${V_TX}, r.i_seq + i.slot, NULL, 0, r.i_written, NULL, NULL, NULL, NULL, NULL, NULL
        FROM ${IN} i JOIN ${rows} r ON ${on('i', 'r')} AND r.i_cl = i.cl LEFT JOIN ${t} b ON ${on('i', 'b')}
+         LEFT JOIN ${D} d ON ${sameKey('d', 'r')} AND d.cl = r.cl
        WHERE i.slot >= 0 AND i.known IS NOT 1 AND ${sinceOf('i.slot')} <= r.i_version
          AND (i.col_version > 1 OR EXISTS (SELECT 1 FROM ${W} w WHERE ${onP('w', 'i')} AND w.slot = i.slot AND w.cl = i.cl AND w.col_version = 1))
          AND NOT EXISTS (SELECT 1 FROM ${V} x WHERE ${matchXI('x', 'i')} AND x.slot = i.slot AND x.cl = i.cl AND (x.lost = 0 OR x.has_first = 1))`,
@@ -165,55 +185,56 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
     program.push(
       `UPDATE ${V} SET lost = 1 WHERE ${tuple([...pkCols, 'slot', 'lost', 'cl', 'col_version', 'site'])} IN
          (SELECT ${Pof('w')}, w.slot, 0, w.cl, w.local_cv, w.local_site FROM ${W} w WHERE NOT w.local_implied AND w.local_cv = w.col_version)`,
-      // a new row arriving whole as first versions from one writer keeps them implied (one row)
-      `UPDATE ${RA} SET whole = 1 WHERE old_cl = 0 AND new_cl = 1 AND NOT sentinel AND (
-         SELECT count(*) = ${n} AND min(w.col_version) = 1 AND max(w.col_version) = 1 AND min(w.site) = max(w.site)
-           AND min(w.db_version) = max(w.db_version) AND min(w.seq - w.slot) = max(w.seq - w.slot)
-           AND count(w.wa) IN (0, ${n}) AND (count(w.wa) = 0 OR min(w.wa) = max(w.wa)) AND count(w.rcv) = 0
-         FROM ${W} w WHERE ${onP('w', raName)})`,
     );
   }
 
   program.push(
-    `DELETE FROM ${t} WHERE ${tuple(pkCols)} IN (SELECT ${P.join(', ')} FROM ${RA} WHERE new_cl % 2 = 0)`,
+    // a life that ends by a delete leaves a record: its sentinel clock and the row's values
+    `INSERT INTO ${D} (${pkCols.join(', ')}, cl, db_version, seq, site${info.slots.map((x) => `, ${deadValue(x)}`).join('')})
+     SELECT ${Pof('a')}, a.new_cl, max(${V_TX}, a.db_version), a.seq, a.site${info.columns.map((c) => `, b.${quoteId(c)}`).join('')}
+     FROM ${RA} a LEFT JOIN ${t} b ON ${on('a', 'b')} WHERE a.new_cl % 2 = 0`,
+    // the record of a deleted life the row leaves goes (its versions were written out above)
+    `DELETE FROM ${D} WHERE ${tuple([...pkCols, 'cl'])} IN (SELECT ${P.join(', ')}, old_cl FROM ${RA} WHERE old_cl % 2 = 0 AND old_cl > 0)`,
+    // a deleted row goes; a live row starting a new life is re-created with its defaults: the
+    // values of the old life do not count in the new one (a copy that never had them would
+    // otherwise hold other values; cr-sqlite keeps them and diverges)
+    `DELETE FROM ${t} WHERE ${tuple(pkCols)} IN (SELECT ${P.join(', ')} FROM ${RA} WHERE new_cl % 2 = 0 OR old_cl % 2 = 1)`,
     ...(n
       ? [
           // whole new rows are written at once; others get their key, then each won cell
           `INSERT OR IGNORE INTO ${t} (${[...pkCols, ...info.columns.map(quoteId)].join(', ')})
-           SELECT ${Pof('a')}, ${info.slots.map((s) => `(SELECT w.val FROM ${W} w WHERE w.slot = ${s} AND ${onP('w', 'a')})`).join(', ')}
+           SELECT ${Pof('a')}, ${info.slots.map((s) => `(SELECT i.val FROM ${IN} i WHERE ${onP('i', 'a')} AND i.slot = ${s})`).join(', ')}
            FROM ${RA} a WHERE a.whole`,
         ]
       : []),
     `INSERT OR IGNORE INTO ${t} (${pkCols.join(', ')}) SELECT ${P.join(', ')} FROM ${RA} WHERE new_cl % 2 = 1`,
     // a row's first life seen through one of its cells shows no sentinel, like a local insert;
     // a life that ended for good drops its implied clock (written out above)
+    // (a deleted life's sentinel is its record's)
     `INSERT INTO ${rows} (${pkCols.join(', ')}, cl, s_version, s_seq, s_site, i_cl, i_version, i_seq, i_site, i_written)
-     SELECT ${Pof('a')}, a.new_cl, CASE WHEN a.sentinel OR a.new_cl > 1 THEN max(${V_TX}, a.db_version) END, a.seq, a.site,
+     SELECT ${Pof('a')}, a.new_cl, CASE WHEN a.new_cl % 2 = 1 AND (a.sentinel OR a.new_cl > 1) THEN max(${V_TX}, a.db_version) END, a.seq, a.site,
        w.cl, max(${V_TX}, w.db_version), w.seq - w.slot, w.site, w.wa
-     FROM ${RA} a LEFT JOIN (SELECT * FROM ${W} WHERE slot = ${n ? info.slots[0] : -1}) w ON a.whole AND ${onP('w', 'a')} WHERE true
+     FROM ${RA} a LEFT JOIN ${IN} w ON a.whole AND ${onP('w', 'a')} AND w.slot = ${n ? info.slots[0] : -1} WHERE true
      ON CONFLICT DO UPDATE SET cl = excluded.cl, s_version = excluded.s_version, s_seq = excluded.s_seq, s_site = excluded.s_site,
        i_cl = CASE WHEN excluded.cl = cl + 1 AND cl % 2 = 1 THEN i_cl END,
        i_version = CASE WHEN excluded.cl = cl + 1 AND cl % 2 = 1 THEN i_version END,
        i_seq = CASE WHEN excluded.cl = cl + 1 AND cl % 2 = 1 THEN i_seq END,
        i_site = CASE WHEN excluded.cl = cl + 1 AND cl % 2 = 1 THEN i_site END,
-       i_written = CASE WHEN excluded.cl = cl + 1 AND cl % 2 = 1 THEN i_written END${info.slots
-         .map((s) => `, ${deadValue(s)} = CASE WHEN excluded.cl = cl + 1 AND cl % 2 = 1 THEN ${deadValue(s)} END`)
-         .join('')}`,
+       i_written = CASE WHEN excluded.cl = cl + 1 AND cl % 2 = 1 THEN i_written END`,
   );
   info.columns.forEach((c, i) => {
     program.push(
       `UPDATE ${t} SET ${quoteId(c)} = (SELECT w.val FROM ${W} w WHERE w.slot = ${info.slots[i]} AND ${on('w', t)})
-       WHERE ${tuple(pkCols)} IN (SELECT ${P.join(', ')} FROM ${W} w WHERE w.slot = ${info.slots[i]}
-         AND NOT EXISTS (SELECT 1 FROM ${RA} a WHERE ${onP('a', 'w')} AND a.whole))`,
+       WHERE ${tuple(pkCols)} IN (SELECT ${P.join(', ')} FROM ${W} w WHERE w.slot = ${info.slots[i]})`,
     );
   });
   if (n) {
     program.push(
-      // the winners' versions (but those a whole new row keeps implied)
+      // the winners' versions (a whole new row keeps its first versions implied: none in W)
       `INSERT OR IGNORE INTO ${V} (${versionColumns(info)})
        SELECT ${Pof('w')}, w.slot, 0, w.cl, w.col_version, w.site, w.val, max(${V_TX}, w.db_version), w.seq, w.psite, w.pcv, w.wa, NULL,
          w.rsite, w.rcv, w.rm, NULL, NULL
-       FROM ${W} w WHERE NOT EXISTS (SELECT 1 FROM ${RA} a WHERE ${onP('a', 'w')} AND a.whole)`,
+       FROM ${W} w WHERE true`,
     );
     if (history) {
       const isWinner = `EXISTS (SELECT 1 FROM ${W} w WHERE ${onP('w', 'i')} AND w.slot = i.slot AND w.site = i.site AND w.col_version = i.col_version AND w.cl = i.cl)`;
@@ -229,17 +250,19 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
       // the implied first version of the cell in life i.cl, when it is a sibling (parent none)
       // with another value: displaced by an update (its value kept in first_val), or still implied
       const impliedSiblingDiffers = `EXISTS (SELECT 1 FROM ${rows} r LEFT JOIN ${t} b ON ${sameKey('b', 'r')}
+               LEFT JOIN ${D} d ON ${sameKey('d', 'r')} AND d.cl = r.cl
              WHERE ${matchXI('r', 'i')} AND r.i_cl = i.cl AND ${sinceOf('i.slot')} <= r.i_version AND (
                EXISTS (SELECT 1 FROM ${V} x WHERE ${matchXI('x', 'i')} AND x.slot = i.slot AND x.cl = i.cl AND x.has_first = 1
                  AND ${differs('x.first_val', 'i.val')})
                OR (NOT EXISTS (SELECT 1 FROM ${V} x WHERE ${matchXI('x', 'i')} AND x.slot = i.slot AND x.cl = i.cl AND (x.lost = 0 OR x.has_first = 1))
-                 AND ${differs(`CASE WHEN r.cl = i.cl THEN ${baseBySlot('b', 'i.slot')} ELSE ${deadBySlot('r', 'i.slot')} END`, 'i.val')})))`;
+                 AND ${differs(`CASE WHEN r.cl = i.cl THEN ${baseBySlot('b', 'i.slot')} ELSE ${deadBySlot('d', 'i.slot')} END`, 'i.val')})))`;
       program.push(
         // every other version this replica did not have: history (losers, older versions, older lives)
         `INSERT OR IGNORE INTO ${V} (${versionColumns(info)})
          SELECT ${Pof('i')}, i.slot, ${tieLost}, i.cl, i.col_version, i.site, i.val, ${V_TX}, i.seq, ${psite('i')}, ${pcv('i')}, i.wa, NULL,
            i.rsite, i.rcv, i.rm, NULL, NULL
-         FROM ${IN} i WHERE i.slot >= 0 AND i.known IS NOT 1 AND NOT ${isWinner}`,
+         FROM ${IN} i WHERE i.slot >= 0 AND i.known IS NOT 1 AND NOT ${isWinner}
+           AND NOT EXISTS (SELECT 1 FROM ${RA} a WHERE ${onP('a', 'i')} AND a.whole)`,
         // a version written over the same parent as another, with another value: a fork (conflict)
         `INSERT OR IGNORE INTO ${F} (${pkCols.join(', ')}, slot, cl, parent_site, parent_cv, seen_version)
          SELECT ${Pof('i')}, i.slot, i.cl, coalesce(${psite('i')}, -1), ${pcv('i')}, ${V_TX}
@@ -270,7 +293,7 @@ export function stageNewSql(info: TableInfo): string {
   const slot = `CASE NEW.cid WHEN '-1' THEN -1 ${info.columns.map((c, i) => `WHEN ${quoteText(c)} THEN ${info.slots[i]}`).join(' ')} END`;
   return `SELECT RAISE(ABORT, 'crsql_changes: unknown column (cid) for this table') WHERE ${isThis} AND ${slot} IS NULL;
   INSERT OR IGNORE INTO crr_sites (site_id) SELECT NEW.site_id WHERE ${isThis};
-  INSERT INTO ${incomingTable(info.name)} (${info.pks.map((_, i) => `p${i}`).join(', ')}, ${STAGED_COLUMNS.join(', ')})
+  INSERT OR IGNORE INTO ${incomingTable(info.name)} (${info.pks.map((_, i) => `p${i}`).join(', ')}, ${STAGED_COLUMNS.join(', ')})
     SELECT ${info.pks.map((_, i) => `crr_unpack_pk(NEW.pk, ${i}, ${n})`).join(', ')}, ${slot}, NEW.val, NEW.col_version, NEW.db_version,
       (SELECT ord FROM crr_sites WHERE site_id = NEW.site_id), NEW.cl, NEW.seq, NULL, NULL, NULL, NULL, NULL, NULL WHERE ${isThis};`;
 }

@@ -7,7 +7,7 @@
 // they travel to peers once, and conflicts are found again. Nothing is lost that format 1 kept.
 import type Database from 'better-sqlite3';
 import { quoteId, readTableInfo } from './table-info.ts';
-import { createClockTablesSql, deadValue, forksTable, rowsTable, versionsTable } from './clock-tables.ts';
+import { createClockTablesSql, deadTable, forksTable, rowsTable, versionsTable } from './clock-tables.ts';
 import { parseShape, shapeJson, withSlots } from './slots.ts';
 import { versionsSelect } from './history-sql.ts';
 import { dropLocalTriggersSql } from './local-triggers.ts';
@@ -52,7 +52,6 @@ export function migrateFromFormat1(raw: Raw): void {
     // the old triggers write the old tables: they go now, the engine installs the new ones
     raw.exec(dropLocalTriggersSql(raw, name));
     raw.exec(`ALTER TABLE ${rows} ADD COLUMN i_written INTEGER`);
-    for (const s of info.slots) raw.exec(`ALTER TABLE ${rows} ADD COLUMN ${deadValue(s)}`);
     raw.exec(`DROP INDEX IF EXISTS ${quoteId(`${name}__crr_rows_v`)}`);
     raw.exec(createClockTablesSql(info));
     if (info.columns.length && tableExists(raw, `${name}__crr_hist`)) {
@@ -85,6 +84,9 @@ export function migrateFromFormat1(raw: Raw): void {
           AND NOT EXISTS (SELECT 1 FROM ${V} x WHERE ${key('x', 'c')} AND x.slot = ${slotOf('c.cid')} AND x.cl = c.cl AND x.col_version = c.col_version
             AND x.site = c.site)`);
     }
+    // a deleted row's sentinel becomes its deleted life's record (its first versions were written out above)
+    raw.exec(`INSERT INTO ${deadTable(name)} (${pk.join(', ')}, cl, db_version, seq, site)
+      SELECT ${pk.join(', ')}, cl, s_version, s_seq, s_site FROM ${rows} WHERE cl % 2 = 0 AND s_version IS NOT NULL`);
     // an implied clock stays only for a live row in its life; others were written out above
     raw.exec(`UPDATE ${rows} SET i_cl = NULL, i_version = NULL, i_seq = NULL, i_site = NULL
       WHERE i_cl IS NOT NULL AND (cl % 2 = 0 OR i_cl <> cl)`);

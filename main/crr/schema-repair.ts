@@ -5,7 +5,7 @@
 // starts unversioned.
 import type Database from 'better-sqlite3';
 import { checkCrrRules, readTableInfo, type TableInfo } from './table-info.ts';
-import { createClockTablesSql, deadValue, dropClockTablesSql, forksTable, rowsTable, versionsTable } from './clock-tables.ts';
+import { createClockTablesSql, deadTable, deadValue, dropClockTablesSql, forksTable, versionsTable } from './clock-tables.ts';
 import { dropLocalTriggersSql, localTriggersSql } from './local-triggers.ts';
 import { backfillSql } from './backfill.ts';
 import { initialShape, parseShape, reconcileShape, shapeJson, withSlots, type TableShape } from './slots.ts';
@@ -135,14 +135,14 @@ export function createSchemaKeeper(ctx: SchemaContext) {
           continue;
         }
         const change = reconcileShape(stored, schema, ctx.version() + 1);
-        const rows = rowsTable(name);
+        const dead = deadTable(name);
         for (const slot of change.dropped) {
           ctx.prepare(`DELETE FROM ${versionsTable(name)} WHERE slot = ?`).run(slot);
           ctx.prepare(`DELETE FROM ${forksTable(name)} WHERE slot = ?`).run(slot);
-          if (columnExists(rows, `crr_v${slot}`)) ctx.exec(`ALTER TABLE ${rows} DROP COLUMN ${deadValue(slot)}`);
+          if (columnExists(dead, `crr_v${slot}`)) ctx.exec(`ALTER TABLE ${dead} DROP COLUMN ${deadValue(slot)}`);
         }
         for (const slot of change.added) {
-          if (!columnExists(rows, `crr_v${slot}`)) ctx.exec(`ALTER TABLE ${rows} ADD COLUMN ${deadValue(slot)}`);
+          if (!columnExists(dead, `crr_v${slot}`)) ctx.exec(`ALTER TABLE ${dead} ADD COLUMN ${deadValue(slot)}`);
         }
         saveShape(name, change.shape);
         const info = withSlots(schema, change.shape);

@@ -39,6 +39,7 @@ export function renewSiteId(db: Database.Database): Uint8Array {
         db.prepare(`UPDATE ${q(`${t}__crr_v`)} SET ${col} = ? WHERE ${col} = 0`).run(ord);
       }
       db.prepare(`UPDATE ${q(`${t}__crr_forks`)} SET parent_site = ? WHERE parent_site = 0`).run(ord);
+      db.prepare(`UPDATE ${q(`${t}__crr_dead`)} SET site = ? WHERE site = 0`).run(ord);
     }
   })();
   return id;

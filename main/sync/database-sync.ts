@@ -2,11 +2,24 @@
 // sessions with peers. Applies incoming frames (one transaction each, held changes included),
 // wakes every session on each commit so local, outside and merged changes flow on, and reports
 // peers and status for the UI.
+//
+// What cannot merge never stops anything: a change this schema cannot take (no such CRR table or
+// column, a primary key of another width, a constraint of this copy's) is held with the reason
+// and merged by the first schema change that makes it fit; a change the engine refuses on its
+// values (ChangeRefused, or any other error of the merge) refuses its whole frame, which the
+// session reports (session.ts). Transient errors (the file busy or locked) end the
+// session, which reconnects and resends.
+//
+// Clocks: changes from sync merge with their db_version capped at this replica's own, so a peer's
+// clock is never adopted (README.md, "Clocks"). Sync needs no Lamport adoption (progress is kept
+// per peer, in the sender's own versions; merges decide by col_version, value and site), and with
+// it a key holder could move every replica's clock up by maxVersionJump per frame until no peer
+// takes its writes, and lock out any new peer, whose clock starts at 0.
 import type Database from 'better-sqlite3';
 import type { Change, ChangePageCursor, CrrEngine } from '../crr/types.ts';
 import type { PeerInfo, SyncStatus } from '../../shared/api.ts';
 import { SyncStore, type Share } from './sync-store.ts';
-import { adoptSchema, canApply, describeSchema, type SharedTable } from './schema-exchange.ts';
+import { adoptSchema, describeSchema, heldReason, type SharedTable } from './schema-exchange.ts';
 import type { SyncSession } from './session.ts';
 import { colorFor } from '../../shared/peer-colors.ts';
 
@@ -20,13 +33,32 @@ export interface DatabaseSyncOptions {
   share?: Share;
 }
 
-/** Items whose table and column this replica has now, and the rest (to hold). */
-function partition<T extends { table: string; cid: string }>(items: T[], ok: (table: string, cid: string) => boolean): [T[], T[]] {
+/** A peer's clock this far ahead of ours is worth a word in the peer list (it is not adopted). */
+export const CLOCK_WARNING = 2 ** 31;
+
+/** Changes as sync merges them: no db_version above `local`, this replica's (see the opening comment). */
+export function capClock(changes: Change[], local: number): Change[] {
+  return changes.map((c) => (c.db_version > local ? { ...c, db_version: local } : c));
+}
+
+/** Items this replica's schema can take now, and the rest with why they wait. */
+function partition<T extends { table: string; cid: string; pk: Uint8Array }>(items: T[], why: (item: T) => string | null): [T[], [T, string][]] {
   const now: T[] = [];
-  const later: T[] = [];
-  for (const item of items) (ok(item.table, item.cid) ? now : later).push(item);
+  const later: [T, string][] = [];
+  for (const item of items) {
+    const reason = why(item);
+    if (reason === null) now.push(item);
+    else later.push([item, reason]);
+  }
   return [now, later];
 }
+
+const TRANSIENT = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|NOMEM|CANTOPEN|INTERRUPT|PROTOCOL|READONLY)/;
+/** The file could not be written just now (another program holds it, the disk is full): try again later. */
+export const isTransient = (err: unknown): boolean => TRANSIENT.test(String((err as { code?: unknown })?.code ?? ''));
+/** A SQLite error caused by this copy's schema or data (a constraint, say): the change waits. */
+const isSchemaError = (err: unknown): boolean => /^SQLITE_/.test(String((err as { code?: unknown })?.code ?? '')) && !isTransient(err);
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 export class DatabaseSync {
   readonly store: SyncStore;
@@ -39,6 +71,10 @@ export class DatabaseSync {
   private readonly unsubscribeHistory: () => void;
   private lastError: string | null = null;
   private heldSchemaVersion = -1;
+  /** per peer id, why its changes were last refused (kept after its session ends, cleared by a frame that merges) */
+  private readonly refusals = new Map<string, string>();
+  /** per peer id, a site it presented that another peer id presented first */
+  private readonly siteClaims = new Map<string, string>();
 
   constructor(
     readonly db: Database.Database,
@@ -104,32 +140,114 @@ export class DatabaseSync {
     return result;
   }
 
-  /** Applies one incoming frame and records progress through the sender's changes, in one transaction. */
-  applyFrom(site: Uint8Array, changes: Change[], to: number, next: ChangePageCursor | null): number {
-    const ok = canApply(this.db, this.engine);
+  /**
+   * Applies one incoming frame from `peer` (its replica `site`) and records progress through its
+   * changes, in one transaction. Throws ChangeRefused (nothing applied, nothing recorded) when the
+   * engine refuses a change on its values.
+   */
+  applyFrom(peer: string, site: Uint8Array, changes: Change[], to: number, next: ChangePageCursor | null): number {
     let applied = 0;
     this.db.transaction(() => {
-      const [now, later] = partition(changes, ok);
-      if (now.length) applied = this.engine.applyChanges(now);
-      if (later.length) this.store.hold(later);
-      this.store.recordSeen(site, to, next);
+      const [now, later] = partition(changes, heldReason(this.db, this.engine));
+      if (now.length) applied = this.mergeOrHold(now, (c, reason) => this.store.hold([[c, reason]], peer), (batch) => this.merge(batch));
+      if (later.length) this.store.hold(later, peer);
+      this.store.recordSeen(peer, site, to, next);
     })();
+    this.refusals.delete(peer);
     return applied;
   }
 
-  /** Merges held changes (and their history) whose table and column now exist (after a schema change). */
+  /** Merges changes from sync, without adopting their clock. */
+  private merge(changes: Change[]): number {
+    return this.engine.applyChanges(capClock(changes, this.engine.dbVersion()));
+  }
+
+  /**
+   * Merges a batch (in a savepoint); when this copy's schema refuses part of it (a constraint),
+   * merges the items one by one and hands the ones it cannot take to `hold`. ChangeRefused and
+   * transient errors go up: the caller's transaction rolls back whole.
+   */
+  private mergeOrHold<T>(items: T[], hold: (item: T, reason: string) => void, merge: (batch: T[]) => number): number {
+    try {
+      return this.db.transaction(() => merge(items))();
+    } catch (err) {
+      if (!isSchemaError(err)) throw err;
+      if (items.length === 1) {
+        hold(items[0], `cannot merge here: ${message(err)}`);
+        return 0;
+      }
+    }
+    let n = 0;
+    for (const item of items) n += this.mergeOrHold([item], hold, merge);
+    return n;
+  }
+
+  /**
+   * Merges held changes (with their history) that now fit this replica's schema (after a schema change).
+   * Never throws: what still cannot merge stays held with the reason, shown in the peer list.
+   */
   retryHeld(force = false): void {
     const version = this.db.pragma('schema_version', { simple: true }) as number;
     if (!force && version === this.heldSchemaVersion) return;
     this.heldSchemaVersion = version;
     if (this.store.heldCount() === 0) return;
-    const ok = canApply(this.db, this.engine);
     let merged = 0;
-    this.db.transaction(() => {
-      const changes = this.store.takeHeld(ok);
-      if (changes.length) merged = this.engine.applyChanges(changes);
-    })();
+    const waiting = new Map<string, number>();
+    try {
+      this.db.transaction(() => {
+        merged = this.retry('changes', this.store.heldChanges(), (batch) => this.merge(batch), waiting);
+      })();
+    } catch (err) {
+      // the file was busy: the next round tries again
+      this.heldSchemaVersion = -1;
+      this.log(`could not retry held changes now: ${message(err)}`);
+      return;
+    }
     if (merged) this.log(`merged ${merged} held change${merged === 1 ? '' : 's'} after a schema change`);
+    for (const [reason, n] of waiting) this.log(`${n} held item${n === 1 ? '' : 's'} cannot merge yet: ${reason} (kept until a schema change makes them fit)`);
+    this.changed();
+  }
+
+  /** One kind of held item: merges those that fit (releasing them), records why the rest wait. */
+  private retry<T extends { table: string; cid: string; pk: Uint8Array }>(
+    kind: 'changes',
+    held: { id: number; reason: string | null; item: T }[],
+    merge: (batch: T[]) => number,
+    waiting: Map<string, number>,
+  ): number {
+    const why = heldReason(this.db, this.engine);
+    const ready: { id: number; item: T }[] = [];
+    const wait = (id: number, reason: string) => {
+      this.store.setHeldReason(kind, id, reason);
+      waiting.set(reason, (waiting.get(reason) ?? 0) + 1);
+    };
+    for (const h of held) {
+      const reason = why(h.item);
+      if (reason === null) ready.push(h);
+      else wait(h.id, reason);
+    }
+    if (!ready.length) return 0;
+    const attempt = (batch: { id: number; item: T }[]): number => {
+      try {
+        const n = this.db.transaction(() => merge(batch.map((b) => b.item)))();
+        this.store.release(kind, batch.map((b) => b.id));
+        return n;
+      } catch (err) {
+        if (isTransient(err)) throw err;
+        if (batch.length === 1) {
+          wait(batch[0].id, `cannot merge here: ${message(err).replace(/^change \d+: /, '')}`);
+          return 0;
+        }
+        return batch.reduce((n, b) => n + attempt([b]), 0);
+      }
+    };
+    return attempt(ready);
+  }
+
+  /** A frame from `peer` was refused: kept for the peer list until one of its frames merges. */
+  noteRefusal(peer: string, reason: string): void {
+    this.refusals.set(peer, reason);
+    this.changed();
   }
 
   sessionAuthorised(s: SyncSession): void {
@@ -154,9 +272,12 @@ export class DatabaseSync {
 
   sessionChanged(s: SyncSession): void {
     const info = s.info();
-    if (info.remoteSite && info.remoteName && this.siteName(info.remoteSite) !== info.remoteName) {
-      this.siteNames.set(info.remoteSite.toLowerCase(), info.remoteName);
-      this.store.rememberSiteName(info.remoteSite, info.remoteName);
+    if (info.remoteSite && info.remoteName && this.siteName(info.remoteSite) !== info.remoteName && !this.siteClaims.has(s.remotePeer)) {
+      const owner = this.store.rememberSiteName(info.remoteSite, info.remoteName, s.remotePeer);
+      if (owner) {
+        this.siteClaims.set(s.remotePeer, info.remoteSite);
+        this.log(`${s.remotePeer.slice(-8)} presents site ${info.remoteSite.slice(0, 8)}…, which ${owner.slice(-8)} presented first: its name is not taken`);
+      } else this.siteNames.set(info.remoteSite.toLowerCase(), info.remoteName);
     }
     if (info.authorised) this.store.rememberPeer({ peerId: s.remotePeer, name: info.remoteName, synced: info.lastSyncAt !== null });
     this.changed();
@@ -181,33 +302,37 @@ export class DatabaseSync {
   }
 
   peers(connectedPeers: Map<string, string[]>, discovered: Set<string>): PeerInfo[] {
+    const held = new Map(this.store.heldByPeer().map((h) => [h.peer, h]));
+    const blank = (peerId: string): PeerInfo => ({
+      peerId,
+      name: '',
+      color: colorFor(peerId),
+      addresses: connectedPeers.get(peerId) ?? [],
+      discovered: discovered.has(peerId),
+      connected: connectedPeers.has(peerId),
+      authorised: false,
+      behind: 0,
+      ahead: 0,
+      lastSyncAt: null,
+      lastError: null,
+      schemaMismatch: null,
+      heldChanges: held.get(peerId)?.count ?? 0,
+      heldReason: held.get(peerId)?.reasons.join('; ') ?? null,
+      refused: this.refusals.get(peerId) ?? null,
+      elsewhere: this.elsewhere.has(peerId),
+    });
     const out = new Map<string, PeerInfo>();
     for (const known of this.store.peers()) {
-      out.set(known.peerId, {
-        peerId: known.peerId,
-        name: known.name,
-        color: colorFor(known.peerId),
-        addresses: known.addresses,
-        discovered: discovered.has(known.peerId),
-        connected: connectedPeers.has(known.peerId),
-        authorised: false,
-        behind: 0,
-        ahead: 0,
-        lastSyncAt: known.lastSync,
-        lastError: null,
-        schemaMismatch: null,
-        elsewhere: this.elsewhere.has(known.peerId),
-      });
+      out.set(known.peerId, { ...blank(known.peerId), name: known.name, addresses: known.addresses, lastSyncAt: known.lastSync });
     }
     for (const s of this.sessions) {
       const i = s.info();
       const prev = out.get(s.remotePeer);
       out.set(s.remotePeer, {
-        peerId: s.remotePeer,
+        ...blank(s.remotePeer),
         name: i.remoteName || prev?.name || '',
         color: colorFor(i.remoteSite ?? s.remotePeer),
         addresses: connectedPeers.get(s.remotePeer) ?? prev?.addresses ?? [],
-        discovered: discovered.has(s.remotePeer),
         connected: true,
         authorised: i.authorised,
         behind: i.behind,
@@ -218,11 +343,7 @@ export class DatabaseSync {
         elsewhere: false,
       });
     }
-    for (const id of discovered) {
-      if (!out.has(id)) {
-        out.set(id, { peerId: id, name: '', color: colorFor(id), addresses: connectedPeers.get(id) ?? [], discovered: true, connected: connectedPeers.has(id), authorised: false, behind: 0, ahead: 0, lastSyncAt: null, lastError: null, schemaMismatch: null, elsewhere: this.elsewhere.has(id) });
-      }
-    }
+    for (const id of discovered) if (!out.has(id)) out.set(id, blank(id));
     return [...out.values()];
   }
 

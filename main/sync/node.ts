@@ -12,7 +12,7 @@ import { mdns } from '@libp2p/mdns';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Connection } from '@libp2p/interface';
 import type { PeerInfo } from '../../shared/api.ts';
-import { loadIdentity } from './identity.ts';
+import { loadIdentity, lockIdentity } from './identity.ts';
 import type { DatabaseSync } from './database-sync.ts';
 import { PROTOCOL, SessionRefused, SyncSession } from './session.ts';
 
@@ -26,6 +26,8 @@ export interface SyncNodeOptions {
   log?: (line: string) => void;
   /** how often to redial known peers that are not connected (ms) */
   redialMs?: number;
+  /** how long an inbound or outbound sync stream may take to authenticate (ms; default 10 s) */
+  handshakeMs?: number;
 }
 
 /** The mDNS off switch shared by the app and the headless peer. */
@@ -46,6 +48,7 @@ export class SyncNode {
   private constructor(
     readonly libp2p: Libp2p,
     private readonly options: SyncNodeOptions,
+    private readonly releaseIdentity: () => void,
   ) {
     libp2p.addEventListener('connection:open', (e) => this.connected(e.detail));
     libp2p.addEventListener('peer:discovery', (e) => {
@@ -63,18 +66,26 @@ export class SyncNode {
     this.timer.unref();
   }
 
+  /** Throws IdentityInUse when another running process holds the identity file. */
   static async start(options: SyncNodeOptions): Promise<SyncNode> {
-    const privateKey = await loadIdentity(options.identityFile);
-    const libp2p = await createLibp2p({
-      privateKey,
-      addresses: { listen: options.listen?.length ? options.listen : ['/ip4/0.0.0.0/tcp/0'] },
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
-      peerDiscovery: options.mdns ? [mdns()] : [],
-      services: { identify: identify(), ping: ping() },
-    });
-    const node = new SyncNode(libp2p, options);
+    const release = lockIdentity(options.identityFile);
+    let libp2p: Libp2p;
+    try {
+      const privateKey = await loadIdentity(options.identityFile);
+      libp2p = await createLibp2p({
+        privateKey,
+        addresses: { listen: options.listen?.length ? options.listen : ['/ip4/0.0.0.0/tcp/0'] },
+        transports: [tcp()],
+        connectionEncrypters: [noise()],
+        streamMuxers: [yamux()],
+        peerDiscovery: options.mdns ? [mdns()] : [],
+        services: { identify: identify(), ping: ping() },
+      });
+    } catch (err) {
+      release();
+      throw err;
+    }
+    const node = new SyncNode(libp2p, options, release);
     await libp2p.handle(PROTOCOL, (stream, connection) => node.inbound(stream, connection), { maxInboundStreams: 256 });
     options.log?.(`listening on ${node.addresses().join(' ')}${options.mdns ? ' (mDNS on)' : ' (mDNS off)'}`);
     return node;
@@ -219,7 +230,7 @@ export class SyncNode {
         stream.abort(new Error('duplicate'));
         return;
       }
-      this.register(key, new SyncSession(stream, remote, this.peerId, 'initiator', ds, (s) => this.ended(key, s)), ds, conn);
+      this.register(key, new SyncSession(stream, remote, this.peerId, 'initiator', ds, (s) => this.ended(key, s), this.sessionOptions()), ds, conn);
     } catch (err) {
       this.opening.delete(key);
       this.log(`could not open a sync stream to ${remote.slice(-8)}: ${(err as Error).message}`);
@@ -242,7 +253,11 @@ export class SyncNode {
       this.register(key, session, ds, conn);
       return ds;
     };
-    new SyncSession(stream, remote, this.peerId, 'responder', resolve, (s) => this.ended(key, s));
+    new SyncSession(stream, remote, this.peerId, 'responder', resolve, (s) => this.ended(key, s), this.sessionOptions());
+  }
+
+  private sessionOptions() {
+    return { log: (line: string) => this.log(line), handshakeMs: this.options.handshakeMs };
   }
 
   private register(key: string, s: SyncSession, ds: DatabaseSync, conn: Connection): void {
@@ -267,6 +282,10 @@ export class SyncNode {
     clearInterval(this.timer);
     for (const s of this.sessions.values()) s.close('closing');
     this.sessions.clear();
-    await this.libp2p.stop();
+    try {
+      await this.libp2p.stop();
+    } finally {
+      this.releaseIdentity();
+    }
   }
 }

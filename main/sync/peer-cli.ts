@@ -2,7 +2,9 @@
 //   npm run peer -- --db FILE --share             prints "invite: CODE", keeps serving
 //   npm run peer -- --db FILE --join CODE         creates FILE from the sharer, keeps syncing
 //   npm run peer -- --db FILE                     goes on syncing a file shared or joined before
-// Options: --no-mdns, --listen MULTIADDR (repeatable), --name NAME, --data DIR (peer identity).
+// Options: --no-mdns, --listen MULTIADDR (repeatable), --connect MULTIADDR (a peer to keep
+// connected; repeatable), --name NAME, --data DIR (peer identity; created if missing; one running
+// peer per folder).
 // One log line per sync event; stops cleanly on SIGINT/SIGTERM.
 import '../polyfills.ts';
 import Database from 'better-sqlite3';
@@ -24,6 +26,7 @@ const { values } = parseArgs({
     join: { type: 'string' },
     'no-mdns': { type: 'boolean', default: false },
     listen: { type: 'string', multiple: true },
+    connect: { type: 'string', multiple: true },
     name: { type: 'string' },
     data: { type: 'string' },
   },
@@ -65,9 +68,17 @@ const node = await SyncNode.start({
   listen: values.listen,
   mdns: !values['no-mdns'] && mdnsAllowed(),
   log,
+}).catch((err: Error) => {
+  // an identity in use, a port taken: one line, not a stack trace
+  ds.close();
+  engine.close();
+  db.close();
+  return die(err.message);
 });
 log(`peer ${node.peerId} serving database ${ds.databaseId}`);
 node.addDatabase(ds, invite?.addresses ?? []);
+// --connect: peers to keep dialing (they join the addresses redialed every few seconds)
+for (const address of values.connect ?? []) node.dial(address).catch((err: Error) => log(`could not reach ${address} yet: ${err.message}`));
 if (values.share) console.log(`invite: ${encodeInvite({ databaseId: ds.databaseId, key: ds.key, addresses: node.addresses() })}`);
 
 let stopping = false;

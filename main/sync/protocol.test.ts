@@ -13,15 +13,7 @@ import { decodeChanges, encodeChanges, ProtocolError } from './change-codec.ts';
 import { decodeInvite, encodeInvite, InviteError } from './invite.ts';
 import { newNonce, proof } from './auth.ts';
 import { PROTOCOL, PROTOCOL_VERSION } from './session.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await sleep(50);
-  }
-}
+import { sleep, until } from './test-peers.ts';
 
 describe('frames, codec and invites', () => {
   it('reassembles frames split anywhere and refuses oversized or non-JSON frames', () => {

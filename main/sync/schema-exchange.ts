@@ -4,6 +4,7 @@
 import type Database from 'better-sqlite3';
 import type { CrrEngine } from '../crr/types.ts';
 import { ProtocolError } from './change-codec.ts';
+import { unpackPrimaryKey } from '../crr/index.ts';
 
 export interface SharedTable {
   name: string;
@@ -26,15 +27,33 @@ export function describeSchema(db: Database.Database, engine: CrrEngine): Shared
     }));
 }
 
-/** Whether a change for table.cid can be merged here now. */
-export function canApply(db: Database.Database, engine: CrrEngine): (table: string, cid: string) => boolean {
-  const cache = new Map<string, Set<string>>();
-  return (table, cid) => {
-    if (!engine.isCrr(table)) return false;
-    if (cid === '-1') return true;
-    let cols = cache.get(table);
-    if (!cols) cache.set(table, (cols = new Set(columnsOf(db, table))));
-    return cols.has(cid);
+/**
+ * Why a change or history entry cannot be merged into this replica's schema now (it is held until
+ * a schema change makes it fit), or null when it can: its table is not a CRR here, lacks its
+ * column, or has a primary key of another width. A pk that does not even unpack is left to the
+ * engine, which refuses it.
+ */
+export function heldReason(db: Database.Database, engine: CrrEngine): (item: { table: string; cid: string; pk: Uint8Array }) => string | null {
+  const shapes = new Map<string, { columns: Set<string>; pks: number }>();
+  const exists = db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).pluck();
+  return ({ table, cid, pk }) => {
+    if (!engine.isCrr(table)) return exists.get(table) ? `${table} is not collaborative here (not a CRR table)` : `this copy has no table ${table}`;
+    let shape = shapes.get(table);
+    if (!shape) {
+      const info = db.prepare('SELECT name, pk FROM pragma_table_info(?)').all(table) as { name: string; pk: number }[];
+      shapes.set(table, (shape = { columns: new Set(info.map((c) => c.name)), pks: info.filter((c) => c.pk > 0).length }));
+    }
+    if (cid !== '-1' && !shape.columns.has(cid)) return `${table} has no column ${cid} here`;
+    let width: number;
+    try {
+      width = unpackPrimaryKey(pk).length;
+    } catch {
+      return null;
+    }
+    if (width !== shape.pks) {
+      return `${table}: the peer's primary key has ${width} column${width === 1 ? '' : 's'}, this copy's has ${shape.pks}`;
+    }
+    return null;
   };
 }
 

@@ -13,12 +13,29 @@
 // local commits happen. The receiver applies each frame in one transaction together with its
 // progress (sync-store.ts), so a dropped connection resumes where it left off and re-delivery is
 // harmless. Any malformed frame closes the stream and applies nothing from it.
+//
+// Before the handshake completes a stream may carry frames of a few KB only and must finish it
+// within HANDSHAKE_MS; then up to MAX_FRAME_BYTES per frame, buffered one at a time, and nothing
+// is kept once the session ends.
+//
+// A frame the receiver will not apply although it is well formed (frame-checks.ts finds its
+// origin or range impossible, or the engine refuses a change on its values: ChangeRefused) is
+// answered with `refused {n, reason}` instead of an ack. Nothing of it is applied and no progress
+// is recorded; from then on the receiver applies nothing more from that session (later frames
+// would skip the refused one) but keeps sending its own changes, and shows the reason in its peer
+// list. The sender stops sending on that session and shows the reason too. The next session (a
+// reconnect) starts over from the receiver's recorded progress. Changes this copy's schema cannot
+// take are not refused: they are held (database-sync.ts). Merged changes never move this
+// replica's clock (database-sync.ts, "Clocks"); a peer far ahead is named in the peer list.
 import type { Stream } from '@libp2p/interface';
 import type { ChangePageCursor } from '../crr/types.ts';
 import { bytesToHex, hexToBytes } from '../../shared/values.ts';
 import { newNonce, proof, proofMatches, type HandshakeFacts } from './auth.ts';
 import { cursorFromWire, cursorToWire, decodeChanges, encodeChanges, ProtocolError } from './change-codec.ts';
-import { encodeFrame, FrameError, FrameReader } from './frames.ts';
+import { encodeFrame, FrameReader, MAX_FRAME_BYTES, PREAUTH_MAX_FRAME_BYTES } from './frames.ts';
+import { checkChanges, checkPolicies, checkRange, FrameRefused } from './frame-checks.ts';
+import { CLOCK_WARNING, isTransient } from './database-sync.ts';
+import { MAX_CLOCK } from '../crr/index.ts';
 import { decodePolicies, encodePolicies } from './policy-codec.ts';
 import type { DatabaseSync } from './database-sync.ts';
 
@@ -29,6 +46,8 @@ const MAX_PAGE = 8000;
 const KEEPALIVE_MS = 30_000;
 /** the hello's protocol version: 2 carries cell history inside change frames (1 had a separate route) */
 export const PROTOCOL_VERSION = 2;
+/** how long a stream may take to authenticate */
+export const HANDSHAKE_MS = 10_000;
 
 type Role = 'initiator' | 'responder';
 export type RefusalReason = 'unknown-database' | 'bad-key' | 'duplicate' | 'closing' | 'version';
@@ -45,6 +64,12 @@ const unb64 = (s: unknown, what: string): Uint8Array => {
   return new Uint8Array(Buffer.from(s, 'base64'));
 };
 
+export interface SessionOptions {
+  /** node-level log, for streams that end before they name a database */
+  log?: (line: string) => void;
+  handshakeMs?: number;
+}
+
 export interface SessionInfo {
   remotePeer: string;
   remoteName: string;
@@ -57,10 +82,12 @@ export interface SessionInfo {
   lastSyncAt: number | null;
   lastError: string | null;
   schemaMismatch: string | null;
+  /** why we refused this peer's changes on this session, if we did */
+  refused: string | null;
 }
 
 export class SyncSession {
-  private readonly reader = new FrameReader();
+  private readonly reader = new FrameReader(PREAUTH_MAX_FRAME_BYTES);
   private host: DatabaseSync | null;
   private facts: Partial<HandshakeFacts> = {};
   private authorised = false;
@@ -76,6 +103,12 @@ export class SyncSession {
   private lastSyncAt: number | null = null;
   private lastError: string | null = null;
   private schemaMismatch: string | null = null;
+  /** we refused a frame of this peer's: nothing more of its is applied on this session */
+  private refusedFromPeer: string | null = null;
+  /** the peer refused a frame of ours: we stop sending on this session */
+  private refusedByPeer = false;
+  private handshakeTimer: NodeJS.Timeout | null = null;
+  private clockWarned = false;
   // sending side
   private sentUpTo = 0;
   private cursor: ChangePageCursor | null = null;
@@ -99,8 +132,14 @@ export class SyncSession {
     /** the database (initiator), or how to find it from the hello (responder) */
     host: DatabaseSync | ((databaseId: string, session: SyncSession) => DatabaseSync | SessionRefused),
     private readonly onEnd: (s: SyncSession) => void,
+    private readonly options: SessionOptions = {},
   ) {
     this.host = typeof host === 'function' ? null : host;
+    const ms = options.handshakeMs ?? HANDSHAKE_MS;
+    this.handshakeTimer = setTimeout(() => {
+      if (!this.authorised) this.fail(new Error(`no handshake within ${ms / 1000} s`));
+    }, ms);
+    this.handshakeTimer.unref();
     const resolve = typeof host === 'function' ? host : null;
     if (this.host && role === 'initiator') {
       this.facts = { databaseId: this.host.databaseId, initiatorNonce: newNonce(), initiatorPeer: localPeer, responderPeer: remotePeer };
@@ -124,6 +163,7 @@ export class SyncSession {
       lastSyncAt: this.lastSyncAt,
       lastError: this.lastError,
       schemaMismatch: this.schemaMismatch,
+      refused: this.refusedFromPeer,
     };
   }
 
@@ -132,37 +172,45 @@ export class SyncSession {
     if (this.authorised && !this.closed) void this.pump();
   }
 
+  close(reason?: string): void {
+    if (this.closed) return;
+    if (reason) this.lastError = reason;
+    this.end();
+    void this.stream.close().catch(() => this.stream.abort(new Error(reason ?? 'closed')));
+    this.onEnd(this);
+  }
+
+  /** Stops timers and waiters and drops what the session buffered. */
+  private end(): void {
+    this.closed = true;
+    if (this.keepalive) clearInterval(this.keepalive);
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    this.waiters.splice(0).forEach((w) => w());
+    this.reader.clear();
+    this.inFlight.clear();
+  }
+
+  private fail(err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    const who = this.remoteName || this.remotePeer.slice(-8);
+    if (this.host) this.host.log(`sync error with ${who}: ${message}`);
+    else this.options.log?.(`closed an unauthenticated stream from ${who}: ${message}`);
+    this.lastError = message;
+    this.failed = true;
+    if (!this.closed) {
+      this.end();
+      this.stream.abort(err instanceof Error ? err : new Error(message));
+      this.onEnd(this);
+    }
+  }
+
   /**
    * Whether the session ended on an error (a misbehaving peer, a write that failed here, a key the
    * peer does not accept) rather than by the peer leaving, going offline or not sharing the
    * database now: only the former is a sync error, the others are states of the peer.
    */
   get endedInError(): boolean {
-    return this.failed || this.refusal === 'bad-key';
-  }
-
-  close(reason?: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (reason) this.lastError = reason;
-    if (this.keepalive) clearInterval(this.keepalive);
-    this.waiters.splice(0).forEach((w) => w());
-    void this.stream.close().catch(() => this.stream.abort(new Error(reason ?? 'closed')));
-    this.onEnd(this);
-  }
-
-  private fail(err: unknown): void {
-    const message = err instanceof Error ? err.message : String(err);
-    this.host?.log(`sync error with ${this.remoteName || this.remotePeer.slice(-8)}: ${message}`);
-    this.lastError = message;
-    this.failed = true;
-    if (!this.closed) {
-      this.closed = true;
-      if (this.keepalive) clearInterval(this.keepalive);
-      this.waiters.splice(0).forEach((w) => w());
-      this.stream.abort(err instanceof Error ? err : new Error(message));
-      this.onEnd(this);
-    }
+    return this.failed || this.refusal === 'bad-key' || this.refusal === 'version';
   }
 
   private send(message: unknown): Promise<void> | null {
@@ -175,11 +223,13 @@ export class SyncSession {
     let handling = false;
     try {
       for await (const chunk of this.stream) {
+        if (this.closed) return;
         handling = true;
-        const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray();
-        for (const message of this.reader.push(bytes)) {
-          if (this.closed) return;
+        this.reader.add(chunk instanceof Uint8Array ? chunk : chunk.subarray());
+        // one message at a time: authorising raises the frame limit for the frames after it
+        for (let message = this.reader.next(); message !== undefined; message = this.reader.next()) {
           this.handle(message as Record<string, unknown>, resolve);
+          if (this.closed) return;
         }
         handling = false;
       }
@@ -188,7 +238,7 @@ export class SyncSession {
       if (this.closed) return;
       // frames and messages that fail here are errors; the stream itself failing is the
       // connection dropping (the peer went offline), which is a state
-      if (handling || err instanceof FrameError || err instanceof ProtocolError) this.fail(err);
+      if (handling) this.fail(err);
       else this.close(`the connection to the peer was lost (${err instanceof Error ? err.message : String(err)})`);
     }
   }
@@ -215,8 +265,9 @@ export class SyncSession {
       case 'ack':
         return this.onAck(m);
       case 'policies':
-        this.host!.engine.history.applyPolicies(decodePolicies(m.data));
-        return;
+        return this.onPolicies(m);
+      case 'refused-frame':
+        return this.onRefusedFrame(m);
       default:
         throw new ProtocolError(`unexpected message ${JSON.stringify(m.t)}`);
     }
@@ -268,6 +319,8 @@ export class SyncSession {
 
   private authorise(): void {
     this.authorised = true;
+    this.reader.setLimit(MAX_FRAME_BYTES);
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     const host = this.host!;
     host.sessionAuthorised(this);
     this.keepalive = setInterval(() => this.send({ t: 'ping' }), KEEPALIVE_MS);
@@ -280,22 +333,30 @@ export class SyncSession {
     const host = this.host!;
     this.remoteSite = hexToBytes(m.site);
     this.remoteName = typeof m.name === 'string' ? m.name.slice(0, 100) : '';
-    this.remoteHead = Number.isSafeInteger(m.head) ? (m.head as number) : 0;
+    this.remoteHead = Number.isSafeInteger(m.head) ? Math.min(m.head as number, MAX_CLOCK) : 0;
     const adopted = host.adoptSchema(m.schema);
     this.schemaMismatch = adopted.mismatch;
     if (adopted.created.length) host.log(`created ${adopted.created.join(', ')} from ${this.remoteName || 'the peer'}'s schema`);
-    const seen = host.store.seen(this.remoteSite);
+    // progress is the authenticated peer's own: another key holder presenting this site has its own
+    const seen = host.store.seen(this.remotePeer, this.remoteSite);
     this.receivedUpTo = seen.version;
-    this.send({ t: 'seen', version: seen.version, cursor: seen.cursor ? cursorToWire(seen.cursor) : null });
+    this.send({
+      t: 'seen',
+      version: seen.version,
+      cursor: seen.cursor ? cursorToWire(seen.cursor) : null,
+    });
     host.sessionChanged(this);
   }
 
   private onSeen(m: Record<string, unknown>): void {
     const version = m.version;
     if (!Number.isSafeInteger(version) || (version as number) < 0) throw new ProtocolError('seen: malformed version');
-    this.sentUpTo = this.ackedUpTo = version as number;
+    // a peer that says it has more than we ever wrote (we were restored from a backup, or it
+    // lies) gets everything again: merging twice is harmless, skipping is not
+    const head = this.host!.engine.dbVersion();
+    this.sentUpTo = this.ackedUpTo = (version as number) > head ? 0 : (version as number);
     const cursor = m.cursor ? cursorFromWire(m.cursor) : null;
-    this.cursor = cursor && cursor.from === version ? cursor : null;
+    this.cursor = cursor && cursor.from === this.sentUpTo && cursor.to <= head ? cursor : null;
     void this.pump();
   }
 
@@ -306,18 +367,81 @@ export class SyncSession {
     if (!Number.isSafeInteger(n) || !Number.isSafeInteger(to)) throw new ProtocolError('changes: malformed frame number or range');
     const next = m.next ? cursorFromWire(m.next) : null;
     const changes = decodeChanges(m.data);
-    const applied = this.host!.applyFrom(this.remoteSite, changes, to as number, next);
+    const host = this.host!;
+    const ours = host.engine.dbVersion();
+    const applied = this.applyOrRefuse(n as number, () => {
+      checkRange(to as number, m.head);
+      checkChanges(changes, to as number, host.engine.siteId);
+      return host.applyFrom(this.remotePeer, this.remoteSite!, changes, to as number, next);
+    });
+    if (applied === null) return;
+    if (!this.clockWarned && (to as number) > ours + CLOCK_WARNING) {
+      // merged, but its clock is not ours (database-sync.ts, "Clocks")
+      this.clockWarned = true;
+      this.lastError = `its clock (${to}) is far ahead of this replica's (${ours}): its changes merge, its clock is not adopted`;
+      host.log(`${this.remoteName || this.remotePeer.slice(-8)}'s clock ${to} is far ahead of ours (${ours}): not adopted`);
+    }
     if (Number.isSafeInteger(m.head)) this.remoteHead = Math.max(this.remoteHead, m.head as number);
     if (!next) this.receivedUpTo = Math.max(this.receivedUpTo, to as number);
     this.lastSyncAt = Date.now();
     this.send({ t: 'ack', n });
     const who = this.remoteName || this.remotePeer.slice(-8);
-    if (changes.length) this.host!.log(`received ${changes.length} change${changes.length === 1 ? '' : 's'} from ${who} (${applied} applied)`);
+    if (changes.length) host.log(`received ${changes.length} change${changes.length === 1 ? '' : 's'} from ${who} (${applied} applied)`);
     this.catchUp.changes += changes.length;
     if (!this.catchUp.done && !next && this.receivedUpTo >= this.remoteHead) {
       this.catchUp.done = true;
-      this.host!.log(`caught up with ${who}: ${this.catchUp.changes} changes in ${Date.now() - this.catchUp.since} ms`);
+      host.log(`caught up with ${who}: ${this.catchUp.changes} changes in ${Date.now() - this.catchUp.since} ms`);
     }
+    host.sessionChanged(this);
+  }
+
+  private onPolicies(m: Record<string, unknown>): void {
+    const entries = decodePolicies(m.data);
+    if (this.refusedFromPeer) return;
+    try {
+      checkPolicies(entries);
+      this.host!.engine.history.applyPolicies(entries);
+    } catch (err) {
+      if (isTransient(err)) throw err;
+      this.refuseFrom(err);
+    }
+  }
+
+  /**
+   * Runs `apply` for frame n unless this session already refused a frame; a refusal (anything but
+   * a transient error) answers `refused-frame` and returns null: nothing of the frame was applied.
+   */
+  private applyOrRefuse(n: number, apply: () => number): number | null {
+    if (!this.refusedFromPeer) {
+      try {
+        return apply();
+      } catch (err) {
+        if (isTransient(err)) throw err;
+        this.refuseFrom(err);
+      }
+    }
+    this.send({ t: 'refused-frame', n, reason: this.refusedFromPeer });
+    return null;
+  }
+
+  private refuseFrom(err: unknown): void {
+    const host = this.host!;
+    const reason = err instanceof Error ? err.message : String(err);
+    this.refusedFromPeer = reason;
+    host.log(`refused a frame from ${this.remoteName || this.remotePeer.slice(-8)}${err instanceof FrameRefused ? '' : ` (${(err as Error)?.name ?? 'error'})`}: ${reason}`);
+    host.noteRefusal(this.remotePeer, reason);
+    host.sessionChanged(this);
+  }
+
+  /** The peer refused one of our frames: stop sending on this session, say why. */
+  private onRefusedFrame(m: Record<string, unknown>): void {
+    if (!this.inFlight.has(m.n as number)) throw new ProtocolError('refusal of a frame never sent');
+    this.inFlight.delete(m.n as number);
+    const reason = typeof m.reason === 'string' ? m.reason.slice(0, 500) : 'no reason given';
+    if (!this.refusedByPeer) this.host!.log(`${this.remoteName || this.remotePeer.slice(-8)} refused our changes: ${reason}`);
+    this.refusedByPeer = true;
+    this.lastError = `the peer refused our changes: ${reason}`;
+    this.waiters.splice(0).forEach((w) => w());
     this.host!.sessionChanged(this);
   }
 
@@ -352,14 +476,14 @@ export class SyncSession {
   private async sendMissing(): Promise<void> {
     const host = this.host!;
     for (;;) {
-      if (this.closed || !this.remoteSite) return;
+      if (this.closed || !this.remoteSite || this.refusedByPeer) return;
       if (!this.cursor) {
         const head = host.engine.dbVersion();
         if (head <= this.sentUpTo) return this.sendPolicies();
         this.cursor = { from: this.sentUpTo, to: head };
       }
-      while (this.inFlight.size >= WINDOW && !this.closed) await new Promise<void>((r) => this.waiters.push(r));
-      if (this.closed) return;
+      while (this.inFlight.size >= WINDOW && !this.closed && !this.refusedByPeer) await new Promise<void>((r) => this.waiters.push(r));
+      if (this.closed || this.refusedByPeer) return;
       const page = host.engine.changesPage(this.cursor, this.pageLimit, { excludeSite: this.remoteSite });
       const frame = { t: 'changes', n: ++this.frameNo, head: host.engine.dbVersion(), to: this.cursor.to, next: page.next ? cursorToWire(page.next) : null, data: encodeChanges(page.changes) };
       const bytes = encodeFrame(frame);
@@ -382,6 +506,7 @@ export class SyncSession {
 
   /** Merge policies, when they changed since we last sent them. */
   private sendPolicies(): void {
+    if (this.refusedByPeer) return;
     const policies = JSON.stringify(encodePolicies(this.host!.engine.history.policies()));
     if (policies === this.policiesSent) return;
     this.policiesSent = policies;

@@ -9,10 +9,14 @@ export interface PeerProcess {
   lines: string[];
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** its exit code once it exits on its own (null: killed by a signal) */
+  exited: Promise<number | null>;
 }
 
+/** A headless peer on 127.0.0.1 (a random port unless `args` has its own --listen). */
 export function spawnPeer(args: string[], dataDir: string, extraEnv: Record<string, string> = {}): PeerProcess {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'main/sync/peer-cli.ts', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--data', dataDir, ...args], {
+  const listen = args.includes('--listen') ? [] : ['--listen', '/ip4/127.0.0.1/tcp/0'];
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'main/sync/peer-cli.ts', '--no-mdns', ...listen, '--data', dataDir, ...args], {
     cwd: ROOT,
     env: { ...process.env, CRR_NO_MDNS: '1', ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -33,6 +37,7 @@ export function spawnPeer(args: string[], dataDir: string, extraEnv: Record<stri
   return {
     proc,
     lines,
+    exited,
     waitFor(pattern, timeoutMs = 20_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
@@ -59,4 +64,15 @@ export function spawnPeer(args: string[], dataDir: string, extraEnv: Record<stri
       return exited;
     },
   };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until `check` holds, polling; throws naming `what` after `ms`. */
+export async function until(check: () => boolean, what: string, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await sleep(50);
+  }
 }

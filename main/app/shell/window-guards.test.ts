@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { tempDir } from '../../crr/test-helpers.ts';
 import { CSP } from '../static-files.ts';
 import { appUrl, rendererResponse, RENDERER_URL } from './renderer-protocol.ts';
-import { externalTarget, isAppPage, navigationAllowed, permissionAllowed, withCsp } from './window-guards.ts';
+import { externalTarget, ipcSenderAllowed, isAppPage, navigationAllowed, permissionAllowed, withCsp } from './window-guards.ts';
 
 const tmp = tempDir('guards-');
 afterAll(() => tmp.cleanup());
@@ -16,8 +16,7 @@ describe('navigation and new windows', () => {
     for (const url of ['https://example.org/', 'file:///etc/passwd', 'crr-desk://other/index.html', 'crr-desk://app:99/', 'javascript:alert(1)', 'not a url'])
       expect(navigationAllowed(url), url).toBe(false);
     expect(externalTarget('https://example.org/a?b')).toBe('https://example.org/a?b');
-    expect(externalTarget('http://example.org')).toBe('http://example.org/');
-    for (const url of ['file:///etc/passwd', 'javascript:alert(1)', 'smb://host/share', 'crr-desk://app/', '::'])
+    for (const url of ['http://example.org', 'https://user:pw@example.org/', 'file:///etc/passwd', 'javascript:alert(1)', 'smb://host/share', 'crr-desk://app/', '::'])
       expect(externalTarget(url), url).toBeNull();
   });
 });
@@ -30,6 +29,13 @@ describe('IPC senders and permissions', () => {
     expect(isAppPage('crr-desk://user:pw@app/')).toBe(false);
     expect(isAppPage(undefined)).toBe(false);
     expect(isAppPage('')).toBe(false);
+  });
+
+  it('answers IPC only from the main frame showing the app page (not an iframe in it)', () => {
+    expect(ipcSenderAllowed({ url: RENDERER_URL, isMainFrame: true })).toBe(true);
+    expect(ipcSenderAllowed({ url: RENDERER_URL, isMainFrame: false })).toBe(false);
+    expect(ipcSenderAllowed({ url: 'https://evil.example/', isMainFrame: true })).toBe(false);
+    expect(ipcSenderAllowed(null)).toBe(false);
   });
 
   it('grants clipboard writing to the app page only, and nothing else', () => {

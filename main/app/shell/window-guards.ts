@@ -1,14 +1,17 @@
 // The Electron window's security decisions, as plain functions: the page never navigates away or
-// opens windows (http(s) links go to the system browser), no webviews, no permissions but writing
-// the clipboard (Copy invite code), IPC only from the app's own page, and the CSP on every response.
+// opens windows (https links go to the system browser), no webviews, no permissions but writing
+// the clipboard (Copy invite code), IPC only from the app page's main frame, and the CSP on every response.
 import { CSP } from '../static-files.ts';
 import { appUrl } from './renderer-protocol.ts';
 
-/** A link or window.open the page asked for: never in the app; http(s) URLs open in the system browser. */
+/**
+ * A link or window.open the page asked for: never in the app; only https URLs without credentials
+ * open in the system browser (shell.openExternal would hand any scheme to the OS).
+ */
 export function externalTarget(url: string): string | null {
   try {
     const u = new URL(url);
-    return u.protocol === 'https:' || u.protocol === 'http:' ? u.href : null;
+    return u.protocol === 'https:' && u.hostname !== '' && u.username === '' && u.password === '' ? u.href : null;
   } catch {
     return null;
   }
@@ -19,9 +22,14 @@ export function navigationAllowed(url: string): boolean {
   return appUrl(url) !== null;
 }
 
-/** Whether an IPC call comes from the app's own page (not from any other frame or content). */
+/** Whether a URL is the app's own page. */
 export function isAppPage(senderUrl: string | undefined | null): boolean {
   return appUrl(senderUrl) !== null;
+}
+
+/** Whether an IPC call may be answered: only from a window's main frame showing the app's page (not an iframe). */
+export function ipcSenderAllowed(frame: { url: string; isMainFrame: boolean } | null | undefined): boolean {
+  return !!frame && frame.isMainFrame && isAppPage(frame.url);
 }
 
 const ALLOWED_PERMISSIONS = new Set(['clipboard-sanitized-write']);
