@@ -1,6 +1,9 @@
 // How cell values look in the grid and how edited text becomes a value again, keeping the
 // storage class: an INTEGER edit stays an integer, NULL is never confused with ''.
 import { base64ToBytes, bytesToBase64, bytesToHex, hexToBytes, type WireValue } from '../shared/values.ts';
+import { affinity } from '../shared/column-affinity.ts';
+
+export { affinity, type Affinity } from '../shared/column-affinity.ts';
 
 export type CellKind = 'null' | 'integer' | 'real' | 'text' | 'blob';
 
@@ -49,18 +52,6 @@ export function editText(v: WireValue): string {
   if ('i' in v) return v.i;
   if ('r' in v) return formatReal(v.r);
   return `X'${bytesToHex(base64ToBytes(v.b))}'`;
-}
-
-export type Affinity = 'integer' | 'real' | 'numeric' | 'text' | 'blob';
-
-/** The column's affinity from its declared type, by SQLite's rules (section 3.1 of "Datatypes In SQLite"). */
-export function affinity(declared: string): Affinity {
-  const t = declared.toUpperCase();
-  if (t.includes('INT')) return 'integer';
-  if (/CHAR|CLOB|TEXT/.test(t)) return 'text';
-  if (t.includes('BLOB') || t.trim() === '') return 'blob';
-  if (/REAL|FLOA|DOUB/.test(t)) return 'real';
-  return 'numeric';
 }
 
 /**

@@ -2,6 +2,7 @@
 // or by the browser-mode WebSocket. Values cross as WireValue (see values.ts) so storage
 // classes survive JSON. Errors cross as ApiError (see errors.ts).
 import type { WireValue } from './values.ts';
+import type { TextEdit } from './text-edits.ts';
 
 export interface DatabaseInfo {
   path: string;
@@ -185,8 +186,9 @@ export interface SyncStatus {
 }
 
 /** How a column merges concurrent writes: `lww` decides silently (the conflict is recorded as
- * resolved); `review` applies the same winner and keeps the conflict open until someone keeps a value. */
-export type MergePolicy = 'lww' | 'review';
+ * resolved); `review` applies the same winner and keeps the conflict open until someone keeps a value;
+ * `counter` (numeric columns) sums everyone's adjustments; `text` (TEXT columns) merges characters. */
+export type MergePolicy = 'lww' | 'review' | 'counter' | 'text';
 
 /** One version of a cell (main/crr/HISTORY.md). */
 export interface CellVersion {
@@ -207,6 +209,19 @@ export interface CellVersion {
   won: boolean;
   /** written by "Keep this value" */
   resolvesConflict: boolean;
+  /** a text column's version (merge policy text): what it changed in the version before it, as character edits */
+  edits?: TextEdit[];
+}
+
+/** One writer's part of a counter cell (merge policy counter), in its row's current life. */
+export interface CounterContribution {
+  site: string;
+  peerName: string;
+  local: boolean;
+  /** how many of its writes counted */
+  writes: number;
+  /** their sum */
+  total: WireValue;
 }
 
 /** Versions of one cell written concurrently (over the same earlier version). */
@@ -427,8 +442,10 @@ export interface Api {
   countRows(p: RowQuery): Promise<number>;
   /** where a row stands in the sorted, filtered view (0-based), or null when the view leaves it out */
   rowPosition(p: RowQuery & { key: WireValue[] }): Promise<number | null>;
-  /** `expected`: refuse (code 'changed') unless the cell still holds it (undo never reverts a peer's edit) */
-  updateCell(p: CellRef & { value: WireValue; expected?: WireValue }): Promise<Row>;
+  /** `expected`: refuse (code 'changed') unless the cell still holds it (undo never reverts a peer's edit);
+   * `mergeFrom`: for counter and text columns (merge policies), the value the editor started from: a counter gets the
+   * difference added to what it holds now, a text gets the edits merged with what others wrote since */
+  updateCell(p: CellRef & { value: WireValue; expected?: WireValue; mergeFrom?: WireValue }): Promise<Row>;
   /** several cells of one table in one transaction (paste); returns how many */
   updateCells(p: { table: string; cells: { key: WireValue[]; column: string; value: WireValue; expected?: WireValue }[] }): Promise<number>;
   insertRow(p: { table: string; values: Record<string, WireValue> }): Promise<Row>;
@@ -458,6 +475,8 @@ export interface Api {
   /** "Keep this value": the version written by `keepSite` becomes a new version that wins everywhere */
   resolveConflict(p: { id: string; keepSite: string }): Promise<void>;
   mergePolicies(p: { table: string }): Promise<Record<string, MergePolicy>>;
+  /** who added what to a counter cell (merge policy counter) in its row's current life */
+  counterContributions(p: CellRef): Promise<CounterContribution[]>;
   setMergePolicy(p: { table: string; column: string; policy: MergePolicy }): Promise<void>;
   tableActivity(p: { table: string; limit?: number }): Promise<ActivityEntry[]>;
 

@@ -1,6 +1,7 @@
 // The service's cell-history, conflict and merge-policy calls: engine values to API shapes,
 // opaque conflict ids, and writer names for site ids.
-import type { ActivityEntry, CellRef, CellVersion, Conflict, MergePolicy } from '../../shared/api.ts';
+import type { ActivityEntry, CellRef, CellVersion, Conflict, CounterContribution, MergePolicy } from '../../shared/api.ts';
+import { textEdits } from '../../shared/text-edits.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { bytesToHex, fromWire, hexToBytes, toWire, type WireValue } from '../../shared/values.ts';
 import type { CellVersion as EngineVersion, Conflict as EngineConflict, CrrEngine } from '../crr/types.ts';
@@ -74,7 +75,33 @@ export class HistoryCalls {
   }
 
   cellHistory(p: CellRef): CellVersion[] {
-    return this.guard(() => this.engine.history.cell(p.table, p.key.map(fromWire), p.column).map((v) => this.version(v)));
+    return this.guard(() => {
+      const versions = this.engine.history.cell(p.table, p.key.map(fromWire), p.column);
+      const out = versions.map((v) => this.version(v));
+      if (this.policyOf(p.table, p.column) === 'text') {
+        // newest first: each version's edits against the one before it in the same life
+        versions.forEach((v, i) => {
+          const prev = versions.slice(i + 1).find((w) => w.cl === v.cl && w.col_version < v.col_version);
+          const text = (x: unknown) => (typeof x === 'string' ? x : '');
+          out[i].edits = textEdits(prev ? text(prev.val) : '', text(v.val));
+        });
+      }
+      return out;
+    });
+  }
+
+  policyOf(table: string, column: string): MergePolicy {
+    return this.engine.history.policies().find((e) => e.table === table && e.cid === column)?.policy ?? 'lww';
+  }
+
+  counterContributions(p: CellRef): CounterContribution[] {
+    return this.guard(() =>
+      this.engine.history.contributions(p.table, p.key.map(fromWire), p.column).map((c) => {
+        const site = bytesToHex(c.site_id);
+        const local = site === bytesToHex(this.engine.siteId);
+        return { site, local, peerName: local ? 'You' : (this.names(site) ?? `peer ${site.slice(0, 6)}`), writes: c.writes, total: toWire(c.total) };
+      }),
+    );
   }
 
   listConflicts(p: { table?: string; includeResolved?: boolean }): Conflict[] {

@@ -4,7 +4,7 @@
 import '../polyfills.ts';
 import type Database from 'better-sqlite3';
 import { basename, join } from 'node:path';
-import type { ActivityEntry, ApiEvents, CellRef, CellVersion, Conflict, CsvImportRequest, MergePolicy, DatabaseInfo, PeerInfo, SyncStatus, QueryResult, QueryWindowRequest, Row, RowQuery, RowWindow, RowWindowRequest, TableInfo, TableSchema } from '../../shared/api.ts';
+import type { ActivityEntry, ApiEvents, CellRef, CellVersion, Conflict, CounterContribution, CsvImportRequest, MergePolicy, DatabaseInfo, PeerInfo, SyncStatus, QueryResult, QueryWindowRequest, Row, RowQuery, RowWindow, RowWindowRequest, TableInfo, TableSchema } from '../../shared/api.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { bytesToHex, fromWire, toWire, type SqlValue, type WireValue } from '../../shared/values.ts';
 import { installCrr, CrrRefusal } from '../crr/index.ts';
@@ -33,6 +33,7 @@ import { importCsvText, importFile, previewImport, type ImportDeps } from './imp
 import { listDirectory } from './file-browser.ts';
 import { announcedName, SettingsFile } from './app-settings.ts';
 import { referencingRows } from './foreign-keys.ts';
+import { mergeTexts } from '../../shared/text-edits.ts';
 
 type Listener = <E extends keyof ApiEvents>(event: E, payload: ApiEvents[E]) => void;
 
@@ -205,6 +206,10 @@ export class DatabaseService {
     return this.history().mergePolicies(p);
   }
 
+  async counterContributions(p: CellRef): Promise<CounterContribution[]> {
+    return this.history().counterContributions(p);
+  }
+
   async setMergePolicy(p: { table: string; column: string; policy: MergePolicy }): Promise<void> {
     this.writable();
     this.history().setMergePolicy(p);
@@ -372,13 +377,14 @@ export class DatabaseService {
     if (!holds) throw new ApiError('changed', `${column} of that row of ${schema.name} was changed by someone else since; it was left as it is.`);
   }
 
-  async updateCell(p: CellRef & { value: WireValue; expected?: WireValue }): Promise<Row> {
+  async updateCell(p: CellRef & { value: WireValue; expected?: WireValue; mergeFrom?: WireValue }): Promise<Row> {
     const schema = tableShape(this.open(), p?.table);
     if (!schema.columns.some((c) => c.name === p.column)) throw new ApiError('invalid-argument', `${schema.name} has no column ${JSON.stringify(p.column)}.`);
     const where = this.keyWhere(schema, p.key);
-    const value = bind(fromWire(p.value));
+    let value: unknown = bind(fromWire(p.value));
     return this.write(schema.name, () => {
       if (p.expected !== undefined) this.assertHolds(schema, where, p.column, p.expected);
+      if (p.mergeFrom !== undefined) value = this.mergedEdit(schema.name, p.column, where, fromWire(p.mergeFrom), value);
       const changed = this.open()
         .prepare(`UPDATE ${quoteId(schema.name)} SET ${quoteId(p.column)} = ? WHERE ${where.sql}`)
         .run(value, ...where.params).changes;
@@ -387,6 +393,22 @@ export class DatabaseService {
       const newKey = keyChanged ? schema.keyColumns.map((k, i) => (k === p.column ? p.value : p.key[i])) : p.key;
       return this.readRow(schema, this.keyWhere(schema, newKey));
     });
+  }
+
+  /**
+   * What an editor's value means for a counter or text column (merge policies): a counter gets
+   * the change made in the editor (value − from) added to what it holds now; a text gets its
+   * edits (from → value) merged with what others wrote since. Other columns: the value as it is.
+   */
+  private mergedEdit(table: string, column: string, where: { sql: string; params: unknown[] }, from: SqlValue, value: unknown): unknown {
+    const policy = this.historyCalls?.policyOf(table, column);
+    if (policy !== 'counter' && policy !== 'text') return value;
+    const db = this.open();
+    const now = db.prepare(`SELECT ${quoteId(column)} FROM ${quoteId(table)} WHERE ${where.sql}`).safeIntegers(true).pluck().get(...where.params);
+    const num = (v: unknown) => typeof v === 'bigint' || typeof v === 'number';
+    if (policy === 'counter' && num(now) && num(from) && num(value)) return db.prepare('SELECT ? + (? - ?)').safeIntegers(true).pluck().get(now, value, from);
+    if (policy === 'text' && typeof from === 'string' && typeof value === 'string' && typeof now === 'string' && now !== from) return mergeTexts(from, value, now).text;
+    return value;
   }
 
   /** Several cells of one table (a paste), all or nothing, in one transaction. */

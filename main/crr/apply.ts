@@ -17,7 +17,7 @@ type Statement = Database.Statement;
 const PROFILE = process.env.CRR_PROFILE_MERGE ? new Map<string, number>() : null;
 if (PROFILE) {
   process.on('exit', () => {
-    for (const [sql, ms] of [...PROFILE.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(ms.toFixed(1).padStart(9), sql.replace(/\s+/g, ' ').slice(0, 110));
+    for (const [sql, ms] of [...PROFILE.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(ms.toFixed(1).padStart(9), sql.replace(/\s+/g, ' ').slice(0, Number(process.env.CRR_PROFILE_MERGE) > 1 ? 100000 : 110));
   });
 }
 
@@ -57,8 +57,11 @@ export function createApplier(ctx: ApplierContext) {
   /** Stages validated changes (with their decoded keys) and merges each table's batch; inside a transaction. */
   function apply(changes: Change[], keys: SqlValue[][]): void {
     const sites = new Map<string, number | null>();
+    const byObject = new Map<Uint8Array, number | null>();
     const ordOf = (id: Uint8Array | null | undefined): number | null => {
       if (!id) return null;
+      const known = byObject.get(id);
+      if (known !== undefined) return known;
       const hex = Buffer.from(id).toString('hex');
       let ord = sites.get(hex);
       if (ord === undefined) {
@@ -66,6 +69,7 @@ export function createApplier(ctx: ApplierContext) {
         ord = Number(siteStmt.ord.get(Buffer.from(id)));
         sites.set(hex, ord);
       }
+      byObject.set(id, ord);
       return ord;
     };
     const touched = new Set<string>();

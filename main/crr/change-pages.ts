@@ -55,14 +55,14 @@ export function toChange(r: RawChange): Change {
 }
 
 /** What a branch needs from the engine while it unpivots rows. */
-interface Lookup {
+export interface Lookup {
   site(ord: unknown): Uint8Array;
   siteOrNull(ord: unknown): Uint8Array | null;
   /** when this replica committed db_version v (a local version's written time) */
   timeOf(v: unknown): number | null;
 }
 
-interface Branch {
+export interface Branch {
   /** the clock table scanned in (version, keys) order, its alias and filter */
   from: string;
   alias: string;
@@ -78,7 +78,7 @@ interface Branch {
   expand(row: unknown[], out: Change[], lookup: Lookup): void;
 }
 
-function branches(info: TableInfo, statement: (sql: string) => Database.Statement): Branch[] {
+function branches(info: TableInfo, statement: (sql: string) => Database.Statement, extra: ExtraBranches): Branch[] {
   const rows = rowsTable(info.name);
   const V = versionsTable(info.name);
   const D = deadTable(info.name);
@@ -100,6 +100,9 @@ function branches(info: TableInfo, statement: (sql: string) => Database.Statemen
     .safeIntegers(true);
 
   const out: Branch[] = [
+    // counter contributions and text states first: a peer has them no later than the versions
+    // written with them (policy-columns.ts)
+    ...extra(info),
     {
       // the sentinels of live lives (re-created rows, pk-only tables' rows)
       from: rows,
@@ -216,7 +219,10 @@ interface BranchStatements {
   same: Database.Statement;
 }
 
-export function createChangePager(prepare: (sql: string) => Database.Statement) {
+/** Branches of other kinds of rows a table's stream carries, read before its own. */
+export type ExtraBranches = (info: TableInfo) => Branch[];
+
+export function createChangePager(prepare: (sql: string) => Database.Statement, extra: ExtraBranches = () => []) {
   const cache = new WeakMap<TableInfo, BranchStatements[]>();
   const siteIds = new Map<number, Uint8Array>();
   const sitesStmt = prepare('SELECT ord, site_id FROM crr_sites').raw(true);
@@ -236,7 +242,7 @@ export function createChangePager(prepare: (sql: string) => Database.Statement) 
   function statements(info: TableInfo): BranchStatements[] {
     let s = cache.get(info);
     if (s) return s;
-    s = branches(info, prepare).map((branch) => {
+    s = branches(info, prepare, extra).map((branch) => {
       const { from, alias, where, version, keys, columns, joins } = branch;
       const order = [version, ...keys].join(', ');
       const sel = (seek: string) =>

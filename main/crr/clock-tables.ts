@@ -32,6 +32,7 @@
 // elsewhere (a local version was written when it was seen).
 import type { TableInfo } from './table-info.ts';
 import { quoteId } from './table-info.ts';
+import { dropPolicyTablesSql, policyTablesSql } from './policy-columns.ts';
 
 export const rowsTable = (table: string) => quoteId(`${table}__crr_rows`);
 export const versionsTable = (table: string) => quoteId(`${table}__crr_v`);
@@ -101,12 +102,13 @@ CREATE INDEX IF NOT EXISTS ${quoteId(`${info.name}__crr_v_db`)} ON ${versionsTab
 CREATE TABLE IF NOT EXISTS ${forksTable(info.name)} (${pkDecl}, slot INTEGER NOT NULL, cl INTEGER NOT NULL,
   parent_site INTEGER NOT NULL, parent_cv INTEGER NOT NULL, seen_version INTEGER NOT NULL,
   PRIMARY KEY (${pk}, slot, cl, parent_site, parent_cv)) WITHOUT ROWID;
+${policyTablesSql(info) /* counter contributions and text states (policy-columns.ts) */}
 `;
 }
 
 export function dropClockTablesSql(table: string): string {
   return `DROP TABLE IF EXISTS ${rowsTable(table)}; DROP TABLE IF EXISTS ${versionsTable(table)}; DROP TABLE IF EXISTS ${forksTable(table)};
-    DROP TABLE IF EXISTS ${deadTable(table)};`;
+    DROP TABLE IF EXISTS ${deadTable(table)}; ${dropPolicyTablesSql(table)}`;
 }
 
 /** SQL matching the pk columns of `alias` against a list of expressions. */

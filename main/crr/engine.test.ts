@@ -365,3 +365,36 @@ describe('a rolled-back transaction', () => {
     closeReplica(r);
   });
 });
+
+describe('conflict clauses of the writing statement', () => {
+  // SQLite applies an outer OR REPLACE / OR IGNORE to the statements of the triggers it fires:
+  // the clock rows must not be replaced (a transaction's seq numbers restarting, say)
+  it('OR REPLACE, OR IGNORE and OR FAIL writes in one transaction are tracked like plain ones', () => {
+    const A = openReplica(file());
+    const B = openReplica(file());
+    for (const r of [A, B]) r.db.exec(`CREATE TABLE t (a INTEGER PRIMARY KEY NOT NULL, b, c); SELECT crsql_as_crr('t');`);
+    A.db.exec(`INSERT INTO t VALUES (9, 'nine', 9)`);
+    const v = A.engine.dbVersion();
+    A.db.transaction(() => {
+      A.db.exec(`INSERT INTO t VALUES (1, 'one', 1)`);
+      A.db.exec(`INSERT OR REPLACE INTO t VALUES (1, 'uno', 1)`);
+      A.db.exec(`INSERT OR REPLACE INTO t VALUES (2, 'two', 2)`);
+      A.db.exec(`INSERT OR IGNORE INTO t VALUES (2, 'dos', 2)`);
+      A.db.exec(`UPDATE OR REPLACE t SET b = 'deux' WHERE a = 2`);
+      A.db.exec(`UPDATE OR REPLACE t SET a = 3 WHERE a = 2`);
+      A.db.exec(`INSERT OR FAIL INTO t VALUES (4, 'four', 4)`);
+      A.db.exec(`DELETE FROM t WHERE a = 9`);
+      A.db.exec(`INSERT OR REPLACE INTO t VALUES (9, 'again', 9)`);
+    })();
+    expect(A.engine.dbVersion()).toBe(v + 1);
+    const rows = A.db.prepare(`SELECT db_version, seq FROM crsql_changes WHERE db_version > ?`).all(v) as { db_version: number; seq: number }[];
+    expect(rows.length).toBeGreaterThan(5);
+    expect(new Set(rows.map((r) => r.db_version))).toEqual(new Set([v + 1]));
+    expect(new Set(rows.map((r) => r.seq)).size).toBe(rows.length);
+    B.engine.applyChanges(A.engine.changesSince(0));
+    expect(tableSnapshot(B.db, 't')).toEqual(tableSnapshot(A.db, 't'));
+    expect(A.db.prepare('SELECT a, b FROM t ORDER BY a').raw().all()).toEqual([[1, 'uno'], [3, 'deux'], [4, 'four'], [9, 'again']]);
+    closeReplica(A);
+    closeReplica(B);
+  });
+});

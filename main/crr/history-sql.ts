@@ -81,7 +81,8 @@ export function forksSelect(info: TableInfo, where = '1'): string {
       AND (EXISTS (SELECT 1 FROM ${V} y WHERE ${key('y')} AND y.slot = f.slot AND y.cl = f.cl AND y.has_first = 1)
         OR NOT EXISTS (SELECT 1 FROM ${V} y WHERE ${key('y')} AND y.slot = f.slot AND y.cl = f.cl AND y.lost = 0))))`;
   const cid = nameBySlot(info, 'f.slot');
-  return `SELECT g.*, CASE WHEN g.policy = 'lww' THEN 1
+  // (counter and text keep everyone's work: nothing to resolve)
+  return `SELECT g.*, CASE WHEN g.policy IN ('lww', 'counter', 'text') THEN 1
         WHEN NOT EXISTS (SELECT 1 FROM ${rows} r WHERE ${sameKey(info, 'r', 'g')} AND r.cl = g.cl) THEN 1
         WHEN EXISTS (SELECT 1 FROM ${V} x WHERE ${sameKey(info, 'x', 'g')} AND x.slot = g.slot AND x.cl = g.cl
           AND x.res_site IS g.parent_site AND x.res_cv = g.parent_cv AND x.res_members >= g.versions) THEN 1

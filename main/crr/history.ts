@@ -13,6 +13,7 @@ import { cellWriteSqls } from './local-triggers.ts';
 import { compareValues } from './compare-values.ts';
 import { fromSqlite } from './change-pages.ts';
 import { notifyAll } from './notify.ts';
+import type { PolicyColumns } from './policy-columns.ts';
 
 export interface HistoryContext {
   prepare: (sql: string) => Database.Statement;
@@ -22,6 +23,8 @@ export interface HistoryContext {
   siteId: Uint8Array;
   /** make reads current (schema repair, outside writes sealed) */
   refresh: () => void;
+  /** counter and text columns: type checks, what a policy change starts, contributions */
+  policy: PolicyColumns;
 }
 
 type Row = Record<string, unknown>;
@@ -111,7 +114,8 @@ export function createHistory(ctx: HistoryContext) {
       `SELECT f.*, ps.site_id AS parent_site_id FROM (${forksSelect(t)}) f LEFT JOIN crr_sites ps ON ps.ord = f.parent_site
        WHERE @all OR f.resolved = 0 ORDER BY f.seen_version DESC LIMIT @limit`,
     ).all({ all: unresolvedOnly ? 0 : 1, limit }) as Row[];
-    return forks.map((f) => {
+    // counter and text columns keep everyone's work: their forks are history, never conflicts
+    return forks.filter((f) => f.policy !== 'counter' && f.policy !== 'text').map((f) => {
       const pk = t.pks.map((p) => fromSqlite(f[p]));
       const slot = Number(f.slot);
       const versions = forkVersions(t, pk, slot, Number(f.cl), num(f.parent_site), Number(f.parent_cv));
@@ -298,7 +302,12 @@ export function createHistory(ctx: HistoryContext) {
       const t = info(table);
       slotOf(t, cid);
       if (!MERGE_POLICIES.includes(policy)) throw new Error(`unknown merge policy ${JSON.stringify(policy)} (one of ${MERGE_POLICIES.join(', ')})`);
+      const refusal = ctx.policy.refusal(table, cid, policy);
+      if (refusal) throw new Error(`cannot merge ${table}.${cid} as ${policy}: ${refusal}`);
       ctx.transaction(() => {
+        const was = stmt('SELECT policy FROM crr_policies WHERE tbl = ? AND cid = ?').pluck().get(table, cid) ?? 'lww';
+        // setting the policy it has is nothing (a new setting would start a new text epoch)
+        if (was === policy) return;
         const clock = Number(stmt('SELECT coalesce(max(clock), 0) + 1 FROM crr_policies').pluck().get());
         run(
           `INSERT INTO crr_policies (tbl, cid, policy, clock, site) VALUES (?, ?, ?, ?, ?)
@@ -309,8 +318,17 @@ export function createHistory(ctx: HistoryContext) {
           clock,
           Buffer.from(ctx.siteId),
         );
+        ctx.policy.policyChanged(table, cid, policy, true);
         noteChanged([table]);
       });
+    },
+
+    contributions(table, pk, cid) {
+      ctx.refresh();
+      const t = info(table);
+      checkPk(t, pk);
+      slotOf(t, cid);
+      return ctx.policy.contributions(table, pk, cid);
     },
 
     policies() {
@@ -345,6 +363,7 @@ export function createHistory(ctx: HistoryContext) {
           if (r.changes) {
             changed++;
             tables.add(e.table);
+            ctx.policy.policyChanged(e.table, e.cid, e.policy, false);
           }
         }
         noteChanged(tables);

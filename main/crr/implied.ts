@@ -53,8 +53,9 @@ export function materializeImpliedSql(info: TableInfo, rowsFrom: string, where: 
       NULL, NULL, NULL, NULL, NULL
     FROM ${rowsFrom} JOIN ${V} x ON ${matchX} AND x.cl = r.i_cl AND x.has_first = 1
     WHERE ${where} AND r.i_cl IS NOT NULL`,
-    // (no alias on the target: SQLite's RENAME COLUMN cannot parse a trigger with one)
-    `UPDATE ${V} SET has_first = NULL, first_val = NULL
-    FROM ${rowsFrom} WHERE ${where} AND ${matchX.replace(/\bx\./g, `${V}.`)} AND ${V}.cl = r.i_cl AND ${V}.has_first = 1`,
+    // (no alias on the target: SQLite's RENAME COLUMN cannot parse a trigger with one; IN, not
+    // UPDATE ... FROM, which scans the whole target)
+    `UPDATE OR IGNORE ${V} SET has_first = NULL, first_val = NULL
+    WHERE has_first = 1 AND (${info.pks.map(quoteId).join(', ')}, cl) IN (SELECT ${pkR}, r.i_cl FROM ${rowsFrom} WHERE ${where} AND r.i_cl IS NOT NULL)`,
   ];
 }

@@ -23,6 +23,7 @@ import { DEFAULT_MAX_VERSION_JUMP, validateChange } from './input-limits.ts';
 import { createApplier } from './apply.ts';
 import { createSchemaKeeper } from './schema-repair.ts';
 import { migrateFromFormat1, needsFormat1Migration } from './migrate-v1.ts';
+import { createPolicyColumns, policyBranches, policyCommitSitesSql } from './policy-columns.ts';
 
 export type {
   Change, ChangePage, ChangePageCursor, CommitEvent, CrrEngine, CrrOptions, CellVersion, Conflict, MergePolicy, PolicyEntry, VersionRef,
@@ -154,8 +155,10 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
 
   /** Publish the marker's version as committed; runs inside the transaction about to commit. */
   function sealInside(origin: CommitEvent['origin']): void {
-    const m = q.marker.get() as Marker | undefined;
+    let m = q.marker.get() as Marker | undefined;
     if (!m) return;
+    // counter and text columns: their local writes are settled and diffed first (policy-columns.ts)
+    if (policy.beforeSeal(m.db_version)) m = q.marker.get() as Marker;
     // bigint: stored as INTEGER
     q.publish.run(BigInt(m.max_version));
     if (m.changed) q.publishCurrent.run(BigInt(m.max_version));
@@ -171,7 +174,8 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     for (const info of schema.tables().values()) {
       let stmt = commitSitesStmts.get(info.name);
       if (!stmt) {
-        const V = info.columns.length ? `SELECT site FROM ${versionsTable(info.name)} WHERE db_version BETWEEN @a AND @b UNION ` : '';
+        // (and counter contributions, text states: policy-columns.ts)
+        const V = info.columns.length ? `SELECT site FROM ${versionsTable(info.name)} WHERE db_version BETWEEN @a AND @b UNION ${policyCommitSitesSql(info)}` : '';
         stmt = raw
           .prepare(
             `SELECT DISTINCT s.site_id FROM (${V}SELECT s_site AS site FROM ${rowsTable(info.name)} WHERE s_version BETWEEN @a AND @b
@@ -197,14 +201,16 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     try {
       if (grewHistory.size) history.noteChanged([...grewHistory]);
       grewHistory.clear();
-      history.flush();
-      if (pendingCommits.length === 0) return;
       const commits = pendingCommits;
       pendingCommits = [];
       for (const c of commits) {
         committedVersion = Math.max(committedVersion, c.marker.max_version);
         if (c.marker.changed) currentVersion = Math.max(currentVersion, c.marker.max_version);
       }
+      // history listeners after the version is published: sync sends a policy change only after
+      // the changes committed with it (a counter's switch counts every row: policy-columns.ts)
+      history.flush();
+      if (commits.length === 0) return;
       maybePrune();
       if (listeners.size === 0) return;
       for (const e of commits.map((c) => describeCommit(c.marker, c.origin))) {
@@ -242,8 +248,15 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     if (staged.size === 0) return;
     const tables = [...staged];
     staged.clear();
-    if (db.inTransaction) applier.mergeStaged(tables);
-    else inTx(() => applier.mergeStaged(tables));
+    // counter and text cells: local edits first, then what the merge left counts here (policy-columns.ts)
+    const merge = () => {
+      policy.beforeMerge();
+      const cells = policy.stagedCells(tables);
+      applier.mergeStaged(tables);
+      policy.adopt(cells);
+    };
+    if (db.inTransaction) merge();
+    else inTx(merge);
   }
 
   /**
@@ -416,6 +429,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   });
 
   const applier = createApplier({ prepare: raw.prepare, tables: () => schema.tables(), history: () => historyOn });
+  const policy = createPolicyColumns({ prepare: raw.prepare, tables: () => schema.tables(), siteId, history: historyOn });
 
   // ---- reading and merging changes ----
   function readChanges(dbVersion: number, opts: ChangesSinceOptions): Change[] {
@@ -432,7 +446,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     return (rows as Parameters<typeof toChange>[0][]).map(toChange);
   }
 
-  const pager = createChangePager(raw.prepare);
+  const pager = createChangePager(raw.prepare, policyBranches);
   function readPage(cursor: ChangePageCursor, limit: number, exclude?: Uint8Array): ChangePage {
     mergeStaged();
     schema.ensureCurrent();
@@ -445,9 +459,21 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     schema.ensureCurrent();
     mergeStaged();
     const local = Math.max(committedVersion, q.committed.get() as number);
-    const pks = changes.map((c, i) => validateChange(c, i, schema.tables(), local, maxJump(), schema.altering));
+    const decoded = new Map<Uint8Array, SqlValue[]>();
+    const pks = changes.map((c, i) => validateChange(c, i, schema.tables(), local, maxJump(), schema.altering, decoded));
+    // counter contributions and text states are merged apart from cell versions (policy-columns.ts)
+    const extra: { change: Change; pk: SqlValue[] }[] = [];
+    const plain: { change: Change; pk: SqlValue[] }[] = [];
+    changes.forEach((c, i) => {
+      if (policy.isExtra(c)) policy.validate(c, i);
+      (policy.isExtra(c) ? extra : plain).push({ change: c, pk: pks[i] });
+    });
     const before = mergesWon;
-    db.transaction(() => applier.apply(changes, pks))();
+    db.transaction(() => {
+      policy.beforeMerge();
+      applier.apply(plain.map((x) => x.change), plain.map((x) => x.pk));
+      policy.merge(extra, plain);
+    })();
     return mergesWon - before;
   }
 
@@ -475,6 +501,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     transaction: (fn) => db.transaction(fn)(),
     tables: () => schema.tables(),
     siteId,
+    policy,
     refresh: () => {
       mergeStaged();
       if (db.inTransaction) return;

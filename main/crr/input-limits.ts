@@ -34,6 +34,8 @@ export function validateChange(
   localVersion: number,
   maxJump: number,
   altering: ReadonlySet<string>,
+  /** keys decoded earlier in this batch, by key object (a row's cells often share one) */
+  decoded?: Map<Uint8Array, SqlValue[]>,
 ): SqlValue[] {
   const where = `change ${i}`;
   if (!c || typeof c !== 'object') throw new ChangeRefused(`${where}: not an object`);
@@ -42,11 +44,14 @@ export function validateChange(
   if (altering.has(c.table)) throw new ChangeRefused(`${where}: table ${c.table} is being altered (crsql_begin_alter without crsql_commit_alter)`);
   if (c.cid !== '-1' && !info.columns.includes(c.cid)) throw new ChangeRefused(`${where}: table ${c.table} has no column ${JSON.stringify(c.cid)}`);
   if (!(c.pk instanceof Uint8Array)) throw new ChangeRefused(`${where}: pk must be bytes`);
-  let pk: SqlValue[];
-  try {
-    pk = unpackPrimaryKey(c.pk);
-  } catch (err) {
-    throw new ChangeRefused(`${where}: pk is not a packed primary key (${(err as Error).message})`);
+  let pk = decoded?.get(c.pk);
+  if (!pk) {
+    try {
+      pk = unpackPrimaryKey(c.pk);
+    } catch (err) {
+      throw new ChangeRefused(`${where}: pk is not a packed primary key (${(err as Error).message})`);
+    }
+    decoded?.set(c.pk, pk);
   }
   if (pk.length !== info.pks.length) throw new ChangeRefused(`${where}: pk has ${pk.length} value(s), ${c.table}'s primary key has ${info.pks.length}`);
   if (pk.some((v) => v === null)) throw new ChangeRefused(`${where}: a primary key value is NULL`);

@@ -3,8 +3,8 @@
 // function, no "no such function" errors for other programs. pk packing and site ids are
 // derived when changes are read.
 //
-// Each write opens (or advances) the transaction's marker with ONE upsert that also reserves
-// its seq numbers, then writes one clock row (clock-tables.ts):
+// Each write opens (or advances) the transaction's marker, reserving its seq numbers, then
+// writes one clock row (clock-tables.ts):
 //   fresh insert  one rows-table row: its cells' first versions are implied by it
 //   update        one version row (the history is the clock); the first update of a cell
 //                 carries the implied first value it displaces
@@ -13,18 +13,40 @@
 // make the implied versions they end explicit first (implied.ts). No UPDATE or DELETE here (or
 // in the TEMP merge trigger) names its target with an alias: SQLite's RENAME COLUMN fails on
 // any trigger that does.
+//
+// No statement here can fail a constraint: every write is OR IGNORE, and an insert that could
+// meet an existing row is guarded by NOT EXISTS (so an outer INSERT OR REPLACE, whose policy
+// SQLite applies to the trigger's statements too, never replaces a clock row). A trigger
+// statement that may abort makes SQLite keep a statement journal for every row the outer
+// statement writes (a copy of each page it touches): UPSERTs here made a delete after updates
+// 12x a plain one, 4x without.
 import type Database from 'better-sqlite3';
 import type { TableInfo } from './table-info.ts';
 import { quoteId } from './table-info.ts';
 import { columnValues, deadTable, deadValue, deadValueBySlot, pkMatch, rowsTable, valueBySlot, versionsTable } from './clock-tables.ts';
 import { materializeImpliedSql, versionColumns } from './implied.ts';
+import { policyTriggersSql } from './policy-columns.ts';
 
 const NOT_MERGING = `NOT EXISTS (SELECT 1 FROM crr_merging)`;
 
-/** Opens the transaction's marker on its first tracked write and reserves `k` seq numbers; the write's are [seq - k, seq). */
-export const reserveSql = (k: number) => `INSERT INTO crr_tx (id, db_version, seq, max_version, changed)
-    SELECT 1, value + 1, ${k}, value + 1, 1 FROM crr_state WHERE key = 'db_version'
-    ON CONFLICT (id) DO UPDATE SET seq = seq + ${k}, changed = 1`;
+/**
+ * Opens the transaction's marker on its first tracked write and reserves `k` seq numbers; the
+ * write's are [seq - k, seq). Two statements (no UPSERT: see above).
+ */
+export const reserveSqls = (k: number): string[] => [
+  `INSERT OR IGNORE INTO crr_tx (id, db_version, seq, max_version, changed)
+    SELECT 1, value + 1, 0, value + 1, 1 FROM crr_state WHERE key = 'db_version' AND NOT EXISTS (SELECT 1 FROM crr_tx WHERE id = 1)`,
+  `UPDATE OR IGNORE crr_tx SET seq = seq + ${k}, changed = 1 WHERE id = 1`,
+];
+export const reserveSql = (k: number) => reserveSqls(k).join(';\n  ');
+
+/** Ends the live life of key `pk` in the rows table (cl + 1; a key it lacks gets cl 2). */
+const endLifeSql = (info: TableInfo, pk: string[]) => {
+  const rows = rowsTable(info.name);
+  return `UPDATE OR IGNORE ${rows} SET cl = cl + (cl % 2) WHERE ${pkMatch(info, rows, pk)};
+  INSERT OR IGNORE INTO ${rows} (${info.pks.map(quoteId).join(', ')}, cl) SELECT ${pk.join(', ')}, 2
+    WHERE NOT EXISTS (SELECT 1 FROM ${rows} r WHERE ${pkMatch(info, 'r', pk)})`;
+};
 
 export const triggerName = (table: string, what: string) => quoteId(`${table}__crr_${what}`);
 
@@ -36,7 +58,8 @@ export const triggerName = (table: string, what: string) => quoteId(`${table}__c
 export const rowSeqs = (info: TableInfo) => (info.slots.length ? Math.max(...info.slots) + 1 : 1);
 
 /** `history`: keep superseded versions (cell history); off, a cell keeps only its current version. */
-export function localTriggersSql(info: TableInfo, history = true): string {
+/** `counters`: a column of the table merges as counter (HAS_COUNTER_SQL). */
+export function localTriggersSql(info: TableInfo, history = true, counters = false): string {
   const t = quoteId(info.name);
   const rows = rowsTable(info.name);
   const V = versionsTable(info.name);
@@ -46,12 +69,13 @@ export function localTriggersSql(info: TableInfo, history = true): string {
   const pkOnly = info.columns.length === 0;
   const K = rowSeqs(info);
   const K1 = K + 1;
-  const sql: string[] = [];
+  // counter columns' triggers, when the table has such a column (counter.ts)
+  const sql: string[] = counters ? [...policyTriggersSql(info)] : [];
   const rowIs = (pk: string[], cond: string) => `EXISTS (SELECT 1 FROM ${rows} r WHERE ${pkMatch(info, 'r', pk)} AND ${cond})`;
   const D = deadTable(info.name);
   const deadCols = info.slots.map(deadValue);
   /** the statement that records a deleted life of key `pk` (its cl already even in the rows table) */
-  const deadRecord = (pk: string[], seq: string) => `INSERT INTO ${D} (${pkList}, cl, db_version, seq, site${deadCols.map((d) => `, ${d}`).join('')})
+  const deadRecord = (pk: string[], seq: string) => `INSERT OR IGNORE INTO ${D} (${pkList}, cl, db_version, seq, site${deadCols.map((d) => `, ${d}`).join('')})
     SELECT ${pk.join(', ')}, r.cl, x.db_version, ${seq}, 0${info.columns.map((c) => `, OLD.${quoteId(c)}`).join('')}
     FROM crr_tx x CROSS JOIN ${rows} r WHERE x.id = 1 AND ${pkMatch(info, 'r', pk)}`;
   /** a deleted life's values are written out (implied.ts) when the row leaves it; then its record goes */
@@ -69,7 +93,7 @@ export function localTriggersSql(info: TableInfo, history = true): string {
   WHEN ${NOT_MERGING} AND NOT ${rowIs(newPk, '1')}
 BEGIN
   ${reserveSql(K)};
-  INSERT INTO ${rows} (${pkList}, cl, s_version, s_seq, s_site, i_cl, i_version, i_seq, i_site)
+  INSERT OR IGNORE INTO ${rows} (${pkList}, cl, s_version, s_seq, s_site, i_cl, i_version, i_seq, i_site)
     SELECT ${newPk.join(', ')}, 1, ${pkOnly ? `x.db_version, x.seq - ${K}, 0, NULL, NULL, NULL, NULL` : `NULL, NULL, NULL, 1, x.db_version, x.seq - ${K}, 0`}
     FROM crr_tx x WHERE x.id = 1;
 END;`);
@@ -81,7 +105,7 @@ END;`);
 BEGIN
   ${reserveSql(K1)};
   ${endDeadLife(newPk).map((s) => `${s};`).join('\n  ')}
-  UPDATE ${rows} SET cl = cl + 1, s_version = x.db_version, s_seq = x.seq - ${K1}, s_site = 0,
+  UPDATE OR IGNORE ${rows} SET cl = cl + 1, s_version = x.db_version, s_seq = x.seq - ${K1}, s_site = 0,
       i_cl = ${pkOnly ? 'NULL' : 'cl + 1'}, i_version = ${pkOnly ? 'NULL' : 'x.db_version'}, i_seq = ${pkOnly ? 'NULL' : `x.seq - ${K}`},
       i_site = ${pkOnly ? 'NULL' : '0'}, i_written = NULL
     FROM crr_tx x WHERE x.id = 1 AND ${pkMatch(info, rows, newPk)};
@@ -102,7 +126,7 @@ END;`);
   WHEN ${NOT_MERGING} AND ${rowIs(newPk, 'r.cl % 2 = 1')}
 BEGIN
   ${reserveSql(K)};
-  INSERT INTO ${V} (${versionColumns(info)})
+  INSERT OR IGNORE INTO ${V} (${versionColumns(info)})
     SELECT ${newPk.join(', ')}, v.column2, 0, r.cl, coalesce(c.col_version, 0) + 1, 0, ${valueBySlot(info, 'NEW', 'v.column2')},
       x.db_version, x.seq - ${K} + v.column2, c.site, coalesce(c.col_version, 0), NULL, NULL, NULL, NULL, NULL, NULL, NULL
     FROM crr_tx x CROSS JOIN ${rows} r CROSS JOIN ${columnValues(info)} v
@@ -119,7 +143,7 @@ END;`);
   WHEN ${NOT_MERGING}
 BEGIN
   ${reserveSql(1)};
-  INSERT INTO ${rows} (${pkList}, cl) VALUES (${oldPk.join(', ')}, 2) ON CONFLICT DO UPDATE SET cl = cl + (cl % 2);
+  ${endLifeSql(info, oldPk)};
   ${deadRecord(oldPk, 'x.seq - 1')};
 END;`);
 
@@ -154,7 +178,7 @@ BEGIN
   ${
     pkOnly
       ? ''
-      : `INSERT INTO ${V} (${versionColumns(info)})
+      : `INSERT OR IGNORE INTO ${V} (${versionColumns(info)})
     SELECT ${newPk.join(', ')}, v.column2, 0, coalesce((SELECT n.cl + 1 + (n.cl % 2) FROM ${rows} n WHERE ${pkMatch(info, 'n', newPk)}), 1),
       coalesce(c.col_version, CASE WHEN r.i_cl = r.cl AND v.column3 <= r.i_version THEN 1 END, 0) + ${changedBySlot}, 0,
       ${valueBySlot(info, 'NEW', 'v.column2')}, x.db_version, x.seq - ${K3 - 2} + v.column2, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL
@@ -164,12 +188,14 @@ BEGIN
     WHERE x.id = 1 AND ${pkMatch(info, 'r', oldPk)}
       AND coalesce(c.col_version, CASE WHEN r.i_cl = r.cl AND v.column3 <= r.i_version THEN 1 END, 0) + ${changedBySlot} > 0;`
   }
-  INSERT INTO ${rows} (${pkList}, cl) VALUES (${oldPk.join(', ')}, 2) ON CONFLICT DO UPDATE SET cl = cl + (cl % 2);
+  ${endLifeSql(info, oldPk)};
   ${deadRecord(oldPk, `x.seq - ${K3}`)};
-  INSERT INTO ${rows} (${pkList}, cl, s_version, s_seq, s_site)
-    SELECT ${newPk.join(', ')}, 1, x.db_version, x.seq - ${K3 - 1}, 0 FROM crr_tx x WHERE x.id = 1
-    ON CONFLICT DO UPDATE SET cl = cl + 1 + (cl % 2), s_version = excluded.s_version, s_seq = excluded.s_seq, s_site = 0,
-      i_cl = NULL, i_version = NULL, i_seq = NULL, i_site = NULL, i_written = NULL;
+  UPDATE OR IGNORE ${rows} SET cl = cl + 1 + (cl % 2), s_version = x.db_version, s_seq = x.seq - ${K3 - 1}, s_site = 0,
+      i_cl = NULL, i_version = NULL, i_seq = NULL, i_site = NULL, i_written = NULL
+    FROM crr_tx x WHERE x.id = 1 AND ${pkMatch(info, rows, newPk)};
+  INSERT OR IGNORE INTO ${rows} (${pkList}, cl, s_version, s_seq, s_site)
+    SELECT ${newPk.join(', ')}, 1, x.db_version, x.seq - ${K3 - 1}, 0 FROM crr_tx x
+    WHERE x.id = 1 AND NOT EXISTS (SELECT 1 FROM ${rows} r WHERE ${pkMatch(info, 'r', newPk)});
   ${history ? '' : prunedSql(info, newPk, 'NULL')}
 END;`);
   return sql.join('\n');
@@ -188,8 +214,8 @@ export function cellWriteSqls(info: TableInfo, i: number, pk: string[], val: str
   const slot = info.slots[i];
   const implied = `(r.i_cl = r.cl AND ${info.since[i]} <= r.i_version)`;
   return [
-    reserveSql(1),
-    `INSERT INTO ${V} (${versionColumns(info)})
+    ...reserveSqls(1),
+    `INSERT OR IGNORE INTO ${V} (${versionColumns(info)})
     SELECT ${pk.join(', ')}, ${slot}, 0, r.cl,
       CASE WHEN c.col_version IS NOT NULL THEN c.col_version + 1 WHEN ${implied} THEN 2 ELSE 1 END, 0, ${val}, x.db_version, x.seq - 1,
       CASE WHEN c.col_version IS NOT NULL THEN c.site WHEN ${implied} THEN r.i_site END,

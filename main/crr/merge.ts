@@ -176,7 +176,7 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
        SELECT DISTINCT ${Pof('i')}, i.slot, EXISTS (SELECT 1 FROM ${W} w WHERE ${onP('w', 'i')} AND w.slot = i.slot AND w.cl = i.cl AND w.col_version = 1),
          r.i_cl, 1, r.i_site, CASE WHEN r.cl = r.i_cl THEN ${baseBySlot('b', 'i.slot')} ELSE ${deadBySlot('d', 'i.slot')} END,
          ${V_TX}, r.i_seq + i.slot, NULL, 0, r.i_written, NULL, NULL, NULL, NULL, NULL, NULL
-       FROM ${IN} i JOIN ${rows} r ON ${on('i', 'r')} AND r.i_cl = i.cl LEFT JOIN ${t} b ON ${on('i', 'b')}
+       FROM ${IN} i CROSS JOIN ${rows} r ON ${on('i', 'r')} AND r.i_cl = i.cl LEFT JOIN ${t} b ON ${on('i', 'b')}
          LEFT JOIN ${D} d ON ${sameKey('d', 'r')} AND d.cl = r.cl
        WHERE i.slot >= 0 AND i.known IS NOT 1 AND ${sinceOf('i.slot')} <= r.i_version
          AND (i.col_version > 1 OR EXISTS (SELECT 1 FROM ${W} w WHERE ${onP('w', 'i')} AND w.slot = i.slot AND w.cl = i.cl AND w.col_version = 1))

@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import { checkCrrRules, readTableInfo, type TableInfo } from './table-info.ts';
 import { createClockTablesSql, deadTable, deadValue, dropClockTablesSql, forksTable, versionsTable } from './clock-tables.ts';
 import { dropLocalTriggersSql, localTriggersSql } from './local-triggers.ts';
+import { HAS_COUNTER_SQL } from './counter.ts';
 import { backfillSql } from './backfill.ts';
 import { initialShape, parseShape, reconcileShape, shapeJson, withSlots, type TableShape } from './slots.ts';
 
@@ -44,7 +45,7 @@ export function createSchemaKeeper(ctx: SchemaContext) {
   function installTable(info: TableInfo): void {
     ctx.exec(dropLocalTriggersSql(ctx, info.name));
     ctx.exec(createClockTablesSql(info));
-    ctx.exec(localTriggersSql(info, ctx.history));
+    ctx.exec(localTriggersSql(info, ctx.history, ctx.prepare(HAS_COUNTER_SQL).get(info.name) !== undefined));
   }
 
   function done(): void {

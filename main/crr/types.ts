@@ -25,6 +25,11 @@ export interface Change {
   written_at?: number | null;
   /** written by "Keep this value": the fork it resolves and how many versions it saw */
   resolves?: (VersionRef & { versions: number }) | null;
+  /**
+   * Ours only: not a cell version but a counter column's contribution ('counter') or a text
+   * column's CRDT state ('text'), as the sync stream carries them (policy-columns.ts).
+   */
+  kind?: 'counter' | 'text';
 }
 
 export interface CommitEvent {
@@ -93,8 +98,18 @@ export interface CellVersion {
   resolves: (VersionRef & { versions: number }) | null;
 }
 
-export type MergePolicy = 'lww' | 'review';
-export const MERGE_POLICIES: readonly MergePolicy[] = ['lww', 'review'];
+/** lww and review pick a version; counter sums contributions, text merges characters (policy-columns.ts) */
+export type MergePolicy = 'lww' | 'review' | 'counter' | 'text';
+export const MERGE_POLICIES: readonly MergePolicy[] = ['lww', 'review', 'counter', 'text'];
+
+/** One site's contribution to a counter cell in its row's current life. */
+export interface CounterContribution {
+  site_id: Uint8Array;
+  /** how many of its writes counted */
+  writes: number;
+  /** their sum */
+  total: SqlValue;
+}
 
 /** Versions of one cell written over the same parent version: each writer had not seen the others'. */
 export interface Conflict {
@@ -136,7 +151,10 @@ export interface CrrHistory {
    * beats every version of the conflict on every peer) that records the fork it resolves.
    */
   resolve(conflict: { table: string; pk: SqlValue[]; cid: string; cl: number; parent: VersionRef }, keep: Uint8Array): void;
+  /** counter needs a numeric column, text a TEXT one (and cell history); conflicts are not raised for either */
   setPolicy(table: string, cid: string, policy: MergePolicy): void;
+  /** who contributed what to a counter cell in its row's current life */
+  contributions(table: string, pk: SqlValue[], cid: string): CounterContribution[];
   policies(): PolicyEntry[];
   /** merges policy settings from a peer; returns how many changed */
   applyPolicies(entries: PolicyEntry[]): number;

@@ -1,7 +1,8 @@
 // Changes on the wire: a chunk names each table and origin site once, then one compact row per
 // change. A cell version carries its history too (the sync stream: change-pages.ts): its parent,
-// its writer's time and, for a Keep, the fork it resolves. Decoding checks every field: a
-// malformed chunk is refused whole.
+// its writer's time and, for a Keep, the fork it resolves. A counter contribution or a text
+// state (Change.kind, main/crr/policy-columns.ts) carries its kind as a 14th element. Decoding
+// checks every field: a malformed chunk is refused whole.
 import type { Change, ChangePageCursor, VersionRef } from '../crr/types.ts';
 import { bytesToHex, fromWire, hexToBytes, toWire, type WireValue } from '../../shared/values.ts';
 
@@ -12,7 +13,11 @@ type WireRef = [number, number] | null;
 type WireRow =
   | [number, string, string, WireValue, number, number, number, number, number]
   // + parent, written_at, resolution, resolution's version count
-  | [number, string, string, WireValue, number, number, number, number, number, WireRef, number | null, WireRef, number | null];
+  | [number, string, string, WireValue, number, number, number, number, number, WireRef, number | null, WireRef, number | null]
+  // + kind: 1 counter contribution, 2 text state
+  | [number, string, string, WireValue, number, number, number, number, number, WireRef, number | null, WireRef, number | null, number];
+
+const KINDS = ['counter', 'text'] as const;
 
 export interface WireChanges {
   tables: string[];
@@ -36,6 +41,7 @@ export function encodeChanges(changes: Change[]): WireChanges {
     let t = tIdx.get(c.table);
     if (t === undefined) tIdx.set(c.table, (t = tables.push(c.table) - 1));
     const row: WireRow = [t, Buffer.from(c.pk).toString('base64'), c.cid, toWire(c.val), c.col_version, c.db_version, site(c.site_id), c.cl, c.seq];
+    if (c.kind) return [...row, null, null, null, null, KINDS.indexOf(c.kind) + 1];
     if (c.parent == null && c.written_at == null && c.resolves == null) return row;
     return [...row, ref(c.parent), c.written_at ?? null, ref(c.resolves), c.resolves ? c.resolves.versions : null];
   });
@@ -68,29 +74,36 @@ export function decodeChanges(wire: unknown): Change[] {
     }
     return { site_id: r[0] === -1 ? null : sites[r[0]], col_version: r[1] };
   };
+  // a row's cells share one key: decoded once per chunk (and one object, which the engine's
+  // per-batch caches use)
+  const pks = new Map<string, Uint8Array>();
+  const pkOf = (b64: string) => {
+    let pk = pks.get(b64);
+    if (!pk) pks.set(b64, (pk = new Uint8Array(Buffer.from(b64, 'base64'))));
+    return pk;
+  };
   return w.rows.map((r, i): Change => {
-    if (!Array.isArray(r) || (r.length !== 9 && r.length !== 13)) throw new ProtocolError(`changes: row ${i} is malformed`);
-    const [t, pk, cid, val, colVersion, dbVersion, s, cl, seq, parent, writtenAt, res, members] = r;
+    if (!Array.isArray(r) || (r.length !== 9 && r.length !== 13 && r.length !== 14)) throw new ProtocolError(`changes: row ${i} is malformed`);
+    const [t, pk, cid, val, colVersion, dbVersion, s, cl, seq, parent, writtenAt, res, members, kind] = r;
     if (!isCount(t) || t >= w.tables!.length || !isCount(s) || s >= sites.length) throw new ProtocolError(`changes: row ${i} names an unknown table or site`);
     if (typeof pk !== 'string' || typeof cid !== 'string') throw new ProtocolError(`changes: row ${i} has a malformed pk or column`);
     if (![colVersion, dbVersion, cl, seq].every(isCount) || cl < 1) throw new ProtocolError(`changes: row ${i} has malformed versions`);
     const value = wireValue(val, 'changes', i);
-    const change: Change = {
-      table: w.tables![t],
-      pk: new Uint8Array(Buffer.from(pk, 'base64')),
-      cid,
-      val: value,
-      col_version: colVersion,
-      db_version: dbVersion,
-      site_id: sites[s],
-      cl,
-      seq,
-    };
+    const change: Change = { table: w.tables![t], pk: pkOf(pk), cid, val: value, col_version: colVersion, db_version: dbVersion, site_id: sites[s], cl, seq };
     if (r.length === 9) return change;
+    if (r.length === 14) {
+      if (kind !== 1 && kind !== 2) throw new ProtocolError(`changes: row ${i} has an unknown kind`);
+      if (parent !== null || writtenAt !== null || res !== null || members !== null) throw new ProtocolError(`changes: row ${i} has history on a ${KINDS[kind - 1]} change`);
+      change.kind = KINDS[kind - 1];
+      return change;
+    }
     if (writtenAt !== null && !Number.isSafeInteger(writtenAt)) throw new ProtocolError(`changes: row ${i} has a malformed time`);
     const resolves = ref(res, i);
     if (resolves && (!isCount(members) || (members as number) < 2)) throw new ProtocolError(`changes: row ${i} has a malformed resolution`);
-    return { ...change, parent: ref(parent, i), written_at: writtenAt as number | null, resolves: resolves ? { ...resolves, versions: members as number } : null };
+    change.parent = ref(parent, i);
+    change.written_at = writtenAt as number | null;
+    change.resolves = resolves ? { ...resolves, versions: members as number } : null;
+    return change;
   });
 }
 

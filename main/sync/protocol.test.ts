@@ -108,11 +108,11 @@ describe('sync protocol between nodes', () => {
       return stream;
     }
 
-    // a peer of protocol 1 (history on its own route) is refused with the reason
+    // a peer of protocol 2 (no counter contributions or text states) is refused with the reason
     const old = await openStream();
-    old.stream.send(encodeFrame({ t: 'hello', v: 1, db: a.ds.databaseId, nonce: Buffer.from(newNonce()).toString('base64') }));
+    old.stream.send(encodeFrame({ t: 'hello', v: 2, db: a.ds.databaseId, nonce: Buffer.from(newNonce()).toString('base64') }));
     await until(() => old.inbox.some((m) => m.t === 'refused'), 'old protocol refused');
-    expect(old.inbox.find((m) => m.t === 'refused')).toMatchObject({ reason: 'version', message: expect.stringMatching(/protocol 2, the other 1/) });
+    expect(old.inbox.find((m) => m.t === 'refused')).toMatchObject({ reason: 'version', message: expect.stringMatching(/protocol 3, the other 2/) });
 
     // a changes frame whose second row is malformed: the first row must not be applied either
     const s1 = await authorisedStream();

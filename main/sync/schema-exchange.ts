@@ -36,6 +36,8 @@ export function describeSchema(db: Database.Database, engine: CrrEngine): Shared
 export function heldReason(db: Database.Database, engine: CrrEngine): (item: { table: string; cid: string; pk: Uint8Array }) => string | null {
   const shapes = new Map<string, { columns: Set<string>; pks: number }>();
   const exists = db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).pluck();
+  // a row's cells share their key object (change-codec.ts)
+  const widths = new WeakMap<Uint8Array, number>();
   return ({ table, cid, pk }) => {
     if (!engine.isCrr(table)) return exists.get(table) ? `${table} is not collaborative here (not a CRR table)` : `this copy has no table ${table}`;
     let shape = shapes.get(table);
@@ -44,11 +46,14 @@ export function heldReason(db: Database.Database, engine: CrrEngine): (item: { t
       shapes.set(table, (shape = { columns: new Set(info.map((c) => c.name)), pks: info.filter((c) => c.pk > 0).length }));
     }
     if (cid !== '-1' && !shape.columns.has(cid)) return `${table} has no column ${cid} here`;
-    let width: number;
-    try {
-      width = unpackPrimaryKey(pk).length;
-    } catch {
-      return null;
+    let width = widths.get(pk);
+    if (width === undefined) {
+      try {
+        width = unpackPrimaryKey(pk).length;
+      } catch {
+        return null;
+      }
+      widths.set(pk, width);
     }
     if (width !== shape.pks) {
       return `${table}: the peer's primary key has ${width} column${width === 1 ? '' : 's'}, this copy's has ${shape.pks}`;

@@ -44,8 +44,9 @@ const WINDOW = 4;
 const TARGET_FRAME_BYTES = 1 << 20;
 const MAX_PAGE = 8000;
 const KEEPALIVE_MS = 30_000;
-/** the hello's protocol version: 2 carries cell history inside change frames (1 had a separate route) */
-export const PROTOCOL_VERSION = 2;
+/** the hello's protocol version: 2 carries cell history inside change frames (1 had a separate route);
+ * 3 adds counter contributions and text states (change rows of their own kind) */
+export const PROTOCOL_VERSION = 3;
 /** how long a stream may take to authenticate */
 export const HANDSHAKE_MS = 10_000;
 
