@@ -9,6 +9,8 @@ import { join } from 'node:path';
 export interface AppServer {
   url: string;
   dataDir: string;
+  /** the server's process (for measuring it) */
+  pid: number;
   stop(): void;
 }
 
@@ -36,6 +38,7 @@ export async function startAppServer(file?: string): Promise<AppServer> {
   return {
     url,
     dataDir,
+    pid: child.pid!,
     stop: () => {
       child.kill('SIGTERM');
       rmSync(dataDir, { recursive: true, force: true });
@@ -44,7 +47,7 @@ export async function startAppServer(file?: string): Promise<AppServer> {
 }
 
 /** One browser-mode server for the tests of a describe block (on `file`, or the demo database). */
-export function useAppServer(file?: () => string): { readonly url: string; readonly dataDir: string } {
+export function useAppServer(file?: () => string): { readonly url: string; readonly dataDir: string; readonly pid: number } {
   let server: AppServer | undefined;
   test.beforeAll(async () => {
     server = await startAppServer(file?.());
@@ -56,6 +59,9 @@ export function useAppServer(file?: () => string): { readonly url: string; reado
     },
     get dataDir() {
       return server!.dataDir;
+    },
+    get pid() {
+      return server!.pid;
     },
   };
 }

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useAppServer } from './app-server.ts';
+import { exportTo, startImport } from './files.ts';
 import { useMillionRows } from './million-rows.ts';
 import { dispatchCopy, dispatchPaste } from './clipboard.ts';
 import { cellAt, typeInto } from './grid-helpers.ts';
@@ -322,7 +323,7 @@ test.describe('table editor on the demo database', () => {
 
   test('runs SQL in the console, refuses what would stop tracking; shows the schema', async ({ page }) => {
     await page.goto(app.url);
-    await page.getByRole('tab', { name: 'SQL console' }).click();
+    await page.getByRole('button', { name: 'SQL console', exact: true }).click();
     await page.getByLabel('SQL to run').fill('SELECT count(*) AS n, typeof(max(credit)) AS t FROM customers');
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     const results = page.getByRole('grid', { name: 'Query results' });
@@ -344,6 +345,7 @@ test.describe('table editor on the demo database', () => {
     await page.getByLabel('SQL to run').fill("SELECT crsql_as_table('customers')");
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     await expect(page.getByRole('alert')).toContainText('Stop collaboration');
+    await page.getByRole('tablist', { name: 'Open tables and consoles' }).getByRole('tab', { name: 'customers' }).click();
     await page.getByRole('tab', { name: 'Schema' }).click();
     await expect(page.getByRole('region', { name: 'Schema of customers' })).toContainText('CREATE TABLE customers');
   });
@@ -355,14 +357,13 @@ test.describe('table editor on the demo database', () => {
     await price.getByRole('button').click();
     await price.getByRole('button').click();
     await expect(price).toHaveAttribute('aria-sort', 'descending');
-    const download = page.waitForEvent('download');
-    await page.getByRole('button', { name: 'Export CSV' }).click();
-    const file = await (await download).path();
+    const file = join(app.dataDir, 'products-by-price.csv');
+    await exportTo(page, file);
     // the export follows the grid's sort
     const prices = readFileSync(file, 'utf8').trim().split(/\r\n/).slice(1).map((l) => Number(l.split(',')[2]));
     expect(prices).toHaveLength(200);
     expect(prices).toEqual([...prices].sort((a, b) => b - a));
-    await page.getByLabel('Import CSV…').setInputFiles(file);
+    await startImport(page, file);
     const dialog = page.getByRole('dialog', { name: /Import/ });
     await expect(dialog.getByLabel('First lines of the file')).toContainText('sku,title,price,stock,image');
     // a new table may not take an existing name
@@ -375,15 +376,15 @@ test.describe('table editor on the demo database', () => {
     await expect(page.getByText('Imported 200 rows into products_copy.')).toBeVisible();
     await expect(dialog).toBeHidden();
     await page.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: /products_copy/ }).click();
-    await page.getByRole('tab', { name: 'SQL console' }).click();
+    await page.getByRole('button', { name: 'SQL console', exact: true }).click();
     await page.getByLabel('SQL to run').fill(
       'SELECT count(*) FROM products p JOIN products_copy c ON c.sku IS p.sku AND c.title IS p.title AND c.price IS p.price AND c.stock IS p.stock AND c.image IS p.image',
     );
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     await expect(page.getByRole('grid', { name: 'Query results' }).getByRole('gridcell')).toHaveText(['200']);
     // the same file into the existing copy: 200 more rows, all or nothing
-    await page.getByRole('tab', { name: 'Rows' }).click();
-    await page.getByLabel('Import CSV…').setInputFiles(file);
+    await page.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: /products_copy/ }).click();
+    await startImport(page, file);
     await dialog.getByRole('radio', { name: 'An existing table' }).check();
     await dialog.getByRole('combobox', { name: 'Existing table' }).selectOption('products_copy');
     await dialog.getByRole('button', { name: 'Import' }).click();
@@ -434,7 +435,7 @@ test.describe('a table of 1,000,000 rows', () => {
 
   test('pages query results through the same grid: counted, sorted by a result column, scrolled to the end', async ({ page }) => {
     await page.goto(app.url);
-    await page.getByRole('tab', { name: 'SQL console' }).click();
+    await page.getByRole('button', { name: 'SQL console', exact: true }).click();
     await page.getByLabel('SQL to run').fill('SELECT id, label, id * 2 AS double FROM big WHERE id % 2 = 0');
     await page.getByLabel('SQL to run').press('Control+Enter');
     const results = page.getByRole('grid', { name: 'Query results' });

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { useAppServer } from './app-server.ts';
 import { useMillionRows } from './million-rows.ts';
-import { cellAt } from './grid-helpers.ts';
+import { cellAt, shootBoth } from './grid-helpers.ts';
 
 const shots = join(import.meta.dirname, 'screenshots');
 mkdirSync(shots, { recursive: true });
@@ -48,7 +48,7 @@ test.describe('find in the demo database', () => {
     await expect(grid).toHaveAttribute('aria-rowcount', String(ada + 1));
     await expect(page.locator('.foot')).toContainText(`${ada} rows`);
     for (let r = 2; r <= Math.min(ada, 8) + 1; r++) await expect(grid.locator(`[role=row][aria-rowindex="${r}"]`)).toContainText(/ada/i);
-    await page.screenshot({ path: join(shots, 'find-search.png') });
+    await shootBoth(page, 'find-search');
 
     // a number's text: 41 is in ids, emails, credits and dates alike
     await search(page).fill('41');
@@ -82,7 +82,7 @@ test.describe('find in the demo database', () => {
     await addFilter(page, 'joined', 'between', '2024-01-01', '2024-06-30');
     const three = count(`credit BETWEEN 10 AND 20.5 AND ${anyColumn(COLUMNS, 'lyon')} AND joined BETWEEN '2024-01-01' AND '2024-06-30'`);
     await expect(grid).toHaveAttribute('aria-rowcount', String(three + 1));
-    await page.screenshot({ path: join(shots, 'find-combined.png') });
+    await shootBoth(page, 'find-combined');
 
     // removing the range keeps the search; another table starts clear
     await page.getByRole('button', { name: /^joined between/ }).click();

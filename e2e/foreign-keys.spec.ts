@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { useAppServer } from './app-server.ts';
-import { cellAt } from './grid-helpers.ts';
+import { cellAt, shootBoth } from './grid-helpers.ts';
 
 const shots = join(import.meta.dirname, 'screenshots');
 mkdirSync(shots, { recursive: true });
@@ -86,7 +86,7 @@ test.describe('foreign keys in the demo database', () => {
     await side.getByRole('tab', { name: 'Row', exact: true }).click();
     const link = side.getByRole('button', { name: `orders.customer_id ${n} rows` });
     await expect(link).toBeVisible();
-    await page.screenshot({ path: join(shots, 'fk-referenced-by.png') });
+    await shootBoth(page, 'fk-referenced-by');
     await link.click();
     const grid = page.getByRole('grid', { name: 'Rows of orders' });
     await expect(grid).toHaveAttribute('aria-rowcount', String(n + 1));

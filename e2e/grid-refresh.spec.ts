@@ -105,7 +105,7 @@ test.describe('refreshes repaint in place', () => {
     // another window of the app changes the structure: every window reads its schema again
     const other = await context.newPage();
     await other.goto(app.url);
-    await other.getByRole('tab', { name: 'SQL console' }).click();
+    await other.getByRole('button', { name: 'SQL console', exact: true }).click();
     await other.getByLabel('SQL to run').fill('CREATE TABLE elsewhere (a)');
     await other.getByLabel('SQL to run').press('Control+Enter');
     await expect(page.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: /elsewhere/ })).toBeVisible();

@@ -6,18 +6,14 @@ import Database from 'better-sqlite3';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useAppServer } from './app-server.ts';
+import { exportTo } from './files.ts';
+import { tmpdir } from 'node:os';
 import { useMillionRows } from './million-rows.ts';
-import { cellAt } from './grid-helpers.ts';
+import { addFilter, cellAt } from './grid-helpers.ts';
 
 const shots = join(import.meta.dirname, 'screenshots');
 mkdirSync(shots, { recursive: true });
 
-async function addFilter(page: Page, column: string, op: string, value?: string) {
-  await page.getByLabel('Filter column').selectOption(column);
-  await page.getByLabel('Filter operator').selectOption(op);
-  if (value !== undefined) await page.getByLabel('Filter value').fill(value);
-  await page.getByRole('button', { name: 'Apply' }).click();
-}
 
 const rowgroup = (page: Page) => page.getByRole('grid').locator('[role=rowgroup]');
 const scrollTo = (page: Page, fraction: number) => rowgroup(page).evaluate((el, f) => (el.scrollTop = (el.scrollHeight - el.clientHeight) * f), fraction);
@@ -69,9 +65,9 @@ test.describe('filtered and sorted views of the demo database', () => {
     await expect(price).toHaveAttribute('aria-sort', 'descending');
     const top = query(`SELECT price FROM products WHERE stock > 40 ORDER BY price DESC, sku LIMIT 1`)[0] as number;
     await expect(cellAt(grid, 2, 3)).toHaveText(String(top));
-    const download = page.waitForEvent('download');
-    await page.getByRole('button', { name: 'Export CSV' }).click();
-    const lines = readFileSync(await (await download).path(), 'utf8').trim().split(/\r\n/).slice(1);
+    const out = join(tmpdir(), `crr-view-${process.pid}.csv`);
+    await exportTo(page, out);
+    const lines = readFileSync(out, 'utf8').trim().split(/\r\n/).slice(1);
     const prices = lines.map((l) => Number(l.split(',')[2]));
     expect(prices).toHaveLength(expected);
     expect(prices).toEqual([...prices].sort((a, b) => b - a));

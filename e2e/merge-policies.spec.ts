@@ -5,7 +5,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import { join } from 'node:path';
 import { shareAndJoin, sharing, useTwoServers } from './two-instances.ts';
-import { cellAt } from './grid-helpers.ts';
+import { cellAt, shootBoth } from './grid-helpers.ts';
 
 const shots = join(import.meta.dirname, 'screenshots');
 const side = (page: Page) => page.getByRole('complementary', { name: 'Details' });
@@ -92,10 +92,7 @@ test.describe('counter and text columns between two instances', () => {
     await title(pb).click();
     await expect(history.locator('ins', { hasText: 'New' }).first()).toBeVisible();
     await expect(history.locator('ins', { hasText: '(sale)' }).first()).toBeVisible();
-    await pb.screenshot({ path: join(shots, 'merge-policies-history.png') });
-    await pb.emulateMedia({ colorScheme: 'dark' });
-    await pb.screenshot({ path: join(shots, 'merge-policies-history-dark.png') });
-    await pb.emulateMedia({ colorScheme: 'light' });
+    await shootBoth(pb, 'merge-policies-history');
 
     // online: A types at the start of another title while B edits its end; B's edit arrives in A's
     // open editor, A's unsaved text and cursor stay
@@ -108,10 +105,7 @@ test.describe('counter and text columns between two instances', () => {
     await grid(pb).getByRole('textbox', { name: 'Edit title' }).fill(`${second}, blue`);
     await grid(pb).getByRole('textbox', { name: 'Edit title' }).press('Enter');
     await expect(box).toHaveValue(`Big ${second}, blue`, { timeout: 20_000 });
-    await pa.screenshot({ path: join(shots, 'merge-policies-live-editor.png') });
-    await pa.emulateMedia({ colorScheme: 'dark' });
-    await pa.screenshot({ path: join(shots, 'merge-policies-live-editor-dark.png') });
-    await pa.emulateMedia({ colorScheme: 'light' });
+    await shootBoth(pa, 'merge-policies-live-editor');
     await box.pressSequentially('red ');
     await expect(box).toHaveValue(`Big red ${second}, blue`);
     await box.press('Enter');

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { useAppServer } from './app-server.ts';
 
-export function useMillionRows(name: string): { readonly url: string; readonly file: string } {
+export function useMillionRows(name: string): { readonly url: string; readonly file: string; readonly pid: number } {
   let file = '';
   test.beforeAll(() => {
     const dir = join(import.meta.dirname, '..', '.tmp');
@@ -25,6 +25,9 @@ export function useMillionRows(name: string): { readonly url: string; readonly f
     },
     get file() {
       return file;
+    },
+    get pid() {
+      return app.pid;
     },
   };
 }

@@ -4,6 +4,7 @@ import { test, expect } from '@playwright/test';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useAppServer } from './app-server.ts';
+import { startImport } from './files.ts';
 
 test.describe('opening files', () => {
   const app = useAppServer();
@@ -16,7 +17,7 @@ test.describe('opening files', () => {
     const notes = join(app.dataDir, 'notes.txt');
     writeFileSync(notes, 'not a database, just some words');
     await sidebar.getByRole('button', { name: 'Open…' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Open a database' });
+    const dialog = page.getByRole('dialog', { name: 'Open a database', exact: true });
     await dialog.getByLabel('Path of the file').fill(notes);
     await dialog.getByRole('button', { name: 'Open', exact: true }).click();
     await expect(dialog.getByRole('alert')).toContainText('not a SQLite database');
@@ -34,7 +35,7 @@ test.describe('opening files', () => {
     // a CSV makes its first table
     const csv = join(app.dataDir, 'people.csv');
     writeFileSync(csv, 'name,age\nAda,36\nAlan,41\n');
-    await page.getByLabel('Import CSV…').setInputFiles(csv);
+    await startImport(page, csv);
     await page.getByRole('dialog', { name: /Import/ }).getByRole('button', { name: 'Import' }).click();
     await expect(page.getByText('Imported 2 rows into people.')).toBeVisible();
     await expect(page.getByRole('grid', { name: 'Rows of people' })).toHaveAttribute('aria-rowcount', '3');

@@ -25,7 +25,7 @@ test.describe('peers after a join', () => {
     // bug 10: B opens another file; A shows B as a peer with another database open, not an error
     const sidebarB = pb.getByRole('navigation', { name: 'Tables' });
     await sidebarB.getByRole('button', { name: 'Open…' }).click();
-    const dialog = pb.getByRole('dialog', { name: 'Open a database' });
+    const dialog = pb.getByRole('dialog', { name: 'Open a database', exact: true });
     await dialog.getByLabel('Path of the file').fill(join(servers.b.dataDir, 'other.db'));
     await dialog.getByLabel(/Create a new, empty database/).check();
     await dialog.getByRole('button', { name: 'Open', exact: true }).click();

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useAppServer } from './app-server.ts';
+import { startImport } from './files.ts';
 import { cellAt } from './grid-helpers.ts';
 
 const shots = join(import.meta.dirname, 'screenshots');
@@ -112,11 +113,11 @@ test.describe('structure editing', () => {
 
   test('imports a CSV with a chosen key and types, collaborative at once', async ({ page }) => {
     await page.goto(app.url);
-    // the first table is open (the toolbar holding Import CSV… is drawn again while the file loads)
+    // the first table is open (the toolbar holding Import… is drawn again while the file loads)
     await expect(page.getByRole('grid', { name: 'Rows of customers' })).toBeVisible();
     const csv = join(app.dataDir, 'stock.csv');
     writeFileSync(csv, 'code,label,qty\r\nA1,Lamp,3\r\nB2,"",\r\nC3,Desk,12\r\n');
-    await page.getByLabel('Import CSV…').setInputFiles(csv);
+    await startImport(page, csv);
     const dialog = page.getByRole('dialog', { name: 'Import stock.csv' });
     await dialog.getByLabel('Primary key').selectOption('code');
     await dialog.getByLabel('Type of code').selectOption('TEXT');
@@ -141,7 +142,7 @@ test.describe('SQL console', () => {
 
   test('runs a script all or nothing, names the failing statement, reports rows changed; grid and sidebar follow', async ({ page }) => {
     await page.goto(app.url);
-    await page.getByRole('tab', { name: 'SQL console' }).click();
+    await page.getByRole('button', { name: 'SQL console', exact: true }).click();
     // the failing statement is named; nothing of the script is kept
     await editor(page).fill(`UPDATE products SET stock = 0;\nCREATE TABLE scratch (id INTEGER PRIMARY KEY NOT NULL);\nUPDATE products SET nosuch = 1;`);
     await page.getByRole('button', { name: 'Run', exact: true }).click();
@@ -164,10 +165,9 @@ test.describe('SQL console', () => {
     expect(db.prepare(`SELECT count(*) FROM crr_history WHERE "table" = 'customers' AND cid = 'vip'`).pluck().get()).toBe(3);
     db.close();
     // switching tabs keeps the script and its results
-    await page.getByRole('tab', { name: 'Rows' }).click();
     await sidebar(page).getByRole('button', { name: /customers/ }).click();
     await expect(page.getByRole('grid', { name: 'Rows of customers' }).getByRole('columnheader', { name: /vip/ })).toBeVisible();
-    await page.getByRole('tab', { name: 'SQL console' }).click();
+    await page.getByRole('button', { name: 'SQL console', exact: true }).click();
     await expect(editor(page)).toHaveValue(/SELECT id, name, vip FROM customers/);
     await expect(results).toHaveAttribute('aria-rowcount', '4');
     await expect(cellAt(results, 2, 3)).toHaveText('1');
@@ -175,7 +175,7 @@ test.describe('SQL console', () => {
 
   test('runs the selection, keeps a history per file, shows RETURNING rows', async ({ page }) => {
     await page.goto(app.url);
-    await page.getByRole('tab', { name: 'SQL console' }).click();
+    await page.getByRole('button', { name: 'SQL console', exact: true }).click();
     await editor(page).fill(`SELECT 'first' AS which;\nSELECT 'second' AS which;`);
     // select the second line and run only it (button, then Ctrl+Shift+Enter)
     await selectText(editor(page), `SELECT 'second'`);
@@ -200,7 +200,7 @@ test.describe('SQL console', () => {
     await expect(editor(page)).toHaveValue(`SELECT 'second' AS which;`);
     // kept by main, per file: a reload shows it
     await page.reload();
-    await page.getByRole('tab', { name: 'SQL console' }).click();
+    await page.getByRole('button', { name: 'SQL console', exact: true }).click();
     await expect(page.getByLabel('History').getByRole('option')).toHaveCount(count);
   });
 });

@@ -4,7 +4,7 @@
 import { test, expect, type Locator, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { cellAt } from './grid-helpers.ts';
+import { cellAt, shootBoth } from './grid-helpers.ts';
 import { TYPED_COLUMNS, useTypedValues } from './typed-values.ts';
 
 const shots = join(import.meta.dirname, 'screenshots');
@@ -212,7 +212,7 @@ test.describe('typed cell editors', () => {
     await cellAt(g, 2, col('doc')).click();
     await expect(panel.getByLabel('Value of doc')).toContainText('"b": [');
     await expect(panel).toContainText('Valid JSON');
-    await page.screenshot({ path: join(shots, 'value-panel-json.png') });
+    await shootBoth(page, 'value-panel-json');
     await panel.getByRole('button', { name: 'As stored' }).click();
     await expect(panel.getByLabel('Value of doc')).toHaveText(/^\{"a":/);
     await cellAt(g, 2, col('raw')).click();

@@ -47,10 +47,10 @@ test.describe('undo and redo', () => {
     await expect(name).toHaveText('Undo Me');
 
     // the history belongs to the window: it survives a visit to the SQL console
-    await page.getByRole('tab', { name: 'SQL console' }).click();
+    await page.getByRole('button', { name: 'SQL console', exact: true }).click();
     await page.keyboard.press('Control+z');
     await expect(page.locator('.status')).toContainText('Undone.');
-    await page.getByRole('tab', { name: 'Rows' }).click();
+    await page.getByRole('tablist', { name: 'Open tables and consoles' }).getByRole('tab', { name: 'customers' }).click();
     await expect(cellAt(page.getByRole('grid', { name: 'Rows of customers' }), 3, 2)).toHaveText(original);
   });
 });

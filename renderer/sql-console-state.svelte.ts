@@ -1,5 +1,5 @@
-// What the SQL console shows, kept while other tabs are open (the console is unmounted then): the
-// script, the last run's report and results, per database file.
+// What an SQL console shows: the script, the last run's report and results (each console tab its
+// own; a tab stays mounted while another is shown, so they stay too).
 import type { ColumnInfo, Row, SqlRunResult } from '../shared/api.ts';
 import type { WireValue } from '../shared/values.ts';
 
@@ -12,23 +12,16 @@ export interface ConsoleShown {
   statement: number;
 }
 
-export const consoleState = $state({
-  file: '',
-  sql: 'SELECT * FROM sqlite_schema',
-  shown: null as ConsoleShown | null,
-  report: null as SqlRunResult | null,
-  error: null as string | null,
-  history: [] as string[],
-});
-
-/** A new file starts a fresh console. */
-export function consoleFor(file: string): void {
-  if (consoleState.file === file) return;
-  consoleState.file = file;
-  consoleState.shown = null;
-  consoleState.report = null;
-  consoleState.error = null;
-  consoleState.history = [];
+/** A console's own state: each SQL console tab has one (it lives as long as its tab). */
+export function newConsoleState() {
+  const state = $state({
+    sql: 'SELECT * FROM sqlite_schema',
+    shown: null as ConsoleShown | null,
+    report: null as SqlRunResult | null,
+    error: null as string | null,
+    history: [] as string[],
+  });
+  return state;
 }
 
 /** One line saying what a run did, e.g. "3 statements ran in one transaction · 7 rows changed". */

@@ -387,6 +387,97 @@ export interface CrrProblem {
   subject?: string;
 }
 
+// ---- Files (export, import, the file picker) and install settings (issue 15: DB-tool habits) ----
+// Files are written and read where main runs (browser mode's server is that machine): only their
+// paths cross the API, never their contents.
+
+export type ExportFormat = 'csv' | 'json' | 'sql';
+
+/** A table, or the view as shown (its filters and sort), streamed to a file. */
+export interface ExportRequest extends RowQuery {
+  format: ExportFormat;
+  /** where to write it (`~` is the home folder) */
+  path: string;
+  /** replace a file that exists (refused otherwise, nothing written) */
+  overwrite?: boolean;
+}
+
+export interface ExportResult {
+  path: string;
+  rows: number;
+  bytes: number;
+}
+
+export type ImportFormat = 'csv' | 'json';
+
+/** A first look at a file to import: its format, first lines and columns. */
+export interface ImportPreview {
+  path: string;
+  name: string;
+  format: ImportFormat;
+  size: number;
+  /** the file's first lines, as text */
+  head: string;
+  /** column names as the import would take them: CSV with a header line (see `header`) or JSON keys seen first */
+  columns: string[];
+  /** CSV: the number of fields of the first line (the column count without a header) */
+  width: number;
+}
+
+/** Import of a file: CSV (header line or not) or JSON (an array of objects, their keys the columns). */
+export interface FileImportRequest {
+  path: string;
+  format: ImportFormat;
+  table: string;
+  create: boolean;
+  /** CSV: the first line holds column names */
+  header?: boolean;
+  /** new tables: declared types by column name ('' or missing: none) */
+  types?: Record<string, string>;
+  /** new tables: a column as primary key, or a new INTEGER PRIMARY KEY column numbering the rows */
+  primaryKey?: { column: string } | { addId: string };
+}
+
+export interface DirectoryEntry {
+  name: string;
+  kind: 'dir' | 'file' | 'other';
+  /** files only */
+  size: number | null;
+  modifiedAt: number | null;
+}
+
+export interface DirectoryListing {
+  /** absolute, `~` expanded */
+  path: string;
+  parent: string | null;
+  home: string;
+  separator: string;
+  entries: DirectoryEntry[];
+  /** the folder holds more entries than were listed */
+  truncated: boolean;
+}
+
+/** What the user is choosing a file for. */
+export interface FileChoice {
+  /** open an existing file, or name one to write (save) */
+  purpose: 'open' | 'save';
+  title: string;
+  defaultPath?: string;
+  /** file name extensions offered first (without dots) */
+  extensions?: string[];
+}
+
+export type ThemeChoice = 'system' | 'light' | 'dark';
+
+/** Settings of this install (the data folder), not of a database. */
+export interface AppSettings {
+  theme: ThemeChoice;
+  /** the name peers see for this install; '' for the default */
+  displayName: string;
+  /** the name peers see when displayName is '' (the host name) */
+  defaultName: string;
+}
+
 /** Every call main answers. Each method takes one params object and returns a promise of its result. */
 export interface Api {
   openDatabase(p: { path: string; create?: boolean }): Promise<DatabaseInfo>;
@@ -415,7 +506,6 @@ export interface Api {
   enableCrr(p: { table: string }): Promise<TableInfo>;
   disableCrr(p: { table: string }): Promise<TableInfo>;
   importCsv(p: CsvImportRequest): Promise<{ inserted: number }>;
-  exportCsv(p: RowQuery): Promise<string>;
 
   // LAN sync (issue: LAN sync)
   shareDatabase(p: Record<string, never>): Promise<{ invite: string }>;
@@ -458,6 +548,19 @@ export interface Api {
   applySchemaChange(p: { change: SchemaChange; expect: string[]; enableCrr?: boolean }): Promise<TableInfo[]>;
   /** everything that keeps a table from being collaborative, and the rebuild that fixes it all */
   crrProblems(p: { table: string }): Promise<{ problems: CrrProblem[]; fix: RebuildOptions | null }>;
+
+  // Files, the file picker and install settings (issue 15)
+  /** streams a table or view to a file (CSV, JSON, SQL INSERTs) */
+  exportRows(p: ExportRequest): Promise<ExportResult>;
+  previewImport(p: { path: string; format?: ImportFormat }): Promise<ImportPreview>;
+  /** imports a CSV or JSON file, all or nothing */
+  importFile(p: FileImportRequest): Promise<{ inserted: number }>;
+  /** a folder of the machine where main runs (the home folder when no path is given) */
+  listDirectory(p: { path?: string; hidden?: boolean }): Promise<DirectoryListing>;
+  /** the shell's native file dialog; `native: false` where there is none (browser mode: the page shows its folder browser) */
+  chooseFile(p: FileChoice): Promise<{ native: boolean; path: string | null }>;
+  appSettings(p: Record<string, never>): Promise<AppSettings>;
+  setAppSettings(p: { theme?: ThemeChoice; displayName?: string }): Promise<AppSettings>;
 
   // Find and foreign keys (issue 15: habits)
   /** the rows of other tables (and this one) whose foreign keys reference this row, per key */

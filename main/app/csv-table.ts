@@ -6,7 +6,7 @@ import type { ColumnDef, CsvImportRequest } from '../../shared/api.ts';
 import { ApiError } from '../../shared/errors.ts';
 import { createTableStatement } from './schema-edit.ts';
 
-export function csvCreateTable(db: Database.Database, p: CsvImportRequest, columns: string[]): string {
+export function csvCreateTable(db: Database.Database, p: Pick<CsvImportRequest, 'table' | 'types' | 'primaryKey'>, columns: string[]): string {
   if (p.types !== undefined && (!Array.isArray(p.types) || p.types.length !== columns.length)) {
     throw new ApiError('invalid-argument', `Give one type per CSV column (${columns.length}).`);
   }

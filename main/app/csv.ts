@@ -1,70 +1,60 @@
 // CSV (RFC 4180) for export and import that keeps NULL apart from the empty string: NULL is an
-// empty unquoted field, '' is "". Unquoted numbers come back as numbers; blobs go out as X'hex'.
+// empty unquoted field, '' is "". Unquoted numbers come back as numbers (digits alone INTEGER,
+// with a point or exponent REAL), blobs go out as X'hex'; text that would read back as anything
+// but itself is quoted. Parsing is csv-parse's (well kept, streaming, the same parser for a text
+// and for a file of any size): its `cast` hook says whether a field was quoted, which is what
+// tells NULL from ''.
+import { parse as parseSync } from 'csv-parse/sync';
+import type { Options } from 'csv-parse';
 import type { SqlValue } from '../../shared/values.ts';
 import { bytesToHex, hexToBytes } from '../../shared/values.ts';
 
-function field(v: SqlValue): string {
+/** REAL as text that reads back as REAL: a point or an exponent always, infinities as 9e999 (as SQLite writes them). */
+export function realText(v: number): string {
+  if (v === Infinity) return '9e999';
+  if (v === -Infinity) return '-9e999';
+  if (Object.is(v, -0)) return '-0.0';
+  const s = String(v);
+  return /[.eE]/.test(s) ? s : `${s}.0`;
+}
+
+export function csvField(v: SqlValue): string {
   if (v === null) return '';
   if (v instanceof Uint8Array) return `X'${bytesToHex(v)}'`;
-  if (typeof v === 'number') return Number.isInteger(v) ? v.toFixed(1) : String(v);
+  if (typeof v === 'number') return realText(v);
+  if (typeof v === 'bigint') return String(v);
   const s = String(v);
-  return typeof v === 'string' && (s === '' || /[",\r\n]/.test(s) || /^\s|\s$/.test(s) || /^[-+]?\d/.test(s) || /^X'/i.test(s))
-    ? `"${s.replace(/"/g, '""')}"`
-    : s;
+  const plain = s !== '' && !/[",\r\n]/.test(s) && !/^\s|\s$/.test(s) && csvValue({ text: s, quoted: false }) === s;
+  return plain ? s : `"${s.replace(/"/g, '""')}"`;
+}
+
+export function csvLine(values: SqlValue[]): string {
+  return values.map(csvField).join(',') + '\r\n';
 }
 
 export function toCsv(columns: string[], rows: Iterable<SqlValue[]>): string {
-  const lines = [columns.map((c) => field(c)).join(',')];
-  for (const r of rows) lines.push(r.map(field).join(','));
-  return lines.join('\r\n') + '\r\n';
+  let out = csvLine(columns);
+  for (const r of rows) out += csvLine(r);
+  return out;
 }
 
 /** A parsed field: null when empty and unquoted. */
 export type CsvField = { text: string; quoted: boolean } | null;
 
+/** csv-parse's options for our dialect: fields as CsvField, any line ending, a BOM dropped, rows of any width (checked by the import). */
+export const CSV_OPTIONS: Options = {
+  cast: (value, ctx) => (ctx.quoting ? { text: value, quoted: true } : value === '' ? null : { text: value, quoted: false }),
+  relax_column_count: true,
+  bom: true,
+  record_delimiter: ['\r\n', '\n', '\r'],
+};
+
 export function parseCsv(text: string): CsvField[][] {
-  const rows: CsvField[][] = [];
-  let row: CsvField[] = [];
-  let i = 0;
-  const n = text.length;
-  while (i < n) {
-    let value: CsvField;
-    if (text[i] === '"') {
-      let out = '';
-      i++;
-      for (;;) {
-        if (i >= n) throw new Error('CSV: a quoted field is not closed');
-        if (text[i] === '"') {
-          if (text[i + 1] === '"') {
-            out += '"';
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        out += text[i++];
-      }
-      value = { text: out, quoted: true };
-    } else {
-      let j = i;
-      while (j < n && text[j] !== ',' && text[j] !== '\n' && text[j] !== '\r') j++;
-      value = j === i ? null : { text: text.slice(i, j), quoted: false };
-      i = j;
-    }
-    row.push(value);
-    if (text[i] === ',') {
-      i++;
-      if (i === n) row.push(null);
-    } else {
-      if (text[i] === '\r') i++;
-      if (text[i] === '\n') i++;
-      rows.push(row);
-      row = [];
-    }
+  try {
+    return parseSync(text, CSV_OPTIONS) as unknown as CsvField[][];
+  } catch (err) {
+    throw new Error(`CSV: ${(err as Error).message}`);
   }
-  if (row.length) rows.push(row);
-  return rows;
 }
 
 /** The SQL value an imported field means. Quoted fields stay text. */

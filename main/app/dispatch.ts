@@ -6,13 +6,15 @@ import type { DatabaseService } from './service.ts';
 /** The calls this build answers. */
 export const BRIDGED_METHODS: readonly ApiMethod[] = [
   'openDatabase', 'currentDatabase', 'recentFiles', 'listTables', 'tableSchema', 'readRows', 'countRows', 'rowPosition', 'updateCell', 'updateCells',
-  'insertRow', 'deleteRows', 'runQuery', 'countQuery', 'enableCrr', 'disableCrr', 'importCsv', 'exportCsv',
+  'insertRow', 'deleteRows', 'runQuery', 'countQuery', 'enableCrr', 'disableCrr', 'importCsv',
   'shareDatabase', 'joinDatabase', 'rotateShareKey', 'listPeers', 'syncStatus', 'dialPeer', 'setSyncPaused',
   'cellHistory', 'listConflicts', 'resolveConflict', 'mergePolicies', 'setMergePolicy', 'tableActivity', 'counterContributions',
   // issue 14: structure editing, rebuilds, the writable SQL console
   'runSql', 'sqlHistory', 'previewSchemaChange', 'applySchemaChange', 'crrProblems',
   // schema changes from peers
   'schemaChanges', 'confirmSchemaChange', 'setSchemaAutoApply', 'droppedHistory',
+  // issue 15: files (export, import, the file picker) and install settings
+  'exportRows', 'previewImport', 'importFile', 'listDirectory', 'chooseFile', 'appSettings', 'setAppSettings',
   // issue 15 habits: foreign keys
   'referencingRows',
 ];

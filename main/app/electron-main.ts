@@ -19,6 +19,9 @@ import { LaunchFiles } from './shell/launch-files.ts';
 import { appMenuTemplate } from './shell/app-menu.ts';
 import { APP_SCHEME, RENDERER_URL, rendererResponse } from './shell/renderer-protocol.ts';
 import { externalTarget, ipcSenderAllowed, navigationAllowed, permissionAllowed, withCsp } from './shell/window-guards.ts';
+import { dialogAnswer, dialogPlan } from './shell/file-dialog.ts';
+import { homedir } from 'node:os';
+import { ApiError } from '../../shared/errors.ts';
 import type { ApiEvents } from '../../shared/api.ts';
 
 const RENDERER_DIR = join(__dirname, '..', 'renderer');
@@ -69,6 +72,18 @@ async function chooseFile(save: boolean): Promise<string | null> {
   return r.canceled ? null : r.filePaths[0];
 }
 
+async function chooseFromPage(win: BrowserWindow | null, params: unknown): Promise<{ result: unknown } | { error: { code: string; message: string } }> {
+  try {
+    const plan = dialogPlan(params, homedir());
+    const r = plan.kind === 'open'
+      ? await (win ? dialog.showOpenDialog(win, plan.options) : dialog.showOpenDialog(plan.options))
+      : await (win ? dialog.showSaveDialog(win, plan.options) : dialog.showSaveDialog(plan.options));
+    return { result: dialogAnswer(r) };
+  } catch (err) {
+    return { error: { code: err instanceof ApiError ? err.code : 'internal', message: (err as Error).message } };
+  }
+}
+
 function buildMenu(): void {
   const template = appMenuTemplate(
     readRecentFiles(dataDir()),
@@ -110,6 +125,8 @@ if (!app.requestSingleInstanceLock(handOverData(commandLineFile))) {
     }
     const service = services.get(e.sender.id);
     if (!service) return { error: { code: 'no-database', message: 'This window has no database.' } };
+    // the page's file picker: the native dialog, over the page's window (shell/file-dialog.ts decides)
+    if (msg?.method === 'chooseFile') return chooseFromPage(BrowserWindow.fromWebContents(e.sender), msg.params);
     return dispatch(service, msg?.method, msg?.params);
   });
   app.on('web-contents-created', (_e, contents) => {

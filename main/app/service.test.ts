@@ -124,7 +124,9 @@ describe('tables and rows', () => {
   it('exports a filtered view as CSV and imports it into a new table, all or nothing', async () => {
     const svc = new DatabaseService();
     await svc.openDatabase({ path: seeded() });
-    const csv = await svc.exportCsv({ table: 'people', filters: [{ column: 'score', op: '>', value: { r: 7.5 } }] });
+    const out = join(tmp.dir, `view-${n}.csv`);
+    expect(await svc.exportRows({ table: 'people', filters: [{ column: 'score', op: '>', value: { r: 7.5 } }], format: 'csv', path: out })).toMatchObject({ rows: 2 });
+    const csv = readFileSync(out, 'utf8');
     expect(csv).toBe("id,name,age,score,photo\r\n1,Ada,36,9.5,X'00FF'\r\n3,Cy,41,8.25,\r\n");
     expect(await svc.importCsv({ table: 'copy', create: true, csv, header: true })).toEqual({ inserted: 2 });
     const r = await svc.runQuery({ sql: 'SELECT typeof(id), name, typeof(score), hex(photo), photo IS NULL FROM copy ORDER BY id' });

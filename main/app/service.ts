@@ -11,10 +11,9 @@ import { installCrr, CrrRefusal } from '../crr/index.ts';
 import { quoteId } from '../crr/table-info.ts';
 import type { CrrEngine } from '../crr/types.ts';
 import { openDatabaseFile } from './open-database.ts';
-import { bind, countRows, rowPosition, viewRows, listTables, readRows, tableSchema, tableShape, userTableNames, type TableShape } from './table-queries.ts';
+import { bind, countRows, rowPosition, listTables, readRows, tableSchema, tableShape, userTableNames, type TableShape } from './table-queries.ts';
 import { queryCount, queryWindow } from './query-window.ts';
 import { PlainTablesWatch } from './plain-tables-watch.ts';
-import { csvValue, parseCsv, toCsv } from './csv.ts';
 import { SyncControl } from './sync-control.ts';
 import { changedCells } from './changed-cells.ts';
 import { HistoryCalls } from './history-calls.ts';
@@ -28,9 +27,15 @@ import { SqlHistory } from './sql-history.ts';
 import { planChange } from './schema-edit.ts';
 import { planStatements, runPlanned } from './schema-plan.ts';
 import { crrProblems } from './crr-problems.ts';
-import { csvCreateTable } from './csv-table.ts';
 import { SchemaChanges } from './schema-changes.ts';
-import type { DroppedColumnHistory, ReferencingRows, SchemaChangesView } from '../../shared/api.ts';
+import type {
+  AppSettings, DirectoryListing, DroppedColumnHistory, ExportRequest, ExportResult, FileChoice, FileImportRequest, ImportFormat, ImportPreview, ReferencingRows,
+  SchemaChangesView, ThemeChoice,
+} from '../../shared/api.ts';
+import { exportRows } from './export-files.ts';
+import { importCsvText, importFile, previewImport, type ImportDeps } from './import-files.ts';
+import { listDirectory } from './file-browser.ts';
+import { announcedName, SettingsFile } from './app-settings.ts';
 import { referencingRows } from './foreign-keys.ts';
 import { mergeTexts } from '../../shared/text-edits.ts';
 
@@ -42,7 +47,9 @@ export interface ServiceOptions {
 }
 
 export class DatabaseService {
-  constructor(private readonly options: ServiceOptions = {}) {}
+  constructor(private readonly options: ServiceOptions = {}) {
+    this.settings = new SettingsFile(options.recentFilesDir);
+  }
 
   private db: Database.Database | null = null;
   private engine: CrrEngine | null = null;
@@ -51,7 +58,8 @@ export class DatabaseService {
   private orders: ViewOrders | null = null;
   private info: DatabaseInfo | null = null;
   private readonly listeners = new Set<Listener>();
-  private readonly sync = new SyncControl((event, payload) => this.emit(event, payload));
+  private readonly settings: SettingsFile;
+  private readonly sync = new SyncControl((event, payload) => this.emit(event, payload), () => announcedName(this.settings.read()));
   private historyCalls: HistoryCalls | null = null;
   private conflictsTimer: NodeJS.Timeout | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
@@ -497,44 +505,48 @@ export class DatabaseService {
     return queryCount(this.open(), p?.sql);
   }
 
-  /** The whole sorted, filtered view of a table as CSV, read by one statement (a consistent snapshot). */
-  async exportCsv(p: RowQuery): Promise<string> {
-    const db = this.open();
-    const schema = tableShape(db, p?.table);
-    return toCsv(schema.columns.map((c) => c.name), viewRows(db, schema, p));
+  // ---- files: export, import, the file picker; install settings (issue 15) ----
+  private importDeps(): ImportDeps {
+    return { db: this.writable(), write: (table, fn) => this.write(table, fn), onCreated: () => this.emit('tablesChanged', {}) };
   }
 
-  /** Imports CSV rows into a table (created with the header's columns if asked), in one transaction. */
+  /** Streams a table or the view as shown to a file (export-files.ts). */
+  async exportRows(p: ExportRequest): Promise<ExportResult> {
+    this.open();
+    return exportRows(this.info!.path, p);
+  }
+
+  async previewImport(p: { path: string; format?: ImportFormat }): Promise<ImportPreview> {
+    return previewImport(p);
+  }
+
+  async importFile(p: FileImportRequest): Promise<{ inserted: number }> {
+    return importFile(this.importDeps(), p);
+  }
+
+  /** Imports CSV text into a table (created with the header's columns if asked), in one transaction. */
   async importCsv(p: CsvImportRequest): Promise<{ inserted: number }> {
-    const db = this.writable();
-    if (typeof p?.table !== 'string' || p.table === '') throw new ApiError('invalid-argument', 'A table name is required.');
-    let rows;
-    try {
-      rows = parseCsv(String(p.csv ?? ''));
-    } catch (err) {
-      throw new ApiError('invalid-argument', (err as Error).message);
-    }
-    if (rows.length === 0) throw new ApiError('invalid-argument', 'The CSV is empty.');
-    const exists = userTableNames(db).includes(p.table);
-    if (!exists && !p.create) throw new ApiError('not-found', `There is no table named ${JSON.stringify(p.table)}.`);
-    const header = p.header ? rows.shift()!.map((f, i) => f?.text || `column${i + 1}`) : null;
-    const width = header?.length ?? rows[0]?.length ?? 0;
-    const columns = exists ? tableShape(db, p.table).columns.map((c) => c.name) : (header ?? Array.from({ length: width }, (_, i) => `column${i + 1}`));
-    const target = header ?? columns.slice(0, width);
-    for (const c of target) if (!columns.includes(c)) throw new ApiError('invalid-argument', `${p.table} has no column ${JSON.stringify(c)}.`);
-    const create = exists ? '' : csvCreateTable(db, p, target);
-    return this.write(p.table, () => {
-      if (!exists) db.exec(create);
-      const insert = db.prepare(`INSERT INTO ${quoteId(p.table)} (${target.map(quoteId).join(', ')}) VALUES (${target.map(() => '?').join(', ')})`);
-      rows.forEach((r, i) => {
-        if (r.length !== target.length) {
-          throw new ApiError('invalid-argument', `CSV line ${i + (p.header ? 2 : 1)} has ${r.length} fields, expected ${target.length}. Nothing was imported.`);
-        }
-        insert.run(...r.map((f) => bind(csvValue(f))));
-      });
-      if (!exists) this.emit('tablesChanged', {});
-      return { inserted: rows.length };
-    });
+    return importCsvText(this.importDeps(), p);
+  }
+
+  async listDirectory(p: { path?: string; hidden?: boolean }): Promise<DirectoryListing> {
+    return listDirectory(p ?? {});
+  }
+
+  /** No native dialog here: the Electron shell answers this call itself (electron-main.ts). */
+  async chooseFile(_p: FileChoice): Promise<{ native: boolean; path: string | null }> {
+    return { native: false, path: null };
+  }
+
+  async appSettings(): Promise<AppSettings> {
+    return this.settings.read();
+  }
+
+  async setAppSettings(p: { theme?: ThemeChoice; displayName?: string }): Promise<AppSettings> {
+    const before = announcedName(this.settings.read());
+    const next = this.settings.update(p ?? {});
+    if (announcedName(next) !== before) this.sync.rename();
+    return next;
   }
 
   async enableCrr(p: { table: string }): Promise<TableInfo> {

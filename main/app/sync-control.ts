@@ -24,8 +24,15 @@ export class SyncControl {
 
   constructor(
     private readonly emit: Emit,
-    private readonly name = hostname(),
+    /** the name peers see, read when sync starts (the user can change it: rename) */
+    private readonly name: () => string = () => hostname(),
   ) {}
+
+  /** The user renamed this install: peers see the new name (open sessions announce it again). */
+  rename(): void {
+    this.ds?.rename(this.name());
+    this.changed();
+  }
 
   get databaseId(): string {
     return this.ds?.databaseId ?? '';
@@ -66,7 +73,7 @@ export class SyncControl {
     }
     this.startError = null;
     const ds = new DatabaseSync(db, engine, {
-      name: this.name,
+      name: this.name(),
       log: (line) => console.log(`sync: ${line}`),
       share: invite ? { databaseId: invite.databaseId, key: invite.key } : undefined,
       onTablesCreated: () => this.emit('tablesChanged', {}),

@@ -1,5 +1,6 @@
 import { describe, it, expect, afterAll, beforeAll } from 'vitest';
 import Database from 'better-sqlite3';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startBrowserHost, type BrowserHost } from './browser-host.ts';
@@ -91,7 +92,7 @@ describe('browser-mode bridge', () => {
     expect(await res.text()).not.toMatch(/"dependencies"/);
   });
 
-  it('carries messages of any size in chunks both ways: a 6 MB CSV imported and exported whole', async () => {
+  it('carries messages of any size in chunks both ways: a 6 MB CSV imported whole, its rows read back whole', async () => {
     const ws = await connect(apiUrl(token()));
     const lines = ['id,text'];
     for (let i = 0; i < 60_000; i++) lines.push(`${i},"line ${i} ${'é'.repeat(40)} ""quoted"" ${'\\'.repeat(3)}"`);
@@ -111,10 +112,16 @@ describe('browser-mode bridge', () => {
     expect(frames.length).toBeGreaterThan(8);
     for (const f of frames) ws.send(f);
     expect(await reply(1)).toEqual({ id: 1, result: { inserted: 60_000 } });
-    ws.send(JSON.stringify({ id: 2, method: 'exportCsv', params: { table: 'big' } }));
-    const exported = (await reply(2)).result as string;
-    expect(exported.length).toBeGreaterThan(FRAME_CHARS);
-    expect(exported.replace(/\r\n/g, '\n')).toBe(csv);
+    // a reply past one frame: 10,000 rows of it (the most one window reads)
+    ws.send(JSON.stringify({ id: 2, method: 'readRows', params: { table: 'big', offset: 0, limit: 10_000 } }));
+    const window = (await reply(2)).result as { rows: { values: unknown[] }[] };
+    expect(JSON.stringify(window).length).toBeGreaterThan(FRAME_CHARS);
+    expect(window.rows.map((r) => `${(r.values[0] as { i: string }).i},"${String(r.values[1]).replace(/"/g, '""')}"`)).toEqual(lines.slice(1, 10_001));
+    // and all of it as the file export writes it: the text imported, whole
+    const out = join(tmp.dir, 'big.csv');
+    ws.send(JSON.stringify({ id: 4, method: 'exportRows', params: { table: 'big', format: 'csv', path: out } }));
+    expect(await reply(4)).toMatchObject({ id: 4, result: { rows: 60_000 } });
+    expect(readFileSync(out, 'utf8').replace(/\r\n/g, '\n')).toBe(csv);
     // a chunk out of order is refused with the chunk's id, and the connection goes on
     ws.send(JSON.stringify({ chunk: 7, part: 1, parts: 3, data: 'x' }));
     await new Promise((r) => setTimeout(r, 200));

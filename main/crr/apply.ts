@@ -23,11 +23,18 @@ if (PROFILE) {
 
 const bind = (v: SqlValue): unknown => (v instanceof Uint8Array ? Buffer.from(v) : v);
 
-/** The statement that stages one change for one table. */
-function stageSql(info: TableInfo): string {
+/**
+ * The statement that stages `rows` changes for one table: one statement binds a run of changes
+ * (a JS call per change cost more than the merge program itself in a clone).
+ */
+function stageSql(info: TableInfo, rows: number): string {
   const cols = [...info.pks.map((_, i) => `p${i}`), ...STAGED_COLUMNS];
-  return `INSERT OR IGNORE INTO ${incomingTable(info.name)} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`;
+  const tuple = `(${cols.map(() => '?').join(', ')})`;
+  return `INSERT OR IGNORE INTO ${incomingTable(info.name)} (${cols.join(', ')}) VALUES ${Array(rows).fill(tuple).join(', ')}`;
 }
+
+/** Run lengths a staging statement is prepared for (the rest of a run goes by smaller ones). */
+const RUNS = [64, 8, 1];
 
 export interface ApplierContext {
   prepare: (sql: string) => Statement;
@@ -74,17 +81,34 @@ export function createApplier(ctx: ApplierContext) {
     };
     const touched = new Set<string>();
     const t0 = PROFILE ? performance.now() : 0;
-    changes.forEach((c, i) => {
-      const info = ctx.tables().get(c.table)!;
-      let stage = stageStmts.get(c.table);
-      if (!stage) {
-        stage = ctx.prepare(stageSql(info));
-        stageStmts.set(c.table, stage);
+    // a run of changes to one table, bound into as few statements as RUNS allows
+    let run: unknown[][] = [];
+    let runTable = '';
+    const flush = () => {
+      let at = 0;
+      for (const size of RUNS) {
+        const key = `${size}:${runTable}`;
+        for (; run.length - at >= size; at += size) {
+          let stage = stageStmts.get(key);
+          if (!stage) {
+            stage = ctx.prepare(stageSql(ctx.tables().get(runTable)!, size));
+            stageStmts.set(key, stage);
+          }
+          stage.run(run.slice(at, at + size).flat());
+        }
       }
+      run = [];
+    };
+    changes.forEach((c, i) => {
+      if (c.table !== runTable) {
+        if (run.length) flush();
+        runTable = c.table;
+      }
+      const info = ctx.tables().get(c.table)!;
       const slot = c.cid === '-1' ? -1 : info.slots[info.columns.indexOf(c.cid)];
       const parent = c.parent ?? null;
       const res = c.resolves ?? null;
-      stage.run(
+      run.push([
         ...keys[i].map(bind),
         slot,
         bind(c.val),
@@ -99,9 +123,10 @@ export function createApplier(ctx: ApplierContext) {
         res ? ordOf(res.site_id) : null,
         res ? res.col_version : null,
         res ? res.versions : null,
-      );
+      ]);
       touched.add(c.table);
     });
+    if (run.length) flush();
     if (PROFILE) PROFILE.set('(staging)', (PROFILE.get('(staging)') ?? 0) + performance.now() - t0);
     for (const table of touched) runProgram(table);
   }

@@ -59,7 +59,8 @@ const message = (err: unknown) => (err instanceof Error ? err.message : String(e
 export class DatabaseSync {
   readonly store: SyncStore;
   readonly sessions = new Set<SyncSession>();
-  readonly name: string;
+  /** the name this peer announces (in each session's state frame) */
+  name: string;
   private share: Share;
   private readonly listeners = new Set<() => void>();
   private readonly unsubscribe: () => void;
@@ -112,6 +113,16 @@ export class DatabaseSync {
   /** Adopts a share from an invite (joining) or a new key (rotation). */
   setShare(share: Share): void {
     this.share = this.store.setShare(share);
+  }
+
+  /**
+   * A new name for this peer (the user renamed it). Names travel in a session's state frame, so
+   * open sessions end and the node opens them again (its redial), announcing the new name.
+   */
+  rename(name: string): void {
+    if (name === this.name) return;
+    this.name = name;
+    for (const s of [...this.sessions]) s.close('the peer was renamed');
   }
 
   rotateKey(): Share {

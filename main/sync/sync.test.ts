@@ -54,7 +54,7 @@ function historySnapshot(path: string): string[][] {
   }
 }
 
-async function waitConverged<T>(paths: string[], read: (path: string) => T = snapshot as (p: string) => T, timeoutMs = 40_000): Promise<T[]> {
+async function waitConverged<T>(paths: string[], read: (path: string) => T = snapshot as (p: string) => T, timeoutMs = 90_000): Promise<T[]> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const snaps = paths.map(read);
@@ -162,5 +162,5 @@ describe('LAN sync between processes', () => {
     expect(snapshot(path('d'))).toEqual([['99999', "'intruder'", '0', '0.0']]);
     expect([...a.lines, ...d.lines].some((l) => /does not hold the key/.test(l))).toBe(true);
     expect(d.lines.some((l) => /received/.test(l))).toBe(false);
-  }, 120_000);
+  }, 300_000);
 });
