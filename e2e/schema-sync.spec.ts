@@ -9,11 +9,12 @@ const shots = join(import.meta.dirname, 'screenshots');
 
 /** Runs a script in the SQL console; `did`: what its report must say. */
 async function runSql(page: Page, sql: string, did = 'the schema changed'): Promise<void> {
-  await page.getByRole('tab', { name: 'SQL console' }).click();
+  await page.getByRole('button', { name: 'SQL console', exact: true }).click();
   await page.getByLabel('SQL to run').fill(sql);
   await page.getByLabel('SQL to run').press('Control+Enter');
   await expect(page.getByRole('region', { name: 'What the script did' })).toContainText(did);
-  await page.getByRole('tab', { name: 'Rows' }).click();
+  await page.getByRole('navigation', { name: 'Tables' }).getByRole('button', { name: /customers/ }).click();
+  await expect(grid(page)).toBeVisible();
 }
 
 test.describe('schema changes between two instances', () => {
