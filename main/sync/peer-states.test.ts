@@ -5,15 +5,8 @@ import { join } from 'node:path';
 import { closeReplica, openReplica, tempDir } from '../crr/test-helpers.ts';
 import { DatabaseSync } from './database-sync.ts';
 import { SyncNode } from './node.ts';
+import { sleep, until } from './test-peers.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(check: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await sleep(50);
-  }
-}
 
 describe('peer states', () => {
   const stops: (() => Promise<void> | void)[] = [];
