@@ -66,14 +66,20 @@ async function editLatencies(db: Database.Database, peer: PeerProcess, count: nu
 }
 const pct = (xs: number[], p: number) => Number(xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))].toFixed(1));
 
+/** Peer A sharing a table of `rows` rows from this process, and its invite code. */
+async function sharing(dir: string, name: string, rows: number) {
+  const { db, engine } = sharer(dir, name, rows);
+  const ds = new DatabaseSync(db, engine, { name: 'A' });
+  const node = await SyncNode.start({ identityFile: join(dir, `${name}.key`), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
+  node.addDatabase(ds);
+  const invite = () => encodeInvite({ databaseId: ds.databaseId, key: ds.key, addresses: node.addresses() });
+  return { db, engine, ds, node, invite };
+}
+
 export async function runSyncBench(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   const dir = mkdtempSync(join(tmpdir(), 'crr-sync-bench-'));
-  const { db, engine } = sharer(dir, 'a', 100_000);
-  const ds = new DatabaseSync(db, engine, { name: 'A' });
-  const node = await SyncNode.start({ identityFile: join(dir, 'a.key'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
-  node.addDatabase(ds);
-  const invite = () => encodeInvite({ databaseId: ds.databaseId, key: ds.key, addresses: node.addresses() });
+  const { db, engine, ds, node, invite } = await sharing(dir, 'a', 100_000);
   const peers: PeerProcess[] = [];
   try {
     const b = spawnPeer(['--db', join(dir, 'b.db'), '--join', invite(), '--name', 'B'], join(dir, 'data-b'));
@@ -100,11 +106,7 @@ export async function runSyncBench(): Promise<Record<string, number>> {
 
 /** A shares 1M rows; C is in sync; D joins and copies while A's edits go on reaching C. */
 async function cloneMillion(dir: string): Promise<Record<string, number>> {
-  const { db, engine } = sharer(dir, 'm', 1_000_000);
-  const ds = new DatabaseSync(db, engine, { name: 'A' });
-  const node = await SyncNode.start({ identityFile: join(dir, 'm.key'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
-  node.addDatabase(ds);
-  const invite = () => encodeInvite({ databaseId: ds.databaseId, key: ds.key, addresses: node.addresses() });
+  const { db, engine, ds, node, invite } = await sharing(dir, 'm', 1_000_000);
   const peers: PeerProcess[] = [];
   try {
     const c = spawnPeer(['--db', join(dir, 'c.db'), '--join', invite(), '--name', 'C'], join(dir, 'data-c'));
