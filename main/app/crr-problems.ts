@@ -4,6 +4,7 @@
 import type Database from 'better-sqlite3';
 import type { CrrProblem, RebuildOptions } from '../../shared/api.ts';
 import { ApiError } from '../../shared/errors.ts';
+import type { PragmaColumn } from '../crr/table-info.ts';
 
 /** A DEFAULT that fits a column's affinity: 0 for numbers, '' for text, X'' for blobs. */
 export function suggestedDefault(type: string): string {
@@ -19,14 +20,7 @@ export function crrProblems(db: Database.Database, table: string): { problems: C
   if (/^\s*CREATE\s+VIRTUAL/i.test(row.sql)) {
     return { problems: [{ kind: 'virtual', message: 'It is a virtual table: copy its rows into an ordinary table, which can be collaborative.' }], fix: null };
   }
-  const cols = db.prepare(`SELECT name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)`).safeIntegers(false).all(table) as {
-    name: string;
-    type: string;
-    notnull: number;
-    dflt_value: string | null;
-    pk: number;
-    hidden: number;
-  }[];
+  const cols = db.prepare(`SELECT name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)`).safeIntegers(false).all(table) as PragmaColumn[];
   const problems: CrrProblem[] = [];
   const fix: RebuildOptions = {};
   const generated = cols.filter((c) => c.hidden === 2 || c.hidden === 3);

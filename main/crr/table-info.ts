@@ -28,7 +28,8 @@ export class CrrRefusal extends Error {
 export const quoteId = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 export const quoteText = (text: string): string => `'${text.replace(/'/g, "''")}'`;
 
-interface PragmaColumn {
+/** A row of pragma_table_xinfo. */
+export interface PragmaColumn {
   name: string;
   type: string;
   notnull: number;
