@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { installCrr } from '../crr/index.ts';
 import { decodeChanges, encodeChanges, ProtocolError } from './change-codec.ts';
-import { peerFiles, sleep, spawnPeer, type PeerProcess } from './test-peers.ts';
+import { peerFiles, spawnPeer, until, type PeerProcess } from './test-peers.ts';
 
 function read(path: string): { stock: unknown; descr: unknown } | undefined {
   const db = new Database(path, { timeout: 10_000 });
@@ -28,15 +28,8 @@ function write(path: string, sql: string): void {
   }
 }
 
-async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await sleep(200);
-  }
-}
+/** JSON with bigints as strings, to compare and show rows */
+const show = (v: unknown) => JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? String(x) : x));
 
 describe('counter and text columns over sync', () => {
   const peers: PeerProcess[] = [];
@@ -83,16 +76,16 @@ describe('counter and text columns over sync', () => {
     const code = (await a.waitFor(/^invite: (\S+)/))[1];
     const b = spawnPeer(['--db', path('b'), '--join', code, '--name', 'B'], data('b'));
     peers.push(b);
-    await waitFor('B has the row', () => read(path('b'))?.descr === 'The quick brown fox.');
+    await until(() => read(path('b'))?.descr === 'The quick brown fox.', 'B has the row', 30_000);
     // B got the policies too before it writes (they follow the changes)
-    await waitFor('B has the policies', () => {
+    await until(() => {
       const db = new Database(path('b'));
       try {
         return (db.prepare(`SELECT count(*) FROM crr_policies WHERE policy IN ('counter', 'text')`).pluck().get() as number) === 2;
       } finally {
         db.close();
       }
-    });
+    }, 'B has the policies', 30_000);
     // B goes offline, both write, B comes back
     await b.stop('SIGTERM');
     write(path('a'), 'UPDATE items SET stock = stock + 5 WHERE id = 1');
@@ -102,12 +95,12 @@ describe('counter and text columns over sync', () => {
     const b2 = spawnPeer(['--db', path('b'), '--name', 'B'], data('b'));
     peers.push(b2);
     const want = { stock: 12n, descr: 'A quick brown fox. It jumps.' };
-    await waitFor('both converge', () => {
+    await until(() => {
       const ra = read(path('a'));
       const rb = read(path('b'));
-      return JSON.stringify([ra, rb], (_, v) => (typeof v === 'bigint' ? String(v) : v)) === JSON.stringify([want, want], (_, v) => (typeof v === 'bigint' ? String(v) : v));
-    }, 40_000).catch((err) => {
-      throw new Error(`${(err as Error).message}: A ${JSON.stringify(read(path('a')), (_, v) => (typeof v === 'bigint' ? String(v) : v))}, B ${JSON.stringify(read(path('b')), (_, v) => (typeof v === 'bigint' ? String(v) : v))}`);
+      return show([ra, rb]) === show([want, want]);
+    }, 'both converge', 40_000).catch((err) => {
+      throw new Error(`${(err as Error).message}: A ${show(read(path('a')))}, B ${show(read(path('b')))}`);
     });
 
     // A renames the counter column (a plain connection) and adds 4 while B, offline, takes 1 from it
@@ -131,7 +124,7 @@ describe('counter and text columns over sync', () => {
       }
     };
     const renamed = JSON.stringify({ qty: 15, policies: ['descr text', 'qty counter'], held: 0 });
-    await waitFor('both have the renamed counter with both adjustments', () => state(path('a')) === renamed && state(path('b')) === renamed, 40_000).catch((err) => {
+    await until(() => state(path('a')) === renamed && state(path('b')) === renamed, 'both have the renamed counter with both adjustments', 40_000).catch((err) => {
       throw new Error(`${(err as Error).message}: A ${state(path('a'))}, B ${state(path('b'))}`);
     });
   }, 120_000);
