@@ -73,13 +73,20 @@ async function sharing(dir: string, name: string, rows: number) {
   const node = await SyncNode.start({ identityFile: join(dir, `${name}.key`), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
   node.addDatabase(ds);
   const invite = () => encodeInvite({ databaseId: ds.databaseId, key: ds.key, addresses: node.addresses() });
-  return { db, engine, ds, node, invite };
+  const stop = async (peers: PeerProcess[]) => {
+    await Promise.all(peers.map((p) => p.stop('SIGTERM')));
+    ds.close();
+    await node.stop();
+    engine.close();
+    db.close();
+  };
+  return { db, invite, stop };
 }
 
 export async function runSyncBench(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   const dir = mkdtempSync(join(tmpdir(), 'crr-sync-bench-'));
-  const { db, engine, ds, node, invite } = await sharing(dir, 'a', 100_000);
+  const { db, invite, stop } = await sharing(dir, 'a', 100_000);
   const peers: PeerProcess[] = [];
   try {
     const b = spawnPeer(['--db', join(dir, 'b.db'), '--join', invite(), '--name', 'B'], join(dir, 'data-b'));
@@ -93,11 +100,7 @@ export async function runSyncBench(): Promise<Record<string, number>> {
     await b.stop('SIGTERM');
     peers.length = 0;
   } finally {
-    await Promise.all(peers.map((p) => p.stop('SIGTERM')));
-    ds.close();
-    await node.stop();
-    engine.close();
-    db.close();
+    await stop(peers);
   }
   if (process.env.CRR_BENCH_MILLION !== '0') Object.assign(out, await cloneMillion(dir));
   rmSync(dir, { recursive: true, force: true });
@@ -106,7 +109,7 @@ export async function runSyncBench(): Promise<Record<string, number>> {
 
 /** A shares 1M rows; C is in sync; D joins and copies while A's edits go on reaching C. */
 async function cloneMillion(dir: string): Promise<Record<string, number>> {
-  const { db, engine, ds, node, invite } = await sharing(dir, 'm', 1_000_000);
+  const { db, invite, stop } = await sharing(dir, 'm', 1_000_000);
   const peers: PeerProcess[] = [];
   try {
     const c = spawnPeer(['--db', join(dir, 'c.db'), '--join', invite(), '--name', 'C'], join(dir, 'data-c'));
@@ -143,10 +146,6 @@ async function cloneMillion(dir: string): Promise<Record<string, number>> {
       edit_during_clone_count: during.length,
     };
   } finally {
-    await Promise.all(peers.map((p) => p.stop('SIGTERM')));
-    ds.close();
-    await node.stop();
-    engine.close();
-    db.close();
+    await stop(peers);
   }
 }
