@@ -251,13 +251,13 @@ describe('convergence (fast-check)', () => {
             const want = deltas.filter(([k, cl]) => k === Number(id) && cl === life).reduce((s, [, , d]) => s + d, 0n);
             expect(value, `counter of row ${id} (life ${life})`).toBe(want);
           }
-          // and every replica holds the same clocks for every cell and deleted row (a live row's
+          // and every replica holds the same clocks (writer and seq too) for every cell and deleted row (a live row's
           // sentinel is shown or not depending on how the row arrived, as in cr-sqlite)
           const clocks = (r: Replica) =>
             r.engine
               .changesSince(0)
               .filter((c) => c.cid !== '-1' || c.cl % 2 === 0)
-              .map((c) => [c.table, Buffer.from(c.pk).toString('hex'), c.cid, c.col_version, c.cl].join('|'))
+              .map((c) => [c.table, Buffer.from(c.pk).toString('hex'), c.cid, c.col_version, c.cl, Buffer.from(c.site_id).toString('hex'), c.seq].join('|'))
               .sort();
           for (let i = 1; i < n; i++) expect(clocks(replicas[i])).toEqual(clocks(replicas[0]));
           // history and conflicts, as sets (local times aside)

@@ -19,6 +19,7 @@ import { quoteId, quoteText } from './table-info.ts';
 import { deadTable, declaredType, deadValue, forksTable, rowsTable, versionsTable } from './clock-tables.ts';
 import { sqlValueWins } from './compare-values.ts';
 import { materializeImpliedSql, versionColumns } from './implied.ts';
+import { wholeTableSql } from './whole-rows.ts';
 
 export const incomingTable = (table: string) => `temp.${quoteId(`${table}__crr_in`)}`;
 const rowActions = (table: string) => `temp.${quoteId(`${table}__crr_rowact`)}`;
@@ -46,7 +47,8 @@ CREATE TEMP TABLE ${quoteId(`${info.name}__crr_rowact`)} (${pDecl}, new_cl INTEG
 DROP TABLE IF EXISTS ${winners(info.name)};
 CREATE TEMP TABLE ${quoteId(`${info.name}__crr_win`)} (${pDecl}, slot INTEGER, val, col_version INTEGER, db_version INTEGER,
   site INTEGER, seq INTEGER, cl INTEGER, psite INTEGER, pcv INTEGER, wa INTEGER, rsite INTEGER, rcv INTEGER, rm INTEGER,
-  local_cv INTEGER, local_site INTEGER, local_implied INTEGER, PRIMARY KEY (${ps}, slot)) WITHOUT ROWID;`;
+  local_cv INTEGER, local_site INTEGER, local_implied INTEGER, PRIMARY KEY (${ps}, slot)) WITHOUT ROWID;
+${info.columns.length ? wholeTableSql(info) : ''}`;
 }
 
 /** The merge program for one table: statements to run in order, inside one transaction. */

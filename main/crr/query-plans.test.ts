@@ -1,11 +1,12 @@
-// The merge program's statements are driven by the batch's staged rows: none may scan a table
+// The merge programs' statements (the whole-rows fast path's too) are driven by the batch's staged rows: none may scan a table
 // that grows with the database (the base table, its clock tables), or each batch of a clone
 // costs as much as everything merged before it (a 1M-row clone went quadratic that way).
 // Plans are read as SQLite makes them without statistics, like a fresh file's.
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { installCrr } from './index.ts';
-import { mergeProgram } from './merge.ts';
+import { incomingTable, mergeProgram } from './merge.ts';
+import { wholeRowsProgram } from './whole-rows.ts';
 import { readTableInfo } from './table-info.ts';
 import { parseShape, withSlots } from './slots.ts';
 
@@ -26,7 +27,7 @@ function badPlans(ddl: string, history: boolean): string[] {
   const base = readTableInfo(db, 'items');
   const info = withSlots(base, parseShape(shape, base.pks.length));
   const bad: string[] = [];
-  for (const sql of mergeProgram(info, history)) {
+  for (const sql of [...wholeRowsProgram(info, incomingTable(info.name)), ...mergeProgram(info, history)]) {
     const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail);
     for (const d of plan) {
       const scans = PERSISTENT.test(d) && (/^SCAN/.test(d) || /\((\w+)[<>]/.test(d));

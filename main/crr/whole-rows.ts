@@ -1,0 +1,78 @@
+// The merge's fast path for new rows that arrive whole: every cell's first version, from one
+// writer, in one transaction of theirs (a peer's insert, a clone). applyChanges stages such a
+// row as ONE staging row (its key, its implied clock, its values) instead of one per cell, and
+// this program writes it like a local insert: the table's row and one implied clock row. A
+// clone is almost only such rows, and the general program (merge.ts) spent most of its time
+// proving, cell by cell, what the shape of the row already says.
+//
+// A row whose key this replica already has takes the general path: its cells are moved to the
+// general staging table first. The fast path runs before the general program of the same batch,
+// so the batch merges as if its whole rows had come in a page of their own just before the rest
+// (merging does not depend on how changes are split into pages).
+import type { TableInfo } from './table-info.ts';
+import { quoteId, quoteText } from './table-info.ts';
+import { declaredType, rowsTable } from './clock-tables.ts';
+import { TX_VERSION } from './implied.ts';
+
+const bareName = (table: string) => quoteId(`${table}__crr_whole`);
+const wholeTable = (table: string) => `temp.${bareName(table)}`;
+
+/** Columns of the whole-rows staging table after the key columns p0..: then one per column, in order. */
+export const WHOLE_COLUMNS = ['site', 'db_version', 'iseq', 'wa'] as const;
+const valueColumn = (i: number) => `c${i}`;
+
+/** The TEMP staging table of whole rows (one per key and batch: applyChanges sees to that). */
+export function wholeTableSql(info: TableInfo): string {
+  const pDecl = info.pks.map((_, i) => `p${i} ${declaredType(info, i)}`).join(', ');
+  const ps = info.pks.map((_, i) => `p${i}`).join(', ');
+  return `
+DROP TABLE IF EXISTS ${wholeTable(info.name)};
+CREATE TEMP TABLE ${bareName(info.name)} (${pDecl}, site INTEGER, db_version INTEGER, iseq INTEGER, wa INTEGER${info.columns.map((_, i) => `, ${valueColumn(i)}`).join('')},
+  PRIMARY KEY (${ps})) WITHOUT ROWID;`;
+}
+
+/** The statement staging `rows` whole rows: key values, WHOLE_COLUMNS, then the row's values. */
+export function stageWholeSql(info: TableInfo, rows: number): string {
+  const cols = [...info.pks.map((_, i) => `p${i}`), ...WHOLE_COLUMNS, ...info.columns.map((_, i) => valueColumn(i))];
+  const tuple = `(${cols.map(() => '?').join(', ')})`;
+  return `INSERT OR IGNORE INTO ${wholeTable(info.name)} (${cols.join(', ')}) VALUES ${Array(rows).fill(tuple).join(', ')}`;
+}
+
+/**
+ * The fast path's program for one table (a table with columns), to run before the general one;
+ * `incoming` is the general program's staging table (merge.ts).
+ */
+export function wholeRowsProgram(info: TableInfo, incoming: string): string[] {
+  const t = quoteId(info.name);
+  const rows = rowsTable(info.name);
+  const WR = wholeTable(info.name);
+  const wrName = bareName(info.name);
+  const P = info.pks.map((_, i) => `p${i}`);
+  const pkCols = info.pks.map(quoteId);
+  const n = info.columns.length;
+  const known = (w: string) => `EXISTS (SELECT 1 FROM ${rows} r WHERE ${pkCols.map((c, i) => `r.${c} = ${w}.${P[i]}`).join(' AND ')})`;
+  const slots = `(VALUES ${info.slots.map((s) => `(${s})`).join(', ')}) v`;
+  const valueBySlot = `CASE v.column1 ${info.slots.map((s, i) => `WHEN ${s} THEN w.${valueColumn(i)}`).join(' ')} END`;
+  const any = `EXISTS (SELECT 1 FROM ${WR})`;
+  // the sentinel-less row's s_seq/s_site: those of its lowest slot's cell (as merge.ts keeps them)
+  const minSlot = Math.min(...info.slots);
+  return [
+    // rows this replica has: their cells go the general way
+    `INSERT OR IGNORE INTO ${incoming} (${P.join(', ')}, slot, val, col_version, db_version, site, cl, seq, psite, pcv, wa, rsite, rcv, rm)
+     SELECT ${P.map((p) => `w.${p}`).join(', ')}, v.column1, ${valueBySlot}, 1, w.db_version, w.site, 1, w.iseq + v.column1, NULL, 0, w.wa, NULL, NULL, NULL
+     FROM ${WR} w CROSS JOIN ${slots} WHERE ${known('w')}`,
+    `DELETE FROM ${WR} WHERE ${known(wrName)}`,
+    `INSERT INTO crr_tx (id, db_version, seq, max_version, changed)
+     SELECT 1, value + 1, 0, value + 1, 1 FROM crr_state WHERE key = 'db_version' AND ${any}
+     ON CONFLICT (id) DO UPDATE SET changed = 1`,
+    `UPDATE crr_tx SET max_version = max(max_version, (SELECT max(db_version) FROM ${WR})) WHERE id = 1 AND ${any}`,
+    `SELECT crr_note_merge(${n} * count(*), ${n} * count(*), ${quoteText(info.name)}) FROM ${WR} HAVING count(*) > 0`,
+    `INSERT OR IGNORE INTO crr_merging (id) SELECT 1 WHERE ${any}`,
+    `INSERT OR IGNORE INTO ${t} (${[...pkCols, ...info.columns.map(quoteId)].join(', ')})
+     SELECT ${[...P, ...info.columns.map((_, i) => valueColumn(i))].join(', ')} FROM ${WR}`,
+    `INSERT INTO ${rows} (${pkCols.join(', ')}, cl, s_version, s_seq, s_site, i_cl, i_version, i_seq, i_site, i_written)
+     SELECT ${P.join(', ')}, 1, NULL, iseq + ${minSlot}, site, 1, max(${TX_VERSION}, db_version), iseq, site, wa FROM ${WR}`,
+    `DELETE FROM crr_merging`,
+    `DELETE FROM ${WR}`,
+  ];
+}
