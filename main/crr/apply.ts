@@ -35,6 +35,11 @@ function stageSql(info: TableInfo, rows: number): string {
   return `INSERT OR IGNORE INTO ${incomingTable(info.name)} (${cols.join(', ')}) VALUES ${Array(rows).fill(tuple).join(', ')}`;
 }
 
+/** Everything that merges what is staged for one table: the fast path first (whole-rows.ts), then the rest. */
+export function tableMergeSql(info: TableInfo, history: boolean): string[] {
+  return [...(info.columns.length ? wholeRowsProgram(info, incomingTable(info.name)) : []), ...mergeProgram(info, history)];
+}
+
 /** Run lengths a staging statement is prepared for (the rest of a run goes by smaller ones). */
 const RUNS = [64, 8, 1];
 
@@ -82,7 +87,6 @@ export interface ApplierContext {
 export function createApplier(ctx: ApplierContext) {
   const stageStmts = new Map<string, Statement>();
   const programs = new Map<string, Statement[]>();
-  const wholePrograms = new Map<string, Statement[]>();
   const slotMaps = new WeakMap<TableInfo, Map<string, number>>();
   const siteStmt = { insert: ctx.prepare('INSERT OR IGNORE INTO crr_sites (site_id) VALUES (?)'), ord: ctx.prepare('SELECT ord FROM crr_sites WHERE site_id = ?').pluck() };
 
@@ -99,7 +103,7 @@ export function createApplier(ctx: ApplierContext) {
       if (PROFILE) PROFILE.set(stmt.source, (PROFILE.get(stmt.source) ?? 0) + performance.now() - t0);
     }
   }
-  const runGeneral = (table: string) => runProgram(table, programs, (info) => mergeProgram(info, ctx.history()));
+  const mergeTable = (table: string) => runProgram(table, programs, (info) => tableMergeSql(info, ctx.history()));
 
   function slotsOf(info: TableInfo): Map<string, number> {
     let m = slotMaps.get(info);
@@ -214,22 +218,19 @@ export function createApplier(ctx: ApplierContext) {
     whole.flush();
     general.flush();
     if (PROFILE) PROFILE.set('(staging)', (PROFILE.get('(staging)') ?? 0) + performance.now() - t0);
-    // the fast path first: a whole row the replica already has moves to the general staging table
-    for (const table of whole.tables) runProgram(table, wholePrograms, (info) => wholeRowsProgram(info, incomingTable(info.name)));
-    for (const table of new Set([...whole.tables, ...general.tables])) runGeneral(table);
+    for (const table of new Set([...whole.tables, ...general.tables])) mergeTable(table);
   }
 
   return {
     apply,
     /** merges what INSERT INTO crsql_changes staged for these tables */
     mergeStaged(tables: Iterable<string>): void {
-      for (const t of tables) if (ctx.tables().has(t)) runGeneral(t);
+      for (const t of tables) if (ctx.tables().has(t)) mergeTable(t);
     },
     /** statements depend on the tables' shapes: forget them after a schema change */
     reset(): void {
       stageStmts.clear();
       programs.clear();
-      wholePrograms.clear();
     },
   };
 }

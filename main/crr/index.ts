@@ -13,14 +13,13 @@ import { packPart, packPrimaryKey, unpackPrimaryKey } from './pack-pk.ts';
 import { type TableInfo } from './table-info.ts';
 import { META_SQL, STORAGE_FORMAT, deadTable, rowsTable, versionsTable } from './clock-tables.ts';
 import { changesViewSql } from './changes-view.ts';
-import { mergeProgram } from './merge.ts';
 import { ensureLocalSiteId } from './site-id.ts';
 import { createChangePager, fromSqlite, toChange } from './change-pages.ts';
 import { historyViewsSql } from './history-sql.ts';
 import { createHistory } from './history.ts';
 import { notifyAll } from './notify.ts';
 import { DEFAULT_MAX_VERSION_JUMP, validateChange } from './input-limits.ts';
-import { createApplier } from './apply.ts';
+import { createApplier, tableMergeSql } from './apply.ts';
 import { createSchemaKeeper } from './schema-repair.ts';
 import { migrateFromFormat1, needsFormat1Migration } from './migrate-v1.ts';
 import { createSchemaLog, SCHEMA_LOG_SQL } from './schema-log.ts';
@@ -430,7 +429,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   function rebuildTemp(tables: Map<string, TableInfo>): void {
     // a table between crsql_begin_alter and crsql_commit_alter is left out until it is re-derived
     const current = [...tables.values()].filter((t) => !schema.altering.has(t.name));
-    raw.exec(changesViewSql(current, current.flatMap((t) => mergeProgram(t, historyOn))));
+    raw.exec(changesViewSql(current, current.flatMap((t) => tableMergeSql(t, historyOn))));
     // the history views live in the file (for any SQLite tool): rewrite them only when they change
     for (const create of historyViewsSql(current)) {
       const name = /^CREATE VIEW (\w+)/.exec(create)![1];

@@ -11,9 +11,9 @@
 // incoming version this replica did not have is kept (the history is the clock: clock-tables.ts):
 // losers and older versions as history, stamped with this transaction's version so they travel
 // on to other peers; a version that ties the current one and loses is marked lost. A new row that
-// arrives whole as first versions from one writer (a peer's insert, a clone) is stored as an
-// implied clock, like a local insert: one row, not one per cell. Versions written over the same
-// parent with different values are recorded as a fork (a conflict).
+// arrives whole as first versions from one writer (a peer's insert, a clone) is not seen here:
+// the fast path (whole-rows.ts) writes it before this program runs. Versions written over the
+// same parent with different values are recorded as a fork (a conflict).
 import type { TableInfo } from './table-info.ts';
 import { quoteId, quoteText } from './table-info.ts';
 import { deadTable, declaredType, deadValue, forksTable, rowsTable, versionsTable } from './clock-tables.ts';
@@ -43,7 +43,7 @@ CREATE TEMP TABLE ${quoteId(`${info.name}__crr_in`)} (${pDecl}, slot INTEGER, va
   PRIMARY KEY (${ps}, slot, cl, col_version, site)) WITHOUT ROWID;
 DROP TABLE IF EXISTS ${rowActions(info.name)};
 CREATE TEMP TABLE ${quoteId(`${info.name}__crr_rowact`)} (${pDecl}, new_cl INTEGER, db_version INTEGER, seq INTEGER,
-  site INTEGER, sentinel INTEGER, old_cl INTEGER, old_icl INTEGER, whole INTEGER, PRIMARY KEY (${ps})) WITHOUT ROWID;
+  site INTEGER, sentinel INTEGER, old_cl INTEGER, old_icl INTEGER, PRIMARY KEY (${ps})) WITHOUT ROWID;
 DROP TABLE IF EXISTS ${winners(info.name)};
 CREATE TEMP TABLE ${quoteId(`${info.name}__crr_win`)} (${pDecl}, slot INTEGER, val, col_version INTEGER, db_version INTEGER,
   site INTEGER, seq INTEGER, cl INTEGER, psite INTEGER, pcv INTEGER, wa INTEGER, rsite INTEGER, rcv INTEGER, rm INTEGER,
@@ -61,7 +61,6 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
   const IN = incomingTable(info.name);
   // the staging tables by their bare names, for UPDATE targets (aliases there break RENAME COLUMN)
   const inName = quoteId(`${info.name}__crr_in`);
-  const raName = quoteId(`${info.name}__crr_rowact`);
   const RA = rowActions(info.name);
   const W = winners(info.name);
   const P = info.pks.map((_, i) => `p${i}`);
@@ -109,17 +108,6 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
      GROUP BY ${Pof('g')}`,
   ];
   if (n) {
-    // a new row arriving whole as first versions from one writer keeps them implied, like a
-    // local insert: one clock row, no version rows (a clone writes one row per row)
-    program.push(
-      `UPDATE ${RA} SET whole = 1 WHERE old_cl = 0 AND new_cl = 1 AND NOT sentinel AND (
-         SELECT count(*) = ${n} AND min(i.slot) >= 0 AND max(i.cl) = 1 AND min(i.col_version) = 1 AND max(i.col_version) = 1
-           AND min(i.site) = max(i.site) AND min(i.db_version) = max(i.db_version) AND min(i.seq - i.slot) = max(i.seq - i.slot)
-           AND count(i.wa) IN (0, ${n}) AND (count(i.wa) = 0 OR min(i.wa) = max(i.wa)) AND count(i.rcv) = 0
-         FROM ${IN} i WHERE ${onP('i', raName)})`,
-    );
-  }
-  if (n) {
     const localCv = `coalesce(c.col_version, CASE WHEN i.implied_cl = i.cl AND ${sinceOf('i.slot')} <= i.implied_version THEN 1 END)`;
     const localVal = `CASE WHEN c.col_version IS NOT NULL THEN c.val ELSE ${baseBySlot('b', 'i.slot')} END`;
     program.push(
@@ -130,7 +118,7 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
          ${localCv}, c.site, c.col_version IS NULL AND ${localCv} IS NOT NULL
        FROM (SELECT i.*, r.i_cl AS implied_cl, r.i_version AS implied_version
              FROM ${IN} i LEFT JOIN ${RA} a ON ${onP('a', 'i')} LEFT JOIN ${rows} r ON ${on('i', 'r')}
-             WHERE i.slot >= 0 AND i.known IS NOT 1 AND i.cl % 2 = 1 AND i.cl = coalesce(a.new_cl, r.cl) AND a.whole IS NOT 1
+             WHERE i.slot >= 0 AND i.known IS NOT 1 AND i.cl % 2 = 1 AND i.cl = coalesce(a.new_cl, r.cl)
                -- the best incoming version of the cell: no other of its life outranks it (a
                -- higher col_version, a larger value, the larger site, the smaller seq)
                AND NOT EXISTS (SELECT 1 FROM ${IN} o WHERE ${onP('o', 'i')} AND o.slot = i.slot AND o.cl = i.cl AND o.known IS NOT 1
@@ -149,7 +137,7 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
      ON CONFLICT (id) DO UPDATE SET changed = max(changed, excluded.changed)`,
     `UPDATE crr_tx SET max_version = max(max_version, coalesce((SELECT max(db_version) FROM ${RA}), 0),
        coalesce((SELECT max(db_version) FROM ${W}), 0)) WHERE id = 1 AND ${anyRowOrWin}`,
-    `SELECT crr_note_merge((SELECT count(*) FROM ${RA} WHERE sentinel) + (SELECT count(*) FROM ${W}) + ${n} * (SELECT count(*) FROM ${RA} WHERE whole),
+    `SELECT crr_note_merge((SELECT count(*) FROM ${RA} WHERE sentinel) + (SELECT count(*) FROM ${W}),
        (SELECT count(*) FROM ${IN} WHERE known IS NOT 1),
        ${quoteText(info.name)})
      WHERE ${anyRowOrWin} OR ${newCells}`,
@@ -201,22 +189,16 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
     // values of the old life do not count in the new one (a copy that never had them would
     // otherwise hold other values; cr-sqlite keeps them and diverges)
     `DELETE FROM ${t} WHERE ${tuple(pkCols)} IN (SELECT ${P.join(', ')} FROM ${RA} WHERE new_cl % 2 = 0 OR old_cl % 2 = 1)`,
-    ...(n
-      ? [
-          // whole new rows are written at once; others get their key, then each won cell
-          `INSERT OR IGNORE INTO ${t} (${[...pkCols, ...info.columns.map(quoteId)].join(', ')})
-           SELECT ${Pof('a')}, ${info.slots.map((s) => `(SELECT i.val FROM ${IN} i WHERE ${onP('i', 'a')} AND i.slot = ${s})`).join(', ')}
-           FROM ${RA} a WHERE a.whole`,
-        ]
-      : []),
+    // a new life's row gets its key, then each won cell
     `INSERT OR IGNORE INTO ${t} (${pkCols.join(', ')}) SELECT ${P.join(', ')} FROM ${RA} WHERE new_cl % 2 = 1`,
     // a row's first life seen through one of its cells shows no sentinel, like a local insert;
-    // a life that ended for good drops its implied clock (written out above)
+    // a life that ended for good drops its implied clock (written out above); a new life merged
+    // here has no implied clock: its cells' versions are rows
     // (a deleted life's sentinel is its record's)
     `INSERT INTO ${rows} (${pkCols.join(', ')}, cl, s_version, s_seq, s_site, i_cl, i_version, i_seq, i_site, i_written)
      SELECT ${Pof('a')}, a.new_cl, CASE WHEN a.new_cl % 2 = 1 AND (a.sentinel OR a.new_cl > 1) THEN max(${V_TX}, a.db_version) END, a.seq, a.site,
-       w.cl, max(${V_TX}, w.db_version), w.seq - w.slot, w.site, w.wa
-     FROM ${RA} a LEFT JOIN ${IN} w ON a.whole AND ${onP('w', 'a')} AND w.slot = ${n ? info.slots[0] : -1} WHERE true
+       NULL, NULL, NULL, NULL, NULL
+     FROM ${RA} a WHERE true
      ON CONFLICT DO UPDATE SET cl = excluded.cl, s_version = excluded.s_version, s_seq = excluded.s_seq, s_site = excluded.s_site,
        i_cl = CASE WHEN excluded.cl = cl + 1 AND cl % 2 = 1 THEN i_cl END,
        i_version = CASE WHEN excluded.cl = cl + 1 AND cl % 2 = 1 THEN i_version END,
@@ -232,7 +214,7 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
   });
   if (n) {
     program.push(
-      // the winners' versions (a whole new row keeps its first versions implied: none in W)
+      // the winners' versions
       `INSERT OR IGNORE INTO ${V} (${versionColumns(info)})
        SELECT ${Pof('w')}, w.slot, 0, w.cl, w.col_version, w.site, w.val, max(${V_TX}, w.db_version), w.seq, w.psite, w.pcv, w.wa, NULL,
          w.rsite, w.rcv, w.rm, NULL, NULL
@@ -263,13 +245,11 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
         `INSERT OR IGNORE INTO ${V} (${versionColumns(info)})
          SELECT ${Pof('i')}, i.slot, ${tieLost}, i.cl, i.col_version, i.site, i.val, ${V_TX}, i.seq, ${psite('i')}, ${pcv('i')}, i.wa, NULL,
            i.rsite, i.rcv, i.rm, NULL, NULL
-         FROM ${IN} i WHERE i.slot >= 0 AND i.known IS NOT 1 AND NOT ${isWinner}
-           AND NOT EXISTS (SELECT 1 FROM ${RA} a WHERE ${onP('a', 'i')} AND a.whole)`,
+         FROM ${IN} i WHERE i.slot >= 0 AND i.known IS NOT 1 AND NOT ${isWinner}`,
         // a version written over the same parent as another, with another value: a fork (conflict)
         `INSERT OR IGNORE INTO ${F} (${pkCols.join(', ')}, slot, cl, parent_site, parent_cv, seen_version)
          SELECT ${Pof('i')}, i.slot, i.cl, coalesce(${psite('i')}, -1), ${pcv('i')}, ${V_TX}
-         FROM ${IN} i WHERE i.slot >= 0 AND i.known IS NOT 1 AND ${pcv('i')} IS NOT NULL
-           AND NOT EXISTS (SELECT 1 FROM ${RA} a WHERE ${onP('a', 'i')} AND a.whole) AND (
+         FROM ${IN} i WHERE i.slot >= 0 AND i.known IS NOT 1 AND ${pcv('i')} IS NOT NULL AND (
            EXISTS (SELECT 1 FROM ${V} x WHERE ${matchXI('x', 'i')} AND x.slot = i.slot AND x.cl = i.cl
              AND x.parent_cv = ${pcv('i')} AND x.parent_site IS ${psite('i')} AND ${differs('x.val', 'i.val')})
            OR (${pcv('i')} = 0 AND ${impliedSiblingDiffers}))`,

@@ -5,8 +5,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { installCrr } from './index.ts';
-import { incomingTable, mergeProgram } from './merge.ts';
-import { wholeRowsProgram } from './whole-rows.ts';
+import { tableMergeSql } from './apply.ts';
 import { readTableInfo } from './table-info.ts';
 import { parseShape, withSlots } from './slots.ts';
 
@@ -27,7 +26,7 @@ function badPlans(ddl: string, history: boolean): string[] {
   const base = readTableInfo(db, 'items');
   const info = withSlots(base, parseShape(shape, base.pks.length));
   const bad: string[] = [];
-  for (const sql of [...wholeRowsProgram(info, incomingTable(info.name)), ...mergeProgram(info, history)]) {
+  for (const sql of tableMergeSql(info, history)) {
     const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail);
     for (const d of plan) {
       const scans = PERSISTENT.test(d) && (/^SCAN/.test(d) || /\((\w+)[<>]/.test(d));

@@ -1,7 +1,8 @@
 // The merge's fast path for new rows that arrive whole: every cell's first version, from one
 // writer, in one transaction of theirs (a peer's insert, a clone). applyChanges stages such a
-// row as ONE staging row (its key, its implied clock, its values) instead of one per cell, and
-// this program writes it like a local insert: the table's row and one implied clock row. A
+// row as ONE staging row (its key, its implied clock, its values) instead of one per cell; rows
+// INSERT INTO crsql_changes staged cell by cell are gathered into such rows here. This program
+// writes them like a local insert: the table's row and one implied clock row. A
 // clone is almost only such rows, and the general program (merge.ts) spent most of its time
 // proving, cell by cell, what the shape of the row already says.
 //
@@ -28,7 +29,7 @@ export function wholeTableSql(info: TableInfo): string {
   return `
 DROP TABLE IF EXISTS ${wholeTable(info.name)};
 CREATE TEMP TABLE ${bareName(info.name)} (${pDecl}, site INTEGER, db_version INTEGER, iseq INTEGER, wa INTEGER${info.columns.map((_, i) => `, ${valueColumn(i)}`).join('')},
-  PRIMARY KEY (${ps})) WITHOUT ROWID;`;
+  collected INTEGER, PRIMARY KEY (${ps})) WITHOUT ROWID;`;
 }
 
 /** The statement staging `rows` whole rows: key values, WHOLE_COLUMNS, then the row's values. */
@@ -62,6 +63,17 @@ export function wholeRowsProgram(info: TableInfo, incoming: string): string[] {
      SELECT ${P.map((p) => `w.${p}`).join(', ')}, v.column1, ${valueBySlot}, 1, w.db_version, w.site, 1, w.iseq + v.column1, NULL, 0, w.wa, NULL, NULL, NULL
      FROM ${WR} w CROSS JOIN ${slots} WHERE ${known('w')}`,
     `DELETE FROM ${WR} WHERE ${known(wrName)}`,
+    // whole rows staged one cell per change (INSERT INTO crsql_changes stages them so) join them:
+    // every staged change of the key is a first version of life 1 from one writer and transaction
+    `INSERT INTO ${WR} (${P.join(', ')}, ${WHOLE_COLUMNS.join(', ')}${info.columns.map((_, i) => `, ${valueColumn(i)}`).join('')}, collected)
+     SELECT ${P.map((p) => `g.${p}`).join(', ')}, min(g.site), min(g.db_version), min(g.seq - g.slot), min(g.wa)${info.slots.map((s) => `, max(CASE WHEN g.slot = ${s} THEN g.val END)`).join('')}, 1
+     FROM ${incoming} g
+     GROUP BY ${P.map((p) => `g.${p}`).join(', ')}
+     HAVING count(*) = ${n} AND min(g.slot) >= 0 AND min(g.cl) = 1 AND max(g.cl) = 1 AND min(g.col_version) = 1 AND max(g.col_version) = 1
+       AND min(g.site) = max(g.site) AND min(g.db_version) = max(g.db_version) AND min(g.seq - g.slot) = max(g.seq - g.slot)
+       AND count(g.wa) IN (0, ${n}) AND (count(g.wa) = 0 OR min(g.wa) = max(g.wa)) AND count(g.rcv) = 0
+       AND NOT ${known('g')} AND NOT EXISTS (SELECT 1 FROM ${WR} w WHERE ${P.map((p) => `w.${p} = g.${p}`).join(' AND ')})`,
+    `DELETE FROM ${incoming} WHERE (${P.join(', ')}) IN (SELECT ${P.join(', ')} FROM ${WR} WHERE collected)`,
     `INSERT INTO crr_tx (id, db_version, seq, max_version, changed)
      SELECT 1, value + 1, 0, value + 1, 1 FROM crr_state WHERE key = 'db_version' AND ${any}
      ON CONFLICT (id) DO UPDATE SET changed = 1`,
