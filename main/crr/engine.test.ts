@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, it, expect, afterAll } from 'vitest';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
@@ -41,7 +42,19 @@ describe('primary-key packing', () => {
     expect(hex(packed.slice(0, 4))).toBe('0113012C');
     expect(packed.length).toBe(4 + 300);
   });
+  it('unpacks what it packs: any int64, double, text and blob, in keys of up to 4 columns', () => {
+    const value = fc.oneof(
+      fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+      fc.double(),
+      fc.string({ unit: 'grapheme', maxLength: 300 }),
+      fc.uint8Array({ maxLength: 70000 }),
+    );
+    fc.assert(fc.property(fc.array(value, { minLength: 1, maxLength: 4 }), (values) => {
+      expect(unpackPrimaryKey(packPrimaryKey(values))).toEqual(values);
+    }), { numRuns: 300 });
+  });
   it('rejects malformed packed keys clearly', () => {
+    expect(() => unpackPrimaryKey(Uint8Array.of(1, 0x49, 0, 0, 0, 0, 0, 0, 0, 0, 1))).toThrow(/wider than 8 bytes/);
     expect(() => unpackPrimaryKey(Uint8Array.of(1, 0x11, 1))).toThrow(/truncated/);
     expect(() => unpackPrimaryKey(Uint8Array.of(1, 0x09, 1, 7))).toThrow(/trailing/);
     expect(() => unpackPrimaryKey(Uint8Array.of(1, 0x07))).toThrow(/unknown type/);

@@ -65,38 +65,56 @@ export function packPrimaryKey(values: readonly SqlValue[]): Uint8Array {
   return Uint8Array.from(out);
 }
 
+const truncated = () => new TypeError('packed pk is truncated');
+
+/** n big-endian bytes at `at` (n <= 8), as an unsigned bigint. */
+function readBigEndian(packed: Uint8Array, at: number, n: number): bigint {
+  if (at + n > packed.length) throw truncated();
+  // up to 6 bytes fit a double exactly: no BigInt arithmetic per byte
+  if (n <= 6) {
+    let v = 0;
+    for (let i = 0; i < n; i++) v = v * 256 + packed[at + i];
+    return BigInt(v);
+  }
+  let v = 0n;
+  for (let i = 0; i < n; i++) v = (v << 8n) | BigInt(packed[at + i]);
+  return v;
+}
+
+/** n big-endian bytes at `at` (n <= 6), as a number: lengths. */
+function readLength(packed: Uint8Array, at: number, n: number): number {
+  if (at + n > packed.length) throw truncated();
+  if (n > 6) throw new TypeError('packed pk has an impossible length');
+  let v = 0;
+  for (let i = 0; i < n; i++) v = v * 256 + packed[at + i];
+  return v;
+}
+
 export function unpackPrimaryKey(packed: Uint8Array): SqlValue[] {
   if (!(packed instanceof Uint8Array) || packed.length === 0) throw new TypeError('packed pk must be a non-empty blob');
   const count = packed[0];
   const values: SqlValue[] = [];
   let at = 1;
-  const need = (n: number) => {
-    if (at + n > packed.length) throw new TypeError('packed pk is truncated');
-  };
-  const readBigEndian = (n: number): bigint => {
-    need(n);
-    let v = 0n;
-    for (let i = 0; i < n; i++) v = (v << 8n) | BigInt(packed[at++]);
-    return v;
-  };
   for (let c = 0; c < count; c++) {
-    need(1);
+    if (at + 1 > packed.length) throw truncated();
     const header = packed[at++];
     const type = header & 7;
     const n = header >> 3;
     if (type === INTEGER) {
-      const raw = readBigEndian(n);
+      if (n > 8) throw new TypeError('packed pk has an integer wider than 8 bytes');
+      const raw = readBigEndian(packed, at, n);
+      at += n;
       values.push(n === 8 ? BigInt.asIntN(64, raw) : raw);
     } else if (type === REAL) {
-      need(8);
+      if (at + 8 > packed.length) throw truncated();
       values.push(new DataView(packed.buffer, packed.byteOffset + at, 8).getFloat64(0));
       at += 8;
     } else if (type === TEXT || type === BLOB) {
-      const len = Number(readBigEndian(n));
-      need(len);
-      const bytes = packed.slice(at, at + len);
+      const len = readLength(packed, at, n);
+      at += n;
+      if (at + len > packed.length) throw truncated();
+      values.push(type === TEXT ? decoder.decode(packed.subarray(at, at + len)) : packed.slice(at, at + len));
       at += len;
-      values.push(type === TEXT ? decoder.decode(bytes) : bytes);
     } else if (type === NULL) {
       values.push(null);
     } else {
