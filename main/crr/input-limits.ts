@@ -23,6 +23,11 @@ export class ChangeRefused extends Error {
 
 const VERSION_FIELDS = ['col_version', 'db_version', 'cl', 'seq'] as const;
 
+/** A refusal of change `i` (its message is built only then: the checks run for every change of a clone). */
+function refused(i: number, message: string): ChangeRefused {
+  return new ChangeRefused(`change ${i}: ${message}`);
+}
+
 /**
  * Checks change `i` against the table set and the bounds; returns its decoded primary key.
  * `localVersion` is this replica's db_version.
@@ -37,54 +42,53 @@ export function validateChange(
   /** keys decoded earlier in this batch, by key object (a row's cells often share one) */
   decoded?: Map<Uint8Array, SqlValue[]>,
 ): SqlValue[] {
-  // (the message's prefix is built only for a refusal: this runs for every change of a clone)
-  const where = () => `change ${i}`;
-  if (!c || typeof c !== 'object') throw new ChangeRefused(`${where()}: not an object`);
+  if (!c || typeof c !== 'object') throw refused(i, `not an object`);
   const info = tables.get(c.table);
-  if (!info) throw new ChangeRefused(`${where()}: could not find the schema information for table ${JSON.stringify(c.table)}`);
-  if (altering.has(c.table)) throw new ChangeRefused(`${where()}: table ${c.table} is being altered (crsql_begin_alter without crsql_commit_alter)`);
-  if (c.cid !== '-1' && !info.columns.includes(c.cid)) throw new ChangeRefused(`${where()}: table ${c.table} has no column ${JSON.stringify(c.cid)}`);
-  if (!(c.pk instanceof Uint8Array)) throw new ChangeRefused(`${where()}: pk must be bytes`);
+  if (!info) throw refused(i, `could not find the schema information for table ${JSON.stringify(c.table)}`);
+  if (altering.has(c.table)) throw refused(i, `table ${c.table} is being altered (crsql_begin_alter without crsql_commit_alter)`);
+  if (c.cid !== '-1' && !info.columns.includes(c.cid)) throw refused(i, `table ${c.table} has no column ${JSON.stringify(c.cid)}`);
+  if (!(c.pk instanceof Uint8Array)) throw refused(i, `pk must be bytes`);
   let pk = decoded?.get(c.pk);
   if (!pk) {
     try {
       pk = unpackPrimaryKey(c.pk);
     } catch (err) {
-      throw new ChangeRefused(`${where()}: pk is not a packed primary key (${(err as Error).message})`);
+      throw refused(i, `pk is not a packed primary key (${(err as Error).message})`);
     }
     decoded?.set(c.pk, pk);
   }
-  if (pk.length !== info.pks.length) throw new ChangeRefused(`${where()}: pk has ${pk.length} value(s), ${c.table}'s primary key has ${info.pks.length}`);
-  if (pk.some((v) => v === null)) throw new ChangeRefused(`${where()}: a primary key value is NULL`);
-  if (!(c.site_id instanceof Uint8Array) || c.site_id.length !== 16) throw new ChangeRefused(`${where()}: site_id must be 16 bytes`);
+  if (pk.length !== info.pks.length) throw refused(i, `pk has ${pk.length} value(s), ${c.table}'s primary key has ${info.pks.length}`);
+  if (pk.includes(null)) throw refused(i, `a primary key value is NULL`);
+  if (!(c.site_id instanceof Uint8Array) || c.site_id.length !== 16) throw refused(i, `site_id must be 16 bytes`);
   for (const k of VERSION_FIELDS) {
-    if (!Number.isSafeInteger(c[k]) || c[k] < 0 || c[k] > MAX_CLOCK) throw new ChangeRefused(`${where()}: ${k} must be an integer from 0 to 2^48`);
+    if (!Number.isSafeInteger(c[k]) || c[k] < 0 || c[k] > MAX_CLOCK) throw refused(i, `${k} must be an integer from 0 to 2^48`);
   }
-  if (c.cl < 1) throw new ChangeRefused(`${where()}: cl must be at least 1`);
-  checkRef(c.parent, () => `${where()}: parent`, false);
-  checkRef(c.resolves, () => `${where()}: resolves`, true);
+  if (c.cl < 1) throw refused(i, `cl must be at least 1`);
+  checkRef(c.parent, i, 'parent', false);
+  checkRef(c.resolves, i, 'resolves', true);
   if (c.written_at !== undefined && c.written_at !== null && !Number.isSafeInteger(c.written_at)) {
-    throw new ChangeRefused(`${where()}: written_at must be an integer (ms since 1970) or null`);
+    throw refused(i, `written_at must be an integer (ms since 1970) or null`);
   }
   if (c.db_version > localVersion + maxJump) {
-    throw new ChangeRefused(
-      `${where()}: db_version ${c.db_version} is more than ${maxJump} ahead of this replica's ${localVersion} (refused, not adopted)`,
+    throw refused(
+      i,
+      `db_version ${c.db_version} is more than ${maxJump} ahead of this replica's ${localVersion} (refused, not adopted)`,
     );
   }
   return pk;
 }
 
 /** A version reference (parent, resolution) from a peer: null, or a site (16 bytes or null) and a version. */
-function checkRef(ref: unknown, what: () => string, resolution: boolean): void {
+function checkRef(ref: unknown, i: number, what: string, resolution: boolean): void {
   if (ref === undefined || ref === null) return;
   const r = ref as { site_id?: unknown; col_version?: unknown; versions?: unknown };
-  if (typeof r !== 'object') throw new ChangeRefused(`${what()} is malformed`);
-  if (r.site_id !== null && !(r.site_id instanceof Uint8Array && r.site_id.length === 16)) throw new ChangeRefused(`${what()}: site_id must be 16 bytes or null`);
+  if (typeof r !== 'object') throw refused(i, `${what} is malformed`);
+  if (r.site_id !== null && !(r.site_id instanceof Uint8Array && r.site_id.length === 16)) throw refused(i, `${what}: site_id must be 16 bytes or null`);
   if (!Number.isSafeInteger(r.col_version) || (r.col_version as number) < 0 || (r.col_version as number) > MAX_CLOCK) {
-    throw new ChangeRefused(`${what()}: col_version must be an integer from 0 to 2^48`);
+    throw refused(i, `${what}: col_version must be an integer from 0 to 2^48`);
   }
   if (resolution && (!Number.isSafeInteger(r.versions) || (r.versions as number) < 2 || (r.versions as number) > MAX_CLOCK)) {
-    throw new ChangeRefused(`${what()}: versions must be an integer of at least 2`);
+    throw refused(i, `${what}: versions must be an integer of at least 2`);
   }
 }
 
