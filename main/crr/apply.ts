@@ -12,7 +12,7 @@ import type { Change } from './types.ts';
 import type { SqlValue } from '../../shared/values.ts';
 import type { TableInfo } from './table-info.ts';
 import { incomingTable, mergeProgram, STAGED_COLUMNS } from './merge.ts';
-import { stageWholeSql, wholeRowsProgram } from './whole-rows.ts';
+import { stageWholeSql, WHOLE_COLUMNS, wholeRowsProgram } from './whole-rows.ts';
 
 type Statement = Database.Statement;
 /** CRR_PROFILE_MERGE=1: time spent per statement of the merge program (printed at exit) */
@@ -51,14 +51,16 @@ const sameSite = (a: Uint8Array | null | undefined, b: Uint8Array | null | undef
 /**
  * The changes of `changes[from, to)` (one key's run) that make a whole new row: one first version
  * of every column, one life (cl 1), one writer, one of their transactions (the same db_version and
- * seq - slot, one written time or none), nothing resolved. merge.ts's `whole` rule, in JS. Null
- * if they do not.
+ * seq - slot, one written time or none), nothing resolved: whole-rows.ts's rule for gathered
+ * rows, in JS. Null if they do not.
  */
 function wholeRow(info: TableInfo, slotOf: Map<string, number>, changes: Change[], from: number, to: number): number[] | null {
   const n = info.columns.length;
   if (to - from < n) return null;
   const at: number[] = [];
-  const seen = new Set<number>();
+  // slots seen: a bit each below 31, a set above (a table that dropped and added many columns)
+  let bits = 0;
+  let more: Set<number> | null = null;
   let first: Change | null = null;
   for (let j = from; j < to; j++) {
     const c = changes[j];
@@ -66,8 +68,14 @@ function wholeRow(info: TableInfo, slotOf: Map<string, number>, changes: Change[
     if (c.cid === '-1') return null;
     if (c.cl !== 1 || c.col_version !== 1 || c.resolves) continue;
     const slot = slotOf.get(c.cid)!;
-    if (seen.has(slot)) return null;
-    seen.add(slot);
+    if (slot < 31) {
+      if (bits & (1 << slot)) return null;
+      bits |= 1 << slot;
+    } else {
+      more ??= new Set();
+      if (more.has(slot)) return null;
+      more.add(slot);
+    }
     if (!first) first = c;
     else if (
       c.db_version !== first.db_version || !sameSite(c.site_id, first.site_id) || (c.written_at ?? null) !== (first.written_at ?? null)
@@ -87,7 +95,7 @@ export interface ApplierContext {
 export function createApplier(ctx: ApplierContext) {
   const stageStmts = new Map<string, Statement>();
   const programs = new Map<string, Statement[]>();
-  const slotMaps = new WeakMap<TableInfo, Map<string, number>>();
+  const shapes = new WeakMap<TableInfo, { slot: Map<string, number>; index: Map<string, number> }>();
   const siteStmt = { insert: ctx.prepare('INSERT OR IGNORE INTO crr_sites (site_id) VALUES (?)'), ord: ctx.prepare('SELECT ord FROM crr_sites WHERE site_id = ?').pluck() };
 
   function runProgram(table: string, cache: Map<string, Statement[]>, make: (info: TableInfo) => string[]): void {
@@ -105,41 +113,52 @@ export function createApplier(ctx: ApplierContext) {
   }
   const mergeTable = (table: string) => runProgram(table, programs, (info) => tableMergeSql(info, ctx.history()));
 
-  function slotsOf(info: TableInfo): Map<string, number> {
-    let m = slotMaps.get(info);
-    if (!m) slotMaps.set(info, (m = new Map(info.columns.map((c, i) => [c, info.slots[i]]))));
+  /** a table's columns by name: their slots and their places in the column list */
+  function shapeOf(info: TableInfo) {
+    let m = shapes.get(info);
+    if (!m) {
+      m = { slot: new Map(info.columns.map((c, i) => [c, info.slots[i]])), index: new Map(info.columns.map((c, i) => [c, i])) };
+      shapes.set(info, m);
+    }
     return m;
   }
 
   /** Tuples for one kind of staging statement, bound a run of one table at a time. */
   function stager(kind: string, sql: (info: TableInfo, rows: number) => string) {
-    let run: unknown[][] = [];
+    // the run's values, tuple after tuple (one statement binds a slice of them)
+    let values: unknown[] = [];
+    let rows = 0;
+    let width = 0;
     let runTable = '';
     const tables = new Set<string>();
     const flush = () => {
       let at = 0;
       for (const size of RUNS) {
-        for (; run.length - at >= size; at += size) {
+        for (; rows - at >= size; at += size) {
           const key = `${kind}:${size}:${runTable}`;
           let stage = stageStmts.get(key);
           if (!stage) {
             stage = ctx.prepare(sql(ctx.tables().get(runTable)!, size));
             stageStmts.set(key, stage);
           }
-          stage.run(run.slice(at, at + size).flat());
+          stage.run(values.slice(at * width, (at + size) * width));
         }
       }
-      run = [];
+      values = [];
+      rows = 0;
     };
     return {
       tables,
-      push(table: string, tuple: unknown[]) {
+      /** the values to append: the caller pushes one tuple of `tupleWidth` values into it */
+      next(table: string, tupleWidth: number): unknown[] {
         if (table !== runTable) {
-          if (run.length) flush();
+          if (rows) flush();
           runTable = table;
           tables.add(table);
         }
-        run.push(tuple);
+        width = tupleWidth;
+        rows++;
+        return values;
       },
       flush,
     };
@@ -166,11 +185,13 @@ export function createApplier(ctx: ApplierContext) {
     const t0 = PROFILE ? performance.now() : 0;
     const general = stager('general', stageSql);
     const whole = stager('whole', stageWholeSql);
-    const stageGeneral = (c: Change, key: SqlValue[], slotOf: Map<string, number>) => {
+    const generalWidth = (info: TableInfo) => info.pks.length + STAGED_COLUMNS.length;
+    const stageGeneral = (c: Change, key: SqlValue[], info: TableInfo, slotOf: Map<string, number>) => {
       const parent = c.parent ?? null;
       const res = c.resolves ?? null;
-      general.push(c.table, [
-        ...key.map(bind),
+      const out = general.next(c.table, generalWidth(info));
+      for (const k of key) out.push(bind(k));
+      out.push(
         c.cid === '-1' ? -1 : slotOf.get(c.cid)!,
         bind(c.val),
         c.col_version,
@@ -184,7 +205,7 @@ export function createApplier(ctx: ApplierContext) {
         res ? ordOf(res.site_id) : null,
         res ? res.col_version : null,
         res ? res.versions : null,
-      ]);
+      );
     };
     // one whole row per key and batch (another whole row of it, from another writer, goes the general way)
     const wholeKeys = new Set<string>();
@@ -192,7 +213,8 @@ export function createApplier(ctx: ApplierContext) {
     for (let i = 0; i < changes.length; ) {
       const c = changes[i];
       const info = ctx.tables().get(c.table)!;
-      const slotOf = slotsOf(info);
+      const shape = shapeOf(info);
+      const slotOf = shape.slot;
       let end = i + 1;
       while (end < changes.length && changes[end].table === c.table && samePk(changes[end].pk, c.pk)) end++;
       let row = info.columns.length ? wholeRow(info, slotOf, changes, i, end) : null;
@@ -203,15 +225,20 @@ export function createApplier(ctx: ApplierContext) {
       }
       if (row) {
         const first = changes[row[0]];
-        const values = Array<unknown>(info.columns.length);
-        for (const at of row) values[info.columns.indexOf(changes[at].cid)] = bind(changes[at].val);
-        whole.push(c.table, [...keys[i].map(bind), ordOf(first.site_id), first.db_version, first.seq - slotOf.get(first.cid)!, first.written_at ?? null, ...values]);
+        const nk = info.pks.length;
+        const out = whole.next(c.table, nk + WHOLE_COLUMNS.length + info.columns.length);
+        for (const k of keys[i]) out.push(bind(k));
+        out.push(ordOf(first.site_id), first.db_version, first.seq - slotOf.get(first.cid)!, first.written_at ?? null);
+        // the row's values in column order (slot order may differ: slots.ts)
+        const at0 = out.length;
+        out.length += info.columns.length;
+        for (const at of row) out[at0 + shape.index.get(changes[at].cid)!] = bind(changes[at].val);
         for (let j = i, r = 0; j < end; j++) {
           if (row[r] === j) r++;
-          else stageGeneral(changes[j], keys[j], slotOf);
+          else stageGeneral(changes[j], keys[j], info, slotOf);
         }
       } else {
-        for (let j = i; j < end; j++) stageGeneral(changes[j], keys[j], slotOf);
+        for (let j = i; j < end; j++) stageGeneral(changes[j], keys[j], info, slotOf);
       }
       i = end;
     }
