@@ -56,4 +56,26 @@ describe('npm run peer', () => {
     peers.push(third);
     await third.waitFor(/^invite: /);
   });
+
+  it('--sql-stdin runs each stdin line as a local write that reaches peers; a bad line is refused, the peer goes on', async () => {
+    const t = tempDir('crr-cli-');
+    cleanup = t.cleanup;
+    const a = spawnPeer(['--db', sharedFile(join(t.dir, 'a.db')), '--share', '--name', 'A', '--sql-stdin'], join(t.dir, 'data-a'));
+    peers.push(a);
+    const invite = (await a.waitFor(/^invite: (\S+)/))[1];
+    const b = spawnPeer(['--db', join(t.dir, 'b.db'), '--join', invite, '--name', 'B'], join(t.dir, 'data-b'));
+    peers.push(b);
+    await b.waitFor(/received 1 schema change from A/);
+    a.proc.stdin!.write('INSERT INTO nowhere VALUES (1)\n');
+    await a.waitFor(/sql refused: .*no such table: nowhere/);
+    a.proc.stdin!.write("INSERT INTO t VALUES (1, 'from stdin')\n");
+    await a.waitFor(/sql: 1 row changed/);
+    await b.waitFor(/received 1 change from A/);
+    const copy = new Database(join(t.dir, 'b.db'), { readonly: true });
+    try {
+      expect(copy.prepare('SELECT v FROM t WHERE id = 1').get()).toEqual({ v: 'from stdin' });
+    } finally {
+      copy.close();
+    }
+  });
 });

@@ -5,13 +5,16 @@
 // Options: --no-mdns, --listen MULTIADDR (repeatable), --connect MULTIADDR (a peer to keep
 // connected; repeatable), --name NAME, --data DIR (peer identity; created if missing; one running
 // peer per folder), --apply-schema-changes (turns on the database's setting "apply schema changes
-// from peers automatically": drops from peers apply here without anyone confirming them).
+// from peers automatically": drops from peers apply here without anyone confirming them),
+// --sql-stdin (each line read from stdin is one SQL statement run here as a local write, like an
+// edit in the app: `npm run bench` edits a sharer in its own process this way).
 // One log line per sync event; stops cleanly on SIGINT/SIGTERM.
 import '../polyfills.ts';
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { installCrr } from '../crr/index.ts';
 import { dataDir } from '../app/data-dir.ts';
@@ -31,6 +34,7 @@ const { values } = parseArgs({
     name: { type: 'string' },
     data: { type: 'string' },
     'apply-schema-changes': { type: 'boolean', default: false },
+    'sql-stdin': { type: 'boolean', default: false },
   },
 });
 
@@ -83,6 +87,18 @@ node.addDatabase(ds, invite?.addresses ?? []);
 // --connect: peers to keep dialing (they join the addresses redialed every few seconds)
 for (const address of values.connect ?? []) node.dial(address).catch((err: Error) => log(`could not reach ${address} yet: ${err.message}`));
 if (values.share) console.log(`invite: ${encodeInvite({ databaseId: ds.databaseId, key: ds.key, addresses: node.addresses() })}`);
+// a statement that fails is logged and refused, nothing else stops
+if (values['sql-stdin']) {
+  createInterface({ input: process.stdin }).on('line', (sql) => {
+    if (!sql.trim()) return;
+    try {
+      const { changes } = db.prepare(sql).run();
+      log(`sql: ${changes} row${changes === 1 ? '' : 's'} changed`);
+    } catch (err) {
+      log(`sql refused: ${(err as Error).message}`);
+    }
+  });
+}
 
 let stopping = false;
 async function stop(signal: string) {

@@ -33,7 +33,7 @@ export function spawnPeer(args: string[], dataDir: string, extraEnv: Record<stri
   const proc = spawn(process.execPath, ['--import', 'tsx', 'main/sync/peer-cli.ts', '--no-mdns', ...listen, '--data', dataDir, ...args], {
     cwd: ROOT,
     env: { ...process.env, CRR_NO_MDNS: '1', ...extraEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
   const waiters = new Set<() => void>();
