@@ -1,14 +1,15 @@
-// Changes on the wire: a chunk names each table, origin site and primary key once, then one
-// compact row per change. A cell version carries its history too (the sync stream:
+// Changes on the wire: a chunk names each table, origin site, primary key and column once, then
+// one compact row per change. A cell version carries its history too (the sync stream:
 // change-pages.ts): its parent, its writer's time and, for a Keep, the fork it resolves. A counter
 // contribution or a text state (Change.kind, main/crr/policy-columns.ts) carries its kind as a
 // 14th element. Decoding checks every field: a malformed chunk is refused whole.
 //
 // One row layout, two forms of its keys, sites and values: CBOR frames (protocol 5, frames.ts)
 // carry them raw (byte strings, integers, text; a REAL as [number], since CBOR as cborg writes it
-// keeps no float/integer distinction for integral numbers: 1.0 would arrive as INTEGER 1); the
-// JSON form (held changes in the file, sync-store.ts, as protocol 4 sent them) writes keys as
-// base64 inline, sites as hex and values tagged (shared/values.ts toWire).
+// keeps no float/integer distinction for integral numbers: 1.0 would arrive as INTEGER 1), keys
+// and columns as indexes into the chunk's lists; the JSON form (held changes in the file,
+// sync-store.ts, as protocol 4 sent them) writes keys as base64 and columns inline, sites as hex
+// and values tagged (shared/values.ts toWire).
 import type { Change, ChangePageCursor, VersionRef } from '../crr/types.ts';
 import { bytesToHex, fromWire, hexToBytes, toWire, type SqlValue, type WireValue } from '../../shared/values.ts';
 
@@ -17,11 +18,11 @@ export class ProtocolError extends Error {}
 /** [site index or -1 for none, col_version] */
 type WireRef = [number, number] | null;
 /**
- * [table, pk, cid, value, col_version, db_version, site, cl, seq]
+ * [table, pk, column, value, col_version, db_version, site, cl, seq]
  * + parent, written_at, resolution, resolution's version count
  * + kind: 1 counter contribution, 2 text state (history null)
  */
-type WireRow = [number, unknown, string, unknown, number, number, number, number, number, ...unknown[]];
+type WireRow = [number, unknown, unknown, unknown, number, number, number, number, number, ...unknown[]];
 
 const KINDS = ['counter', 'text'] as const;
 const INT64 = [-(2n ** 63n), 2n ** 63n - 1n];
@@ -29,8 +30,9 @@ const INT64 = [-(2n ** 63n), 2n ** 63n - 1n];
 export interface WireChanges {
   tables: string[];
   sites: unknown[];
-  /** the chunk's keys (CBOR form; the JSON form writes each row's key inline) */
+  /** the chunk's keys and columns (CBOR form; the JSON form writes them in each row) */
   pks?: Uint8Array[];
+  cids?: string[];
   rows: WireRow[];
 }
 
@@ -44,8 +46,11 @@ export function siteBytes(s: unknown, what: string): Uint8Array {
 
 /** A SqlValue in a CBOR frame. */
 export function toCbor(v: SqlValue): unknown {
-  return typeof v === 'number' ? [v] : v;
+  if (typeof v === 'number') return [v];
+  // the same CBOR integer, written faster by cborg as a number
+  return typeof v === 'bigint' && v <= SAFE && v >= -SAFE ? Number(v) : v;
 }
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** A SqlValue off a CBOR frame (a TypeError if it is none). */
 export function fromCbor(v: unknown): SqlValue {
@@ -61,33 +66,53 @@ interface Form {
   siteFrom(s: unknown): Uint8Array;
   value(v: SqlValue): unknown;
   valueFrom(v: unknown): SqlValue;
-  /** a chunk's keys being written: a key's reference in its rows, and the list to send, if any */
-  keys(): { ref(pk: Uint8Array): unknown; list(): Uint8Array[] | undefined };
-  /** a chunk's keys being read: the key a row refers to (one object per key), undefined if malformed */
-  keysFrom(list: unknown): (ref: unknown) => Uint8Array | undefined;
+  /** a chunk being written: how a row names its key and column, and the lists that go with them, if any */
+  writer(): { pk(pk: Uint8Array): unknown; cid(cid: string): unknown; lists(): { pks: Uint8Array[]; cids: string[] } | undefined };
+  /** a chunk being read: the key (one object per key) and column a row names, undefined if malformed */
+  reader(w: Partial<WireChanges>): { pk(ref: unknown): Uint8Array | undefined; cid(ref: unknown): string | undefined };
 }
+
+const same = (a: Uint8Array, b: Uint8Array) => {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+};
 
 const CBOR: Form = {
   site: (id) => id,
   siteFrom: (s) => siteBytes(s, 'changes'),
   value: toCbor,
   valueFrom: fromCbor,
-  keys() {
-    const list: Uint8Array[] = [];
-    const index = new Map<string, number>();
+  writer() {
+    const pks: Uint8Array[] = [];
+    const cids: string[] = [];
+    const pkIndex = new Map<string, number>();
+    const cidIndex = new Map<string, number>();
+    let last = -1;
     return {
-      ref(pk) {
+      pk(pk) {
+        // a row's cells come one after the other
+        if (last >= 0 && same(pk, pks[last])) return last;
         const k = Buffer.from(pk.buffer, pk.byteOffset, pk.byteLength).toString('latin1');
-        let i = index.get(k);
-        if (i === undefined) index.set(k, (i = list.push(pk) - 1));
+        let i = pkIndex.get(k);
+        if (i === undefined) pkIndex.set(k, (i = pks.push(pk) - 1));
+        return (last = i);
+      },
+      cid(cid) {
+        let i = cidIndex.get(cid);
+        if (i === undefined) cidIndex.set(cid, (i = cids.push(cid) - 1));
         return i;
       },
-      list: () => list,
+      lists: () => ({ pks, cids }),
     };
   },
-  keysFrom(list) {
-    if (!Array.isArray(list) || !list.every((pk) => pk instanceof Uint8Array)) throw new ProtocolError('changes: malformed primary keys');
-    return (ref) => (isCount(ref) && ref < list.length ? (list[ref] as Uint8Array) : undefined);
+  reader({ pks, cids }) {
+    if (!Array.isArray(pks) || !pks.every((pk) => pk instanceof Uint8Array)) throw new ProtocolError('changes: malformed primary keys');
+    if (!Array.isArray(cids) || !cids.every((c) => typeof c === 'string')) throw new ProtocolError('changes: column names must be text');
+    return {
+      pk: (ref) => (isCount(ref) && ref < pks.length ? pks[ref] : undefined),
+      cid: (ref) => (isCount(ref) && ref < cids.length ? cids[ref] : undefined),
+    };
   },
 };
 
@@ -100,16 +125,19 @@ export const JSON_FORM: Form = {
   },
   value: toWire,
   valueFrom: (v) => fromWire(v as WireValue),
-  keys: () => ({ ref: (pk) => Buffer.from(pk).toString('base64'), list: () => undefined }),
-  keysFrom() {
+  writer: () => ({ pk: (pk) => Buffer.from(pk).toString('base64'), cid: (cid) => cid, lists: () => undefined }),
+  reader() {
     // a row's cells share one key: decoded once per chunk (and one object, which the engine's
     // per-batch caches use)
     const pks = new Map<string, Uint8Array>();
-    return (b64) => {
-      if (typeof b64 !== 'string') return undefined;
-      let pk = pks.get(b64);
-      if (!pk) pks.set(b64, (pk = new Uint8Array(Buffer.from(b64, 'base64'))));
-      return pk;
+    return {
+      pk(b64) {
+        if (typeof b64 !== 'string') return undefined;
+        let pk = pks.get(b64);
+        if (!pk) pks.set(b64, (pk = new Uint8Array(Buffer.from(b64, 'base64'))));
+        return pk;
+      },
+      cid: (cid) => (typeof cid === 'string' ? cid : undefined),
     };
   },
 };
@@ -119,24 +147,29 @@ export function encodeChanges(changes: Change[], form: Form = CBOR): WireChanges
   const sites: unknown[] = [];
   const tIdx = new Map<string, number>();
   const sIdx = new Map<string, number>();
-  const keys = form.keys();
+  // the engine hands out one object per site: hex only for a new object
+  const sObj = new Map<Uint8Array, number>();
+  const refs = form.writer();
   const site = (id: Uint8Array) => {
+    let s = sObj.get(id);
+    if (s !== undefined) return s;
     const siteHex = bytesToHex(id);
-    let s = sIdx.get(siteHex);
+    s = sIdx.get(siteHex);
     if (s === undefined) sIdx.set(siteHex, (s = sites.push(form.site(id)) - 1));
+    sObj.set(id, s);
     return s;
   };
   const ref = (r: VersionRef | null | undefined): WireRef => (r ? [r.site_id ? site(r.site_id) : -1, r.col_version] : null);
   const rows = changes.map((c): WireRow => {
     let t = tIdx.get(c.table);
     if (t === undefined) tIdx.set(c.table, (t = tables.push(c.table) - 1));
-    const row: WireRow = [t, keys.ref(c.pk), c.cid, form.value(c.val), c.col_version, c.db_version, site(c.site_id), c.cl, c.seq];
+    const row: WireRow = [t, refs.pk(c.pk), refs.cid(c.cid), form.value(c.val), c.col_version, c.db_version, site(c.site_id), c.cl, c.seq];
     if (c.kind) return [...row, null, null, null, null, KINDS.indexOf(c.kind) + 1];
     if (c.parent == null && c.written_at == null && c.resolves == null) return row;
     return [...row, ref(c.parent), c.written_at ?? null, ref(c.resolves), c.resolves ? c.resolves.versions : null];
   });
-  const pks = keys.list();
-  return pks ? { tables, sites, pks, rows } : { tables, sites, rows };
+  const lists = refs.lists();
+  return lists ? { tables, sites, ...lists, rows } : { tables, sites, rows };
 }
 
 export function decodeChanges(wire: unknown, form: Form = CBOR): Change[] {
@@ -144,7 +177,7 @@ export function decodeChanges(wire: unknown, form: Form = CBOR): Change[] {
   if (!w || !Array.isArray(w.tables) || !Array.isArray(w.sites) || !Array.isArray(w.rows)) throw new ProtocolError('changes: missing tables, sites or rows');
   if (!w.tables.every((t) => typeof t === 'string')) throw new ProtocolError('changes: table names must be text');
   const sites = w.sites.map(form.siteFrom);
-  const pkOf = form.keysFrom(w.pks);
+  const refs = form.reader(w);
   const ref = (r: unknown, i: number): VersionRef | null => {
     if (r === null) return null;
     if (!Array.isArray(r) || r.length !== 2 || !Number.isSafeInteger(r[0]) || r[0] < -1 || r[0] >= sites.length || !isCount(r[1])) {
@@ -154,10 +187,11 @@ export function decodeChanges(wire: unknown, form: Form = CBOR): Change[] {
   };
   return w.rows.map((r, i): Change => {
     if (!Array.isArray(r) || (r.length !== 9 && r.length !== 13 && r.length !== 14)) throw new ProtocolError(`changes: row ${i} is malformed`);
-    const [t, pkRef, cid, val, colVersion, dbVersion, s, cl, seq, parent, writtenAt, res, members, kind] = r;
+    const [t, pkRef, cidRef, val, colVersion, dbVersion, s, cl, seq, parent, writtenAt, res, members, kind] = r;
     if (!isCount(t) || t >= w.tables!.length || !isCount(s) || s >= sites.length) throw new ProtocolError(`changes: row ${i} names an unknown table or site`);
-    const pk = pkOf(pkRef);
-    if (!pk || typeof cid !== 'string') throw new ProtocolError(`changes: row ${i} has a malformed pk or column`);
+    const pk = refs.pk(pkRef);
+    const cid = refs.cid(cidRef);
+    if (!pk || cid === undefined) throw new ProtocolError(`changes: row ${i} has a malformed pk or column`);
     if (![colVersion, dbVersion, cl, seq].every(isCount) || cl < 1) throw new ProtocolError(`changes: row ${i} has malformed versions`);
     let value: SqlValue;
     try {

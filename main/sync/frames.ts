@@ -17,7 +17,7 @@
 // told to: before authentication, for the hello and refusals, which stay JSON so that a peer of
 // an older protocol can read our hello and we its, and either side refuses the other with a clear
 // version error (session.ts).
-import { decode, encode, Tokenizer, Type, type DecodeOptions } from 'cborg';
+import { decode, encode, Token, Tokenizer, Type, type DecodeOptions } from 'cborg';
 
 /** Hard limit for one incoming frame after authentication. Senders aim well below it (see session.ts). */
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
@@ -39,21 +39,40 @@ const DECODE: DecodeOptions = {
   rejectDuplicateMapKeys: true,
 };
 
-/** cborg's tokenizer, refusing text that is not UTF-8 (cborg would decode it with U+FFFD in place). */
+/**
+ * cborg's tokenizer, but text is decoded natively and must be UTF-8: cborg would put U+FFFD in
+ * place of bad bytes, and builds short strings a character at a time (the bulk of a change
+ * frame's decoding, and its garbage). Lengths are checked as cborg's strict mode does.
+ */
 class StrictText extends Tokenizer {
-  constructor(private readonly bytes: Uint8Array) {
+  private readonly buffer: Buffer;
+
+  constructor(bytes: Uint8Array) {
     super(bytes, DECODE);
+    this.buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
-  override next() {
-    const at = this.pos();
-    const token = super.next();
-    if (token.type === Type.string && (token.value as string).includes('\uFFFD')) {
-      const minor = this.bytes[at] & 31;
-      const head = minor < 24 ? 1 : 1 + 2 ** (minor - 24);
-      utf8.decode(this.bytes.subarray(at + head, at + (token.encodedLength ?? head)));
-    }
-    return token;
+  override next(): Token {
+    const b = this.data;
+    const at = this._pos;
+    const first = b[at];
+    // text of 1 byte up to 2^32 - 1 (the empty text and 64-bit lengths are cborg's)
+    if (first < 0x61 || first > 0x7a) return super.next();
+    const minor = first & 31;
+    let head = 1;
+    let length = minor;
+    if (minor === 24) [head, length] = [2, b[at + 1]];
+    else if (minor === 25) [head, length] = [3, (b[at + 1] << 8) | b[at + 2]];
+    else if (minor === 26) [head, length] = [5, b[at + 1] * 2 ** 24 + ((b[at + 2] << 16) | (b[at + 3] << 8) | b[at + 4])];
+    if (at + head > b.length || (minor >= 24 && length < [24, 256, 65536][minor - 24])) throw new Error('text length encoded in more bytes than necessary, or cut');
+    const start = at + head;
+    const end = start + length;
+    if (end > b.length) throw new Error('not enough data for text');
+    let ascii = true;
+    for (let i = start; i < end && ascii; i++) ascii = b[i] < 0x80;
+    const text = ascii ? this.buffer.toString('latin1', start, end) : utf8.decode(b.subarray(start, end));
+    this._pos = end;
+    return new Token(Type.string, text, head + length);
   }
 }
 

@@ -42,6 +42,8 @@ describe('frames, codec and invites', () => {
       'a tag': [0xc1, 0x01],
       'a map key that is not text': [0xa1, 0x01, 0x02],
       'text that is not UTF-8': [0x62, 0xff, 0xfe],
+      'a text length longer than it needs': [0x78, 0x01, 0x61],
+      'text longer than the frame': [0x63, 0x61],
       'a list claiming more items than the frame holds': [0x9a, 0xff, 0xff, 0xff, 0xff, 0x01],
       'a byte string longer than the frame': [0x5a, 0x00, 0x10, 0x00, 0x00, 0x01],
       'trailing bytes': [0x01, 0x02],
@@ -70,8 +72,9 @@ describe('frames, codec and invites', () => {
       change('none', null, [1, 11, 0]),
     ] as Parameters<typeof encodeChanges>[0];
     const wire = encodeChanges(changes);
-    // each key once: a row's cells share one key object
+    // each key and column once: a row's cells share one key object
     expect(wire.pks).toHaveLength(3);
+    expect(wire.cids).toHaveLength(9);
     const back = decodeChanges(overTheWire(wire));
     expect(back).toEqual(changes);
     expect(back.map((c) => typeof c.val)).toEqual(['bigint', 'bigint', 'number', 'bigint', 'number', 'number', 'string', 'object', 'object']);
@@ -80,18 +83,22 @@ describe('frames, codec and invites', () => {
     expect(stored).toEqual(changes);
     expect(stored[1].pk).toBe(stored[2].pk);
     const malformed = (rows: unknown[][], over: object = {}) => expect(() => decodeChanges(overTheWire({ ...wire, ...over, rows }))).toThrow(ProtocolError);
-    malformed([[9, 0, 'v', null, 1, 1, 0, 1, 0]]);
-    malformed([[0, 0, 'v', null, -1, 1, 0, 1, 0]]);
-    malformed([[0, 0, 'v', { x: 1 }, 1, 1, 0, 1, 0]]);
-    malformed([[0, 3, 'v', null, 1, 1, 0, 1, 0]]);
-    malformed([[0, 'AQkB', 'v', null, 1, 1, 0, 1, 0]]);
-    malformed([[0, 0, 'v', 1.5, 1, 1, 0, 1, 0]]);
-    malformed([[0, 0, 'v', 2n ** 63n, 1, 1, 0, 1, 0]]);
-    malformed([[0, 0, 'v', [1, 2], 1, 1, 0, 1, 0]]);
-    malformed([[0, 0, 'v', ['1.5'], 1, 1, 0, 1, 0]]);
-    malformed([[0, 0, 'v', true, 1, 1, 0, 1, 0]]);
-    malformed([[0, 0, 'v', null, 2n ** 64n - 1n, 1, 0, 1, 0]]);
+    expect(decodeChanges(overTheWire({ ...wire, rows: [[0, 0, 0, null, 1, 1, 0, 1, 0]] }))).toHaveLength(1);
+    malformed([[9, 0, 0, null, 1, 1, 0, 1, 0]]);
+    malformed([[0, 0, 0, null, -1, 1, 0, 1, 0]]);
+    malformed([[0, 0, 0, { x: 1 }, 1, 1, 0, 1, 0]]);
+    malformed([[0, 3, 0, null, 1, 1, 0, 1, 0]]);
+    malformed([[0, 'AQkB', 0, null, 1, 1, 0, 1, 0]]);
+    malformed([[0, 0, 0, 1.5, 1, 1, 0, 1, 0]]);
+    malformed([[0, 0, 0, 2n ** 63n, 1, 1, 0, 1, 0]]);
+    malformed([[0, 0, 0, [1, 2], 1, 1, 0, 1, 0]]);
+    malformed([[0, 0, 0, ['1.5'], 1, 1, 0, 1, 0]]);
+    malformed([[0, 0, 0, true, 1, 1, 0, 1, 0]]);
+    malformed([[0, 0, 0, null, 2n ** 64n - 1n, 1, 0, 1, 0]]);
+    malformed([[0, 0, 'big', null, 1, 1, 0, 1, 0]]);
+    malformed([[0, 0, 99, null, 1, 1, 0, 1, 0]]);
     malformed([], { pks: ['AQkB'] });
+    malformed([], { cids: [1] });
     malformed([], { sites: ['07'.repeat(16)] });
     malformed([], { sites: [new Uint8Array(15)] });
     expect(() => decodeChanges({ tables: ['t'], sites: ['zz'], rows: [] }, JSON_FORM)).toThrow(ProtocolError);
@@ -179,7 +186,7 @@ describe('sync protocol between nodes', () => {
     // a changes frame whose second row is malformed: the first row must not be applied either
     const s1 = await authorisedStream();
     const good = encodeChanges([{ table: 't', pk: new Uint8Array([1, 9, 2]), cid: 'v', val: 'evil', col_version: 1, db_version: 1, site_id: new Uint8Array(16).fill(0xab), cl: 1, seq: 0 }]);
-    s1.send(encodeFrame({ t: 'changes', n: 1, head: 1, to: 1, next: null, data: { ...good, rows: [...good.rows, [0, 0, 'v', { bad: 1 }, 1, 1, 0, 1, 0]] } }));
+    s1.send(encodeFrame({ t: 'changes', n: 1, head: 1, to: 1, next: null, data: { ...good, rows: [...good.rows, [0, 0, 0, { bad: 1 }, 1, 1, 0, 1, 0]] } }));
     await until(() => a.lines.some((l) => /sync error .*row 1 has a malformed value/.test(l)), 'malformed frame logged');
     await until(() => s1.status !== 'open', 'stream closed');
     expect(tableSnapshot(a.r.db, 't')).toEqual(before);
