@@ -192,7 +192,7 @@ export function decodeChanges(wire: unknown, form: Form = CBOR): Change[] {
     const pk = refs.pk(pkRef);
     const cid = refs.cid(cidRef);
     if (!pk || cid === undefined) throw new ProtocolError(`changes: row ${i} has a malformed pk or column`);
-    if (![colVersion, dbVersion, cl, seq].every(isCount) || cl < 1) throw new ProtocolError(`changes: row ${i} has malformed versions`);
+    if (!isCount(colVersion) || !isCount(dbVersion) || !isCount(cl) || !isCount(seq) || cl < 1) throw new ProtocolError(`changes: row ${i} has malformed versions`);
     let value: SqlValue;
     try {
       value = form.valueFrom(val);

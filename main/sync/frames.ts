@@ -40,12 +40,15 @@ const DECODE: DecodeOptions = {
 };
 
 /**
- * cborg's tokenizer, but text is decoded natively and must be UTF-8: cborg would put U+FFFD in
- * place of bad bytes, and builds short strings a character at a time (the bulk of a change
- * frame's decoding, and its garbage). Lengths are checked as cborg's strict mode does.
+ * cborg's tokenizer, but text is decoded natively and must be UTF-8 (cborg would put U+FFFD in
+ * place of bad bytes, and builds short strings a character at a time), and text and unsigned
+ * integers come in one reused token (cborg allocates one per item, a change frame's main garbage;
+ * cborg reads a terminal token's value at once). Lengths and integers are checked as cborg's
+ * strict mode does.
  */
 class StrictText extends Tokenizer {
   private readonly buffer: Buffer;
+  private readonly terminal = new Token(Type.uint, 0, 1);
 
   constructor(bytes: Uint8Array) {
     super(bytes, DECODE);
@@ -56,23 +59,33 @@ class StrictText extends Tokenizer {
     const b = this.data;
     const at = this._pos;
     const first = b[at];
-    // text of 1 byte up to 2^32 - 1 (the empty text and 64-bit lengths are cborg's)
-    if (first < 0x61 || first > 0x7a) return super.next();
+    // unsigned integers of 1 to 4 bytes, text of 1 byte up to 2^32 - 1 (the rest is cborg's)
+    const uint = first >= 0x18 && first <= 0x1a;
+    if (!uint && (first < 0x61 || first > 0x7a)) return super.next();
     const minor = first & 31;
     let head = 1;
     let length = minor;
     if (minor === 24) [head, length] = [2, b[at + 1]];
     else if (minor === 25) [head, length] = [3, (b[at + 1] << 8) | b[at + 2]];
     else if (minor === 26) [head, length] = [5, b[at + 1] * 2 ** 24 + ((b[at + 2] << 16) | (b[at + 3] << 8) | b[at + 4])];
-    if (at + head > b.length || (minor >= 24 && length < [24, 256, 65536][minor - 24])) throw new Error('text length encoded in more bytes than necessary, or cut');
+    if (at + head > b.length || (minor >= 24 && length < [24, 256, 65536][minor - 24])) throw new Error('integer or length encoded in more bytes than necessary, or cut');
+    if (uint) return this.emit(Type.uint, length, head);
     const start = at + head;
     const end = start + length;
     if (end > b.length) throw new Error('not enough data for text');
     let ascii = true;
     for (let i = start; i < end && ascii; i++) ascii = b[i] < 0x80;
     const text = ascii ? this.buffer.toString('latin1', start, end) : utf8.decode(b.subarray(start, end));
-    this._pos = end;
-    return new Token(Type.string, text, head + length);
+    return this.emit(Type.string, text, head + length);
+  }
+
+  private emit(type: Type, value: unknown, bytes: number): Token {
+    const t = this.terminal;
+    t.type = type;
+    t.value = value;
+    t.encodedLength = bytes;
+    this._pos += bytes;
+    return t;
   }
 }
 
