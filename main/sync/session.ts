@@ -60,8 +60,8 @@ const TARGET_FRAME_BYTES = 1 << 20;
 const MAX_PAGE = 8000;
 const KEEPALIVE_MS = 30_000;
 /**
- * the hello's protocol version: 5 frames are CBOR (byte fields raw: frames.ts, change-codec.ts); 4 carries the schema log (`schema` frames, `sv`/`vv` in state);
- * 3 added counter contributions and text states (change rows of their own kind); 2 carried cell
+ * the hello's protocol version: 5 frames are CBOR (byte fields raw: frames.ts, change-codec.ts);
+ * 4 carries the schema log (`schema` frames, `sv`/`vv` in state); 3 added counter contributions and text states (change rows of their own kind); 2 carried cell
  * history inside change frames (1 had a separate route). Another version is refused with the
  * reason: a peer that cannot take schema changes or policy rows would silently diverge.
  */
