@@ -1,72 +1,183 @@
-// Changes on the wire: a chunk names each table and origin site once, then one compact row per
-// change. A cell version carries its history too (the sync stream: change-pages.ts): its parent,
-// its writer's time and, for a Keep, the fork it resolves. A counter contribution or a text
-// state (Change.kind, main/crr/policy-columns.ts) carries its kind as a 14th element. Decoding
-// checks every field: a malformed chunk is refused whole.
+// Changes on the wire: a chunk names each table, origin site, primary key and column once, then
+// one compact row per change. A cell version carries its history too (the sync stream:
+// change-pages.ts): its parent, its writer's time and, for a Keep, the fork it resolves. A counter
+// contribution or a text state (Change.kind, main/crr/policy-columns.ts) carries its kind as a
+// 14th element. Decoding checks every field: a malformed chunk is refused whole.
+//
+// One row layout, two forms of its keys, sites and values: CBOR frames (protocol 5, frames.ts)
+// carry them raw (byte strings, integers, text; a REAL as [number], since CBOR as cborg writes it
+// keeps no float/integer distinction for integral numbers: 1.0 would arrive as INTEGER 1), keys
+// and columns as indexes into the chunk's lists; the JSON form (held changes in the file,
+// sync-store.ts, as protocol 4 sent them) writes keys as base64 and columns inline, sites as hex
+// and values tagged (shared/values.ts toWire).
 import type { Change, ChangePageCursor, VersionRef } from '../crr/types.ts';
-import { bytesToHex, fromWire, hexToBytes, toWire, type WireValue } from '../../shared/values.ts';
+import { bytesToHex, fromWire, hexToBytes, toWire, type SqlValue, type WireValue } from '../../shared/values.ts';
 
 export class ProtocolError extends Error {}
 
 /** [site index or -1 for none, col_version] */
 type WireRef = [number, number] | null;
-type WireRow =
-  | [number, string, string, WireValue, number, number, number, number, number]
-  // + parent, written_at, resolution, resolution's version count
-  | [number, string, string, WireValue, number, number, number, number, number, WireRef, number | null, WireRef, number | null]
-  // + kind: 1 counter contribution, 2 text state
-  | [number, string, string, WireValue, number, number, number, number, number, WireRef, number | null, WireRef, number | null, number];
+/**
+ * [table, pk, column, value, col_version, db_version, site, cl, seq]
+ * + parent, written_at, resolution, resolution's version count
+ * + kind: 1 counter contribution, 2 text state (history null)
+ */
+type WireRow = [number, unknown, unknown, unknown, number, number, number, number, number, ...unknown[]];
 
 const KINDS = ['counter', 'text'] as const;
+const INT64 = [-(2n ** 63n), 2n ** 63n - 1n];
 
 export interface WireChanges {
   tables: string[];
-  sites: string[];
+  sites: unknown[];
+  /** the chunk's keys and columns (CBOR form; the JSON form writes them in each row) */
+  pks?: Uint8Array[];
+  cids?: string[];
   rows: WireRow[];
 }
 
-export function encodeChanges(changes: Change[]): WireChanges {
+export const isCount = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+
+/** A 16-byte site id off a CBOR frame, or a ProtocolError saying what it was for. */
+export function siteBytes(s: unknown, what: string): Uint8Array {
+  if (!(s instanceof Uint8Array) || s.length !== 16) throw new ProtocolError(`${what}: a site id is not 16 bytes`);
+  return s;
+}
+
+/** A SqlValue in a CBOR frame. */
+export function toCbor(v: SqlValue): unknown {
+  if (typeof v === 'number') return [v];
+  // the same CBOR integer, written faster by cborg as a number
+  return typeof v === 'bigint' && v <= SAFE && v >= -SAFE ? Number(v) : v;
+}
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** A SqlValue off a CBOR frame (a TypeError if it is none). */
+export function fromCbor(v: unknown): SqlValue {
+  if (v === null || typeof v === 'string' || v instanceof Uint8Array) return v;
+  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
+  if (typeof v === 'bigint' && v >= INT64[0] && v <= INT64[1]) return v;
+  if (Array.isArray(v) && v.length === 1 && typeof v[0] === 'number') return v[0];
+  throw new TypeError('not a SQLite value');
+}
+
+interface Form {
+  site(id: Uint8Array): unknown;
+  siteFrom(s: unknown): Uint8Array;
+  value(v: SqlValue): unknown;
+  valueFrom(v: unknown): SqlValue;
+  /** a chunk being written: how a row names its key and column, and the lists that go with them, if any */
+  writer(): { pk(pk: Uint8Array): unknown; cid(cid: string): unknown; lists(): { pks: Uint8Array[]; cids: string[] } | undefined };
+  /** a chunk being read: the key (one object per key) and column a row names, undefined if malformed */
+  reader(w: Partial<WireChanges>): { pk(ref: unknown): Uint8Array | undefined; cid(ref: unknown): string | undefined };
+}
+
+const same = (a: Uint8Array, b: Uint8Array) => {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+};
+
+const CBOR: Form = {
+  site: (id) => id,
+  siteFrom: (s) => siteBytes(s, 'changes'),
+  value: toCbor,
+  valueFrom: fromCbor,
+  writer() {
+    const pks: Uint8Array[] = [];
+    const cids: string[] = [];
+    const pkIndex = new Map<string, number>();
+    const cidIndex = new Map<string, number>();
+    let last = -1;
+    return {
+      pk(pk) {
+        // a row's cells come one after the other
+        if (last >= 0 && same(pk, pks[last])) return last;
+        const k = Buffer.from(pk.buffer, pk.byteOffset, pk.byteLength).toString('latin1');
+        let i = pkIndex.get(k);
+        if (i === undefined) pkIndex.set(k, (i = pks.push(pk) - 1));
+        return (last = i);
+      },
+      cid(cid) {
+        let i = cidIndex.get(cid);
+        if (i === undefined) cidIndex.set(cid, (i = cids.push(cid) - 1));
+        return i;
+      },
+      lists: () => ({ pks, cids }),
+    };
+  },
+  reader({ pks, cids }) {
+    if (!Array.isArray(pks) || !pks.every((pk) => pk instanceof Uint8Array)) throw new ProtocolError('changes: malformed primary keys');
+    if (!Array.isArray(cids) || !cids.every((c) => typeof c === 'string')) throw new ProtocolError('changes: column names must be text');
+    return {
+      pk: (ref) => (isCount(ref) && ref < pks.length ? pks[ref] : undefined),
+      cid: (ref) => (isCount(ref) && ref < cids.length ? cids[ref] : undefined),
+    };
+  },
+};
+
+/** The JSON form: held changes in the file (sync-store.ts), as protocol 4 wrote them. */
+export const JSON_FORM: Form = {
+  site: bytesToHex,
+  siteFrom(s) {
+    if (typeof s !== 'string' || !/^[0-9a-fA-F]{32}$/.test(s)) throw new ProtocolError('changes: a site id is not 16 bytes of hex');
+    return hexToBytes(s);
+  },
+  value: toWire,
+  valueFrom: (v) => fromWire(v as WireValue),
+  writer: () => ({ pk: (pk) => Buffer.from(pk).toString('base64'), cid: (cid) => cid, lists: () => undefined }),
+  reader() {
+    // a row's cells share one key: decoded once per chunk (and one object, which the engine's
+    // per-batch caches use)
+    const pks = new Map<string, Uint8Array>();
+    return {
+      pk(b64) {
+        if (typeof b64 !== 'string') return undefined;
+        let pk = pks.get(b64);
+        if (!pk) pks.set(b64, (pk = new Uint8Array(Buffer.from(b64, 'base64'))));
+        return pk;
+      },
+      cid: (cid) => (typeof cid === 'string' ? cid : undefined),
+    };
+  },
+};
+
+export function encodeChanges(changes: Change[], form: Form = CBOR): WireChanges {
   const tables: string[] = [];
-  const sites: string[] = [];
+  const sites: unknown[] = [];
   const tIdx = new Map<string, number>();
   const sIdx = new Map<string, number>();
+  // the engine hands out one object per site: hex only for a new object
+  const sObj = new Map<Uint8Array, number>();
+  const refs = form.writer();
   const site = (id: Uint8Array) => {
+    let s = sObj.get(id);
+    if (s !== undefined) return s;
     const siteHex = bytesToHex(id);
-    let s = sIdx.get(siteHex);
-    if (s === undefined) sIdx.set(siteHex, (s = sites.push(siteHex) - 1));
+    s = sIdx.get(siteHex);
+    if (s === undefined) sIdx.set(siteHex, (s = sites.push(form.site(id)) - 1));
+    sObj.set(id, s);
     return s;
   };
   const ref = (r: VersionRef | null | undefined): WireRef => (r ? [r.site_id ? site(r.site_id) : -1, r.col_version] : null);
   const rows = changes.map((c): WireRow => {
     let t = tIdx.get(c.table);
     if (t === undefined) tIdx.set(c.table, (t = tables.push(c.table) - 1));
-    const row: WireRow = [t, Buffer.from(c.pk).toString('base64'), c.cid, toWire(c.val), c.col_version, c.db_version, site(c.site_id), c.cl, c.seq];
+    const row: WireRow = [t, refs.pk(c.pk), refs.cid(c.cid), form.value(c.val), c.col_version, c.db_version, site(c.site_id), c.cl, c.seq];
     if (c.kind) return [...row, null, null, null, null, KINDS.indexOf(c.kind) + 1];
     if (c.parent == null && c.written_at == null && c.resolves == null) return row;
     return [...row, ref(c.parent), c.written_at ?? null, ref(c.resolves), c.resolves ? c.resolves.versions : null];
   });
-  return { tables, sites, rows };
+  const lists = refs.lists();
+  return lists ? { tables, sites, ...lists, rows } : { tables, sites, rows };
 }
 
-export const isCount = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
-
-/** A value off the wire, or a ProtocolError naming the frame kind and row. */
-export function wireValue(val: unknown, frame: string, row: number): ReturnType<typeof fromWire> {
-  try {
-    return fromWire(val as WireValue);
-  } catch {
-    throw new ProtocolError(`${frame}: row ${row} has a malformed value`);
-  }
-}
-
-export function decodeChanges(wire: unknown): Change[] {
+export function decodeChanges(wire: unknown, form: Form = CBOR): Change[] {
   const w = wire as Partial<WireChanges> | null;
   if (!w || !Array.isArray(w.tables) || !Array.isArray(w.sites) || !Array.isArray(w.rows)) throw new ProtocolError('changes: missing tables, sites or rows');
   if (!w.tables.every((t) => typeof t === 'string')) throw new ProtocolError('changes: table names must be text');
-  const sites = w.sites.map((s) => {
-    if (typeof s !== 'string' || !/^[0-9a-fA-F]{32}$/.test(s)) throw new ProtocolError('changes: a site id is not 16 bytes of hex');
-    return hexToBytes(s);
-  });
+  const sites = w.sites.map(form.siteFrom);
+  const refs = form.reader(w);
   const ref = (r: unknown, i: number): VersionRef | null => {
     if (r === null) return null;
     if (!Array.isArray(r) || r.length !== 2 || !Number.isSafeInteger(r[0]) || r[0] < -1 || r[0] >= sites.length || !isCount(r[1])) {
@@ -74,22 +185,21 @@ export function decodeChanges(wire: unknown): Change[] {
     }
     return { site_id: r[0] === -1 ? null : sites[r[0]], col_version: r[1] };
   };
-  // a row's cells share one key: decoded once per chunk (and one object, which the engine's
-  // per-batch caches use)
-  const pks = new Map<string, Uint8Array>();
-  const pkOf = (b64: string) => {
-    let pk = pks.get(b64);
-    if (!pk) pks.set(b64, (pk = new Uint8Array(Buffer.from(b64, 'base64'))));
-    return pk;
-  };
   return w.rows.map((r, i): Change => {
     if (!Array.isArray(r) || (r.length !== 9 && r.length !== 13 && r.length !== 14)) throw new ProtocolError(`changes: row ${i} is malformed`);
-    const [t, pk, cid, val, colVersion, dbVersion, s, cl, seq, parent, writtenAt, res, members, kind] = r;
+    const [t, pkRef, cidRef, val, colVersion, dbVersion, s, cl, seq, parent, writtenAt, res, members, kind] = r;
     if (!isCount(t) || t >= w.tables!.length || !isCount(s) || s >= sites.length) throw new ProtocolError(`changes: row ${i} names an unknown table or site`);
-    if (typeof pk !== 'string' || typeof cid !== 'string') throw new ProtocolError(`changes: row ${i} has a malformed pk or column`);
-    if (![colVersion, dbVersion, cl, seq].every(isCount) || cl < 1) throw new ProtocolError(`changes: row ${i} has malformed versions`);
-    const value = wireValue(val, 'changes', i);
-    const change: Change = { table: w.tables![t], pk: pkOf(pk), cid, val: value, col_version: colVersion, db_version: dbVersion, site_id: sites[s], cl, seq };
+    const pk = refs.pk(pkRef);
+    const cid = refs.cid(cidRef);
+    if (!pk || cid === undefined) throw new ProtocolError(`changes: row ${i} has a malformed pk or column`);
+    if (!isCount(colVersion) || !isCount(dbVersion) || !isCount(cl) || !isCount(seq) || cl < 1) throw new ProtocolError(`changes: row ${i} has malformed versions`);
+    let value: SqlValue;
+    try {
+      value = form.valueFrom(val);
+    } catch {
+      throw new ProtocolError(`changes: row ${i} has a malformed value`);
+    }
+    const change: Change = { table: w.tables![t], pk, cid, val: value, col_version: colVersion, db_version: dbVersion, site_id: sites[s], cl, seq };
     if (r.length === 9) return change;
     if (r.length === 14) {
       if (kind !== 1 && kind !== 2) throw new ProtocolError(`changes: row ${i} has an unknown kind`);
@@ -107,6 +217,7 @@ export function decodeChanges(wire: unknown): Change[] {
   });
 }
 
+/** A page cursor: in its JSON form in frames too (one per frame; sync-store.ts keeps it as JSON). */
 export interface WireCursor {
   from: number;
   to: number;

@@ -6,7 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { installCrr } from '../crr/index.ts';
-import { decodeChanges, encodeChanges, ProtocolError } from './change-codec.ts';
+import { decodeChanges, encodeChanges, JSON_FORM, ProtocolError } from './change-codec.ts';
+import { encodeFrame, FrameReader } from './frames.ts';
 import { peerFiles, spawnPeer, until, type PeerProcess } from './test-peers.ts';
 
 function read(path: string): { stock: unknown; descr: unknown } | undefined {
@@ -39,20 +40,26 @@ describe('counter and text columns over sync', () => {
     cleanup();
   });
 
-  it('the wire codec carries contributions and text states, and refuses an unknown kind', () => {
+  it('the wire codec (and the file\'s form of held changes) carries contributions and text states, and refuses an unknown kind', () => {
     const base = { table: 'items', pk: Uint8Array.of(1, 9, 1), cid: 'stock', col_version: 3, db_version: 7, site_id: new Uint8Array(16).fill(5), cl: 1, seq: 0 };
     const changes = [
       { ...base, val: -3n, kind: 'counter' as const },
       { ...base, cid: 'descr', val: Uint8Array.of(1, 2, 3), kind: 'text' as const },
       { ...base, cid: 'descr', val: 'plain', parent: null, written_at: null, resolves: null },
     ];
-    const wire = JSON.parse(JSON.stringify(encodeChanges(changes)));
-    const back = decodeChanges(wire);
-    expect(back[0]).toMatchObject({ kind: 'counter', val: -3n, col_version: 3 });
-    expect(back[1]).toMatchObject({ kind: 'text', val: Uint8Array.of(1, 2, 3) });
-    expect(back[2].kind).toBeUndefined();
-    wire.rows[0][13] = 9;
-    expect(() => decodeChanges(wire)).toThrow(ProtocolError);
+    const forms = [
+      { form: undefined, wire: () => new FrameReader().push(encodeFrame(encodeChanges(changes)))[0] as { rows: unknown[][] } },
+      { form: JSON_FORM, wire: () => JSON.parse(JSON.stringify(encodeChanges(changes, JSON_FORM))) },
+    ];
+    for (const { form, wire: encoded } of forms) {
+      const wire = encoded();
+      const back = decodeChanges(wire, form);
+      expect(back[0]).toMatchObject({ kind: 'counter', val: -3n, col_version: 3 });
+      expect(back[1]).toMatchObject({ kind: 'text', val: Uint8Array.of(1, 2, 3) });
+      expect(back[2].kind).toBeUndefined();
+      wire.rows[0][13] = 9;
+      expect(() => decodeChanges(wire, form)).toThrow(ProtocolError);
+    }
   });
 
   it('two peers: +5 and −3 give +2, edits at both ends of a text are both kept', async () => {

@@ -8,40 +8,100 @@ import { closeReplica, openReplica, tableSnapshot, tempDir, type Replica } from 
 import { DatabaseSync } from './database-sync.ts';
 import { SyncStore } from './sync-store.ts';
 import { SyncNode } from './node.ts';
-import { encodeFrame, FrameError, FrameReader } from './frames.ts';
-import { decodeChanges, encodeChanges, ProtocolError } from './change-codec.ts';
+import { encodeFrame, encodeJsonFrame, FrameError, FrameReader, MAX_FRAME_BYTES } from './frames.ts';
+import { decodeChanges, encodeChanges, JSON_FORM, ProtocolError } from './change-codec.ts';
 import { decodeInvite, encodeInvite, InviteError } from './invite.ts';
 import { newNonce, proof } from './auth.ts';
 import { PROTOCOL, PROTOCOL_VERSION } from './session.ts';
 import { sleep, until } from './test-peers.ts';
+import { frames } from './raw-peer.ts';
+
+/** a value as the peer decodes it off a frame */
+const overTheWire = (x: unknown) => new FrameReader().push(encodeFrame(x))[0];
+/** one frame of these body bytes */
+const framed = (body: number[]) => new Uint8Array([0, 0, 0, body.length, ...body]);
 
 describe('frames, codec and invites', () => {
-  it('reassembles frames split anywhere and refuses oversized or non-JSON frames', () => {
-    const bytes = new Uint8Array([...encodeFrame({ a: 1 }), ...encodeFrame({ b: 'é'.repeat(100) })]);
+  it('reassembles CBOR frames split anywhere and refuses oversized frames, CBOR outside what the protocol uses, and JSON after the handshake', () => {
+    const message = { a: 1, b: 'é'.repeat(100), bytes: new Uint8Array([0, 255]), big: 2n ** 62n, none: null, list: [1.5, -3] };
+    const bytes = new Uint8Array([...encodeFrame({ a: 1 }), ...encodeFrame(message)]);
     const r = new FrameReader();
     const out: unknown[] = [];
     for (let i = 0; i < bytes.length; i += 3) out.push(...r.push(bytes.subarray(i, i + 3)));
-    expect(out).toEqual([{ a: 1 }, { b: 'é'.repeat(100) }]);
+    expect(out).toEqual([{ a: 1 }, message]);
+    expect(overTheWire({ left: undefined, kept: 1 })).toEqual({ kept: 1 });
     expect(() => new FrameReader(10).push(encodeFrame({ long: 'x'.repeat(20) }))).toThrow(FrameError);
-    const bad = new Uint8Array([0, 0, 0, 2, 0x7b, 0x7b]);
-    expect(() => new FrameReader().push(bad)).toThrow(/not UTF-8 JSON/);
+    // the limit is checked on the header, before the body arrives
+    expect(() => new FrameReader(10).push(new Uint8Array([0, 0, 0, 11]))).toThrow(/over the 10-byte limit/);
+    const refused = {
+      'a duplicate map key': [0xa2, 0x61, 0x61, 0x01, 0x61, 0x61, 0x02],
+      'an integer longer than it needs': [0x18, 0x01],
+      'an indefinite-length list': [0x9f, 0x01, 0xff],
+      undefined: [0xf7],
+      NaN: [0xf9, 0x7e, 0x00],
+      'a tag': [0xc1, 0x01],
+      'a map key that is not text': [0xa1, 0x01, 0x02],
+      'text that is not UTF-8': [0x62, 0xff, 0xfe],
+      'a text length longer than it needs': [0x78, 0x01, 0x61],
+      'text longer than the frame': [0x63, 0x61],
+      'a list claiming more items than the frame holds': [0x9a, 0xff, 0xff, 0xff, 0xff, 0x01],
+      'a byte string longer than the frame': [0x5a, 0x00, 0x10, 0x00, 0x00, 0x01],
+      'trailing bytes': [0x01, 0x02],
+      'an empty body': [],
+      'a JSON body': [...new TextEncoder().encode('{"t":"ping"}')],
+    };
+    for (const [what, body] of Object.entries(refused)) expect(() => new FrameReader().push(framed(body)), what).toThrow(FrameError);
+    expect(new FrameReader().push(framed([0x63, 0xef, 0xbf, 0xbd]))).toEqual(['\uFFFD']);
+    // before the handshake JSON is read too (the hello and refusals: session.ts), and must be JSON
+    expect(new FrameReader(MAX_FRAME_BYTES, true).push(encodeJsonFrame({ t: 'hello', v: 4 }))).toEqual([{ t: 'hello', v: 4 }]);
+    expect(() => new FrameReader(MAX_FRAME_BYTES, true).push(framed([0x7b, 0x7b]))).toThrow(/not UTF-8 JSON/);
   });
 
-  it('round-trips changes with exact storage classes and refuses malformed rows', () => {
+  it('round-trips changes with exact storage classes (CBOR on the wire, JSON in the file) and refuses malformed rows', () => {
     const site = new Uint8Array(16).fill(7);
+    const change = (cid: string, val: unknown, pk = [1, 9, 1]) => ({ table: 't', pk: new Uint8Array(pk), cid, val, col_version: 1, db_version: 3, site_id: site, cl: 1, seq: 0 });
     const changes = [
-      { table: 't', pk: new Uint8Array([1, 9, 1]), cid: 'v', val: 2n ** 62n, col_version: 1, db_version: 3, site_id: site, cl: 1, seq: 0 },
-      { table: 't', pk: new Uint8Array([1, 9, 2]), cid: 'r', val: 1, col_version: 2, db_version: 3, site_id: site, cl: 1, seq: 1 },
-      { table: 'u', pk: new Uint8Array([1, 11, 0]), cid: 'b', val: new Uint8Array([0, 255]), col_version: 1, db_version: 4, site_id: site, cl: 3, seq: 0 },
-    ];
-    const back = decodeChanges(JSON.parse(JSON.stringify(encodeChanges(changes))));
-    expect(back).toEqual(changes);
-    expect(typeof back[1].val).toBe('number');
+      change('big', 2n ** 62n),
+      change('int', 1n),
+      change('real', 1),
+      change('min', -(2n ** 63n)),
+      change('frac', 1 / 3, [1, 9, 2]),
+      change('inf', -Infinity, [1, 9, 2]),
+      change('text', '1', [1, 9, 2]),
+      change('blob', new Uint8Array([0, 255]), [1, 11, 0]),
+      change('none', null, [1, 11, 0]),
+    ] as Parameters<typeof encodeChanges>[0];
     const wire = encodeChanges(changes);
-    expect(() => decodeChanges({ ...wire, rows: [[9, '', 'v', null, 1, 1, 0, 1, 0]] })).toThrow(ProtocolError);
-    expect(() => decodeChanges({ ...wire, rows: [[0, '', 'v', null, -1, 1, 0, 1, 0]] })).toThrow(ProtocolError);
-    expect(() => decodeChanges({ ...wire, rows: [[0, '', 'v', { x: 1 }, 1, 1, 0, 1, 0]] })).toThrow(ProtocolError);
-    expect(() => decodeChanges({ tables: ['t'], sites: ['zz'], rows: [] })).toThrow(ProtocolError);
+    // each key and column once: a row's cells share one key object
+    expect(wire.pks).toHaveLength(3);
+    expect(wire.cids).toHaveLength(9);
+    const back = decodeChanges(overTheWire(wire));
+    expect(back).toEqual(changes);
+    expect(back.map((c) => typeof c.val)).toEqual(['bigint', 'bigint', 'number', 'bigint', 'number', 'number', 'string', 'object', 'object']);
+    expect(back[0].pk).toBe(back[3].pk);
+    const stored = decodeChanges(JSON.parse(JSON.stringify(encodeChanges(changes, JSON_FORM))), JSON_FORM);
+    expect(stored).toEqual(changes);
+    expect(stored[1].pk).toBe(stored[2].pk);
+    const malformed = (rows: unknown[][], over: object = {}) => expect(() => decodeChanges(overTheWire({ ...wire, ...over, rows }))).toThrow(ProtocolError);
+    expect(decodeChanges(overTheWire({ ...wire, rows: [[0, 0, 0, null, 1, 1, 0, 1, 0]] }))).toHaveLength(1);
+    malformed([[9, 0, 0, null, 1, 1, 0, 1, 0]]);
+    malformed([[0, 0, 0, null, -1, 1, 0, 1, 0]]);
+    malformed([[0, 0, 0, { x: 1 }, 1, 1, 0, 1, 0]]);
+    malformed([[0, 3, 0, null, 1, 1, 0, 1, 0]]);
+    malformed([[0, 'AQkB', 0, null, 1, 1, 0, 1, 0]]);
+    malformed([[0, 0, 0, 1.5, 1, 1, 0, 1, 0]]);
+    malformed([[0, 0, 0, 2n ** 63n, 1, 1, 0, 1, 0]]);
+    malformed([[0, 0, 0, [1, 2], 1, 1, 0, 1, 0]]);
+    malformed([[0, 0, 0, ['1.5'], 1, 1, 0, 1, 0]]);
+    malformed([[0, 0, 0, true, 1, 1, 0, 1, 0]]);
+    malformed([[0, 0, 0, null, 2n ** 64n - 1n, 1, 0, 1, 0]]);
+    malformed([[0, 0, 'big', null, 1, 1, 0, 1, 0]]);
+    malformed([[0, 0, 99, null, 1, 1, 0, 1, 0]]);
+    malformed([], { pks: ['AQkB'] });
+    malformed([], { cids: [1] });
+    malformed([], { sites: ['07'.repeat(16)] });
+    malformed([], { sites: [new Uint8Array(15)] });
+    expect(() => decodeChanges({ tables: ['t'], sites: ['zz'], rows: [] }, JSON_FORM)).toThrow(ProtocolError);
   });
 
   it('encodes invites and explains a damaged one', () => {
@@ -84,40 +144,49 @@ describe('sync protocol between nodes', () => {
     await sleep(1500);
     async function openStream() {
       const stream = await intruder.libp2p.dialProtocol(multiaddr(a.node.addresses()[0]), PROTOCOL);
-      const reader = new FrameReader();
+      const reader = new FrameReader(MAX_FRAME_BYTES, true);
       const inbox: Record<string, unknown>[] = [];
+      const received: Uint8Array[] = [];
       void (async () => {
         try {
-          for await (const chunk of stream) inbox.push(...(reader.push(chunk instanceof Uint8Array ? chunk : chunk.subarray()) as Record<string, unknown>[]));
+          for await (const chunk of stream) {
+            const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray();
+            received.push(bytes);
+            inbox.push(...(reader.push(bytes) as Record<string, unknown>[]));
+          }
         } catch {
           // closed by the peer
         }
       })();
-      return { stream, inbox };
+      return { stream, inbox, received };
     }
     async function authorisedStream() {
       const { stream, inbox } = await openStream();
       const facts = { databaseId: a.ds.databaseId, initiatorNonce: newNonce(), initiatorPeer: intruder.peerId, responderPeer: a.node.peerId };
-      stream.send(encodeFrame({ t: 'hello', v: PROTOCOL_VERSION, db: facts.databaseId, nonce: Buffer.from(facts.initiatorNonce).toString('base64') }));
+      stream.send(frames.hello(PROTOCOL_VERSION, facts.databaseId, facts.initiatorNonce));
       await until(() => inbox.some((m) => m.t === 'challenge'), 'challenge');
       const challenge = inbox.find((m) => m.t === 'challenge')!;
-      const full = { ...facts, responderNonce: new Uint8Array(Buffer.from(challenge.nonce as string, 'base64')) };
-      stream.send(encodeFrame({ t: 'proof', proof: Buffer.from(proof(a.ds.key, 'initiator', full)).toString('base64') }));
+      const full = { ...facts, responderNonce: challenge.nonce as Uint8Array };
+      stream.send(encodeFrame({ t: 'proof', proof: proof(a.ds.key, 'initiator', full) }));
       await until(() => inbox.some((m) => m.t === 'state'), 'state');
-      stream.send(encodeFrame({ t: 'state', site: 'ab'.repeat(16), name: 'x', schema: [], head: 5 }));
+      stream.send(encodeFrame({ t: 'state', site: new Uint8Array(16).fill(0xab), name: 'x', schema: [], head: 5 }));
       return stream;
     }
 
-    // a peer of protocol 3 (counter and text rows, no schema log) is refused with the reason
-    const old = await openStream();
-    old.stream.send(encodeFrame({ t: 'hello', v: 3, db: a.ds.databaseId, nonce: Buffer.from(newNonce()).toString('base64') }));
-    await until(() => old.inbox.some((m) => m.t === 'refused'), 'old protocol refused');
-    expect(old.inbox.find((m) => m.t === 'refused')).toMatchObject({ reason: 'version', message: expect.stringMatching(/protocol 4, the other 3/) });
+    // a peer of protocol 4 (JSON frames, as every protocol's hello) or 3 is refused with the
+    // reason, in JSON, which it reads
+    for (const v of [4, 3]) {
+      const old = await openStream();
+      old.stream.send(frames.hello(v, a.ds.databaseId, newNonce()));
+      await until(() => old.inbox.some((m) => m.t === 'refused'), 'old protocol refused');
+      expect(old.inbox.find((m) => m.t === 'refused')).toMatchObject({ reason: 'version', message: `this peer speaks sync protocol 5, the other ${v}: update crr-desk on both` });
+      expect(JSON.parse(Buffer.concat(old.received).subarray(4).toString('utf8'))).toMatchObject({ t: 'refused', reason: 'version' });
+    }
 
     // a changes frame whose second row is malformed: the first row must not be applied either
     const s1 = await authorisedStream();
     const good = encodeChanges([{ table: 't', pk: new Uint8Array([1, 9, 2]), cid: 'v', val: 'evil', col_version: 1, db_version: 1, site_id: new Uint8Array(16).fill(0xab), cl: 1, seq: 0 }]);
-    s1.send(encodeFrame({ t: 'changes', n: 1, head: 1, to: 1, next: null, data: { ...good, rows: [...good.rows, [0, 'AQkD', 'v', { bad: 1 }, 1, 1, 0, 1, 0]] } }));
+    s1.send(encodeFrame({ t: 'changes', n: 1, head: 1, to: 1, next: null, data: { ...good, rows: [...good.rows, [0, 0, 0, { bad: 1 }, 1, 1, 0, 1, 0]] } }));
     await until(() => a.lines.some((l) => /sync error .*row 1 has a malformed value/.test(l)), 'malformed frame logged');
     await until(() => s1.status !== 'open', 'stream closed');
     expect(tableSnapshot(a.r.db, 't')).toEqual(before);

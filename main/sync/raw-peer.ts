@@ -4,9 +4,9 @@
 import '../polyfills.ts';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Stream } from '@libp2p/interface';
-import { bytesToHex } from '../../shared/values.ts';
+import { bytesToHex, hexToBytes } from '../../shared/values.ts';
 import { newNonce, proof } from './auth.ts';
-import { encodeFrame, FrameReader } from './frames.ts';
+import { encodeFrame, encodeJsonFrame, FrameReader, MAX_FRAME_BYTES } from './frames.ts';
 import { PROTOCOL, PROTOCOL_VERSION } from './session.ts';
 import { cursorToWire, encodeChanges } from './change-codec.ts';
 import type { Change, ChangePageCursor } from '../crr/types.ts';
@@ -31,7 +31,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function openRaw(node: SyncNode, address: string): Promise<RawStream> {
   const stream = await node.libp2p.dialProtocol(multiaddr(address), PROTOCOL, { signal: AbortSignal.timeout(5000) });
-  const reader = new FrameReader();
+  // JSON too: the peer refuses a hello in JSON (session.ts)
+  const reader = new FrameReader(MAX_FRAME_BYTES, true);
   const inbox: Message[] = [];
   let closed = false;
   const wakers = new Set<() => void>();
@@ -109,18 +110,18 @@ export async function handshake(node: SyncNode, address: string, as: HandshakeAs
   for (let attempt = 0; ; attempt++) {
     const raw = await openRaw(node, address);
     const facts = { databaseId: as.databaseId, initiatorNonce: newNonce(), initiatorPeer: node.peerId, responderPeer };
-    await raw.send({ t: 'hello', v: PROTOCOL_VERSION, db: facts.databaseId, nonce: Buffer.from(facts.initiatorNonce).toString('base64') });
+    await raw.sendBytes(frames.hello(PROTOCOL_VERSION, facts.databaseId, facts.initiatorNonce));
     const challenge = await raw.waitFor((m) => m.t === 'challenge' || m.t === 'refused');
     if (challenge?.t === 'refused' && challenge.reason === 'duplicate' && attempt < 20) {
       await sleep(300);
       continue;
     }
     if (challenge?.t !== 'challenge') throw new Error(`no challenge: ${JSON.stringify(challenge)}`);
-    const full = { ...facts, responderNonce: new Uint8Array(Buffer.from(challenge.nonce as string, 'base64')) };
-    await raw.send({ t: 'proof', proof: Buffer.from(proof(as.key, 'initiator', full)).toString('base64') });
+    const full = { ...facts, responderNonce: challenge.nonce as Uint8Array };
+    await raw.send({ t: 'proof', proof: proof(as.key, 'initiator', full) });
     const state = await raw.waitFor((m) => m.t === 'state');
     if (!state) throw new Error(`refused after the proof: ${JSON.stringify(raw.inbox)}`);
-    await raw.send({ t: 'state', site: as.site, name: as.name ?? 'raw', schema: as.schema ?? state.schema, head: as.head ?? 0 });
+    await raw.send({ t: 'state', site: hexToBytes(as.site), name: as.name ?? 'raw', schema: as.schema ?? state.schema, head: as.head ?? 0 });
     await raw.waitFor((m) => m.t === 'seen');
     return raw;
   }
@@ -139,6 +140,8 @@ type Mutate = (encoded: unknown) => unknown;
 const same: Mutate = (x) => x;
 
 export const frames = {
+  /** a hello of protocol `v` (JSON, as every protocol's hello: session.ts) */
+  hello: (v: number, databaseId: string, nonce: Uint8Array) => encodeJsonFrame({ t: 'hello', v, db: databaseId, nonce: Buffer.from(nonce).toString('base64') }),
   /** `mutate` may alter the encoded changes before they are framed (the fuzz), whatever their form */
   changes: (n: number, changes: Change[], to: number, head: number = to, next: ChangePageCursor | null = null, mutate: Mutate = same) =>
     encodeFrame({ t: 'changes', n, head, to, next: next ? cursorToWire(next) : null, data: mutate(encodeChanges(changes)) }),

@@ -2,17 +2,16 @@
 // Decoding checks every field's shape (a malformed one is a ProtocolError: the stream closes);
 // what an entry may say is the engine's to check (schemaLog.receive refuses the impossible).
 import type { SchemaEntry, SchemaSummary } from '../crr/types.ts';
-import { bytesToHex, hexToBytes } from '../../shared/values.ts';
-import { ProtocolError } from './change-codec.ts';
+import { ProtocolError, siteBytes } from './change-codec.ts';
 
 const HEX_SITE = /^[0-9a-fA-F]{32}$/;
 const TEXT = ['table', 'column', 'to', 'type', 'index', 'sql'] as const;
 const MAX_ENTRIES = 10_000;
 
-export type WireEntry = Omit<SchemaEntry, 'site_id'> & { site: string };
+export type WireEntry = Omit<SchemaEntry, 'site_id'> & { site: Uint8Array };
 
 export function encodeEntries(entries: SchemaEntry[]): WireEntry[] {
-  return entries.map(({ site_id, ...e }) => ({ ...e, site: bytesToHex(site_id) }));
+  return entries.map(({ site_id, ...e }) => ({ ...e, site: site_id }));
 }
 
 const isInt = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
@@ -22,9 +21,10 @@ export function decodeEntries(wire: unknown): SchemaEntry[] {
   if (wire.length > MAX_ENTRIES) throw new ProtocolError(`schema: more than ${MAX_ENTRIES} entries in one frame`);
   return wire.map((w, i) => {
     const e = w as Record<string, unknown>;
-    if (!e || typeof e !== 'object' || typeof e.site !== 'string' || !HEX_SITE.test(e.site)) throw new ProtocolError(`schema: entry ${i} has a malformed site`);
+    if (!e || typeof e !== 'object') throw new ProtocolError(`schema: entry ${i} is malformed`);
+    const site = siteBytes(e.site, `schema: entry ${i}`);
     if (!isInt(e.clock) || typeof e.kind !== 'string' || !isInt(e.written_at)) throw new ProtocolError(`schema: entry ${i} is malformed`);
-    const out: SchemaEntry = { site_id: hexToBytes(e.site), clock: e.clock, kind: e.kind as SchemaEntry['kind'], table: '', written_at: e.written_at };
+    const out: SchemaEntry = { site_id: site, clock: e.clock, kind: e.kind as SchemaEntry['kind'], table: '', written_at: e.written_at };
     for (const f of TEXT) {
       if (e[f] === undefined || e[f] === null) continue;
       if (typeof e[f] !== 'string') throw new ProtocolError(`schema: entry ${i}: ${f} must be text`);

@@ -41,7 +41,7 @@ export function heldReason(db: Database.Database, engine: CrrEngine): (item: { t
   const shapes = new Map<string, { columns: Set<string>; pks: number }>();
   const exists = db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).pluck();
   // a row's cells share their key object (change-codec.ts)
-  const widths = new WeakMap<Uint8Array, number>();
+  const widths = new WeakMap<Uint8Array, number | null>();
   return ({ table, cid, pk }) => {
     if (!engine.isCrr(table)) return exists.get(table) ? `${table} is not collaborative here (not a CRR table)` : `this copy has no table ${table}`;
     let shape = shapes.get(table);
@@ -50,16 +50,19 @@ export function heldReason(db: Database.Database, engine: CrrEngine): (item: { t
       shapes.set(table, (shape = { columns: new Set(info.map((c) => c.name)), pks: info.filter((c) => c.pk > 0).length }));
     }
     if (cid !== '-1' && !shape.columns.has(cid)) return `${table} has no column ${cid} here`;
+    // a packed key starts with its column count: unpacked only when that differs, to tell a key
+    // of another width from one that does not unpack (the engine's to refuse)
+    if (pk[0] === shape.pks) return null;
     let width = widths.get(pk);
     if (width === undefined) {
       try {
         width = unpackPrimaryKey(pk).length;
       } catch {
-        return null;
+        width = null;
       }
       widths.set(pk, width);
     }
-    if (width !== shape.pks) {
+    if (width !== null && width !== shape.pks) {
       return `${table}: the peer's primary key has ${width} column${width === 1 ? '' : 's'}, this copy's has ${shape.pks}`;
     }
     return null;

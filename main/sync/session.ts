@@ -9,6 +9,11 @@
 //   changes {n, head, to, next, data}      ⇄  ack {n}        (cell history travels with them)
 //   policies {data}                        ⇄
 //
+// Frames are CBOR (protocol 5, frames.ts), byte fields as byte strings, except the hello and
+// refusals: JSON, as every protocol before 5 sent them, so that peers of different protocols can
+// read each other's hello and refuse each other with the version (a protocol-4 peer refuses our
+// hello, v 5, just as we refuse its, v 4). JSON is read only before authentication.
+//
 // Schema changes (protocol 4): each side tells the other its schema log's version vector (vv:
 // per origin site, the highest clock it holds) and summary (sv: entries applied, entries waiting
 // there, a digest of its shared tables). Whenever its log or summary changes, and before any
@@ -37,10 +42,10 @@
 // replica's clock (database-sync.ts, "Clocks"); a peer far ahead is named in the peer list.
 import type { Stream } from '@libp2p/interface';
 import type { ChangePageCursor } from '../crr/types.ts';
-import { bytesToHex, hexToBytes } from '../../shared/values.ts';
+import { bytesToHex } from '../../shared/values.ts';
 import { newNonce, proof, proofMatches, type HandshakeFacts } from './auth.ts';
-import { cursorFromWire, cursorToWire, decodeChanges, encodeChanges, ProtocolError } from './change-codec.ts';
-import { encodeFrame, FrameReader, MAX_FRAME_BYTES, PREAUTH_MAX_FRAME_BYTES } from './frames.ts';
+import { cursorFromWire, cursorToWire, decodeChanges, encodeChanges, ProtocolError, siteBytes } from './change-codec.ts';
+import { encodeFrame, encodeJsonFrame, FrameReader, MAX_FRAME_BYTES, PREAUTH_MAX_FRAME_BYTES } from './frames.ts';
 import { checkChanges, checkPolicies, checkRange, FrameRefused } from './frame-checks.ts';
 import { CLOCK_WARNING, isTransient } from './database-sync.ts';
 import { MAX_CLOCK } from '../crr/index.ts';
@@ -55,12 +60,12 @@ const TARGET_FRAME_BYTES = 1 << 20;
 const MAX_PAGE = 8000;
 const KEEPALIVE_MS = 30_000;
 /**
- * the hello's protocol version: 4 carries the schema log (`schema` frames, `sv`/`vv` in state);
- * 3 added counter contributions and text states (change rows of their own kind); 2 carried cell
+ * the hello's protocol version: 5 frames are CBOR (byte fields raw: frames.ts, change-codec.ts);
+ * 4 carries the schema log (`schema` frames, `sv`/`vv` in state); 3 added counter contributions and text states (change rows of their own kind); 2 carried cell
  * history inside change frames (1 had a separate route). Another version is refused with the
  * reason: a peer that cannot take schema changes or policy rows would silently diverge.
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 /** how long a stream may take to authenticate */
 export const HANDSHAKE_MS = 10_000;
 
@@ -73,10 +78,14 @@ export class SessionRefused extends Error {
   }
 }
 
-const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+/** the hello is JSON: its nonce is base64 */
 const unb64 = (s: unknown, what: string): Uint8Array => {
   if (typeof s !== 'string') throw new ProtocolError(`${what} missing`);
   return new Uint8Array(Buffer.from(s, 'base64'));
+};
+const bytes = (b: unknown, what: string): Uint8Array => {
+  if (!(b instanceof Uint8Array) || b.length > 64) throw new ProtocolError(`${what} missing`);
+  return b;
 };
 
 export interface SessionOptions {
@@ -104,7 +113,7 @@ export interface SessionInfo {
 }
 
 export class SyncSession {
-  private readonly reader = new FrameReader(PREAUTH_MAX_FRAME_BYTES);
+  private readonly reader = new FrameReader(PREAUTH_MAX_FRAME_BYTES, true);
   private host: DatabaseSync | null;
   private facts: Partial<HandshakeFacts> = {};
   private authorised = false;
@@ -145,7 +154,8 @@ export class SyncSession {
   private wakeAgain = false;
   private inFlight = new Map<number, number>();
   private frameNo = 0;
-  private policiesSent = '[]';
+  /** the last policies frame sent (sent again only when they change) */
+  private policiesSent: Uint8Array | null = null;
   private pageLimit = 1000;
   private waiters: (() => void)[] = [];
   private keepalive: NodeJS.Timeout | null = null;
@@ -172,7 +182,7 @@ export class SyncSession {
     const resolve = typeof host === 'function' ? host : null;
     if (this.host && role === 'initiator') {
       this.facts = { databaseId: this.host.databaseId, initiatorNonce: newNonce(), initiatorPeer: localPeer, responderPeer: remotePeer };
-      this.send({ t: 'hello', v: PROTOCOL_VERSION, db: this.host.databaseId, nonce: b64(this.facts.initiatorNonce!) });
+      this.write(encodeJsonFrame({ t: 'hello', v: PROTOCOL_VERSION, db: this.host.databaseId, nonce: Buffer.from(this.facts.initiatorNonce!).toString('base64') }));
     }
     this.done = this.readLoop(resolve);
   }
@@ -328,7 +338,7 @@ export class SyncSession {
   }
 
   private refuse(reason: RefusalReason, message: string): void {
-    this.send({ t: 'refused', reason, message });
+    if (!this.closed) this.write(encodeJsonFrame({ t: 'refused', reason, message }));
     this.close(message);
   }
 
@@ -348,21 +358,21 @@ export class SyncSession {
         initiatorPeer: this.remotePeer,
         responderPeer: this.localPeer,
       };
-      this.send({ t: 'challenge', nonce: b64(this.facts.responderNonce!), proof: b64(proof(found.key, 'responder', this.facts as HandshakeFacts)) });
+      this.send({ t: 'challenge', nonce: this.facts.responderNonce, proof: proof(found.key, 'responder', this.facts as HandshakeFacts) });
       return;
     }
     if (this.role === 'initiator' && m.t === 'challenge' && !this.facts.responderNonce) {
-      this.facts.responderNonce = unb64(m.nonce, 'challenge nonce');
+      this.facts.responderNonce = bytes(m.nonce, 'challenge nonce');
       const facts = this.facts as HandshakeFacts;
-      if (!proofMatches(this.host!.key, 'responder', facts, unb64(m.proof, 'challenge proof'))) {
+      if (!proofMatches(this.host!.key, 'responder', facts, bytes(m.proof, 'challenge proof'))) {
         this.host!.log(`refused ${this.remotePeer.slice(-8)}: it does not hold the key of this database (or we hold an old one)`);
         return this.refuse('bad-key', 'the two peers hold different keys for this database');
       }
-      this.send({ t: 'proof', proof: b64(proof(this.host!.key, 'initiator', facts)) });
+      this.send({ t: 'proof', proof: proof(this.host!.key, 'initiator', facts) });
       return this.authorise();
     }
     if (this.role === 'responder' && m.t === 'proof' && this.facts.responderNonce) {
-      if (!proofMatches(this.host!.key, 'initiator', this.facts as HandshakeFacts, unb64(m.proof, 'proof'))) {
+      if (!proofMatches(this.host!.key, 'initiator', this.facts as HandshakeFacts, bytes(m.proof, 'proof'))) {
         this.host!.log(`refused ${this.remotePeer.slice(-8)}: it does not hold the key of this database`);
         return this.refuse('bad-key', 'the two peers hold different keys for this database');
       }
@@ -383,7 +393,7 @@ export class SyncSession {
     this.sentSummary = JSON.stringify(sv);
     this.sentDigest = sv.digest;
     this.send({
-      t: 'state', site: bytesToHex(host.engine.siteId), name: host.name, schema: host.schema(), head: host.engine.dbVersion(),
+      t: 'state', site: host.engine.siteId, name: host.name, schema: host.schema(), head: host.engine.dbVersion(),
       sv, vv: host.engine.schemaLog.vector(),
       // entries held here but not applied: a joiner creating tables from ours must not take them as done
       wa: host.engine.schemaLog.waiting().map((e) => [Buffer.from(e.site_id).toString('hex'), e.clock]),
@@ -391,9 +401,8 @@ export class SyncSession {
   }
 
   private onState(m: Record<string, unknown>): void {
-    if (typeof m.site !== 'string' || !/^[0-9a-fA-F]{32}$/.test(m.site)) throw new ProtocolError('state: malformed site');
     const host = this.host!;
-    this.remoteSite = hexToBytes(m.site);
+    this.remoteSite = siteBytes(m.site, 'state');
     this.remoteName = typeof m.name === 'string' ? m.name.slice(0, 100) : '';
     this.remoteHead = Number.isSafeInteger(m.head) ? Math.min(m.head as number, MAX_CLOCK) : 0;
     this.remoteSchema = decodeSummary(m.sv);
@@ -632,9 +641,10 @@ export class SyncSession {
   /** Merge policies, when they changed since we last sent them. */
   private sendPolicies(): void {
     if (this.refusedByPeer) return;
-    const policies = JSON.stringify(encodePolicies(this.host!.engine.history.policies()));
-    if (policies === this.policiesSent) return;
-    this.policiesSent = policies;
-    this.send({ t: 'policies', data: JSON.parse(policies) });
+    const entries = encodePolicies(this.host!.engine.history.policies());
+    const frame = encodeFrame({ t: 'policies', data: entries });
+    if (this.policiesSent ? Buffer.from(frame).equals(this.policiesSent) : !entries.length) return;
+    this.policiesSent = frame;
+    if (!this.closed) this.write(frame);
   }
 }

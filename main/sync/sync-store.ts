@@ -9,7 +9,7 @@ import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import type { Change, ChangePageCursor } from '../crr/types.ts';
 import { newShareKey } from './auth.ts';
-import { cursorFromWire, cursorToWire, decodeChanges, encodeChanges } from './change-codec.ts';
+import { cursorFromWire, cursorToWire, decodeChanges, encodeChanges, JSON_FORM } from './change-codec.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS crr_sync_share (id INTEGER PRIMARY KEY CHECK (id = 1), database_id TEXT NOT NULL,
@@ -151,7 +151,7 @@ export class SyncStore {
 
   /** Changes this replica cannot merge yet, each with why, from `peer` (their progress is recorded: keep them). */
   hold(changes: [Change, string][], peer: string | null): void {
-    this.holdItems(HELD.changes, changes, peer, (c) => JSON.stringify(encodeChanges([c])));
+    this.holdItems(HELD.changes, changes, peer, (c) => JSON.stringify(encodeChanges([c], JSON_FORM)));
   }
 
   heldCount(): number {
@@ -165,7 +165,7 @@ export class SyncStore {
 
   /** Every held change, oldest first (read only: `release` removes the ones merged). */
   heldChanges(): HeldItem<Change>[] {
-    return this.readItems(HELD.changes, (_, text) => decodeChanges(JSON.parse(text))[0]);
+    return this.readItems(HELD.changes, (_, text) => decodeChanges(JSON.parse(text), JSON_FORM)[0]);
   }
 
   /** Removes held items that were merged (call inside the transaction that merged them). */
