@@ -78,7 +78,7 @@ export interface Branch {
   expand(row: unknown[], out: Change[], lookup: Lookup): void;
 }
 
-function branches(info: TableInfo, statement: (sql: string) => Database.Statement, extra: ExtraBranches): Branch[] {
+function branches(info: TableInfo, extra: ExtraBranches): Branch[] {
   const rows = rowsTable(info.name);
   const V = versionsTable(info.name);
   const D = deadTable(info.name);
@@ -88,17 +88,6 @@ function branches(info: TableInfo, statement: (sql: string) => Database.Statemen
   const pkOf = (row: unknown[], at = 1) => packPrimaryKey(row.slice(at, at + nk).map(fromSqlite));
   const nameOfSlot = new Map(info.slots.map((s, i) => [s, info.columns[i]]));
   const sameKey = (a: string, b: string) => info.pks.map((p) => `${a}.${quoteId(p)} = ${b}.${quoteId(p)}`).join(' AND ');
-  // the state of a cell's implied first version once the row has version rows: displaced (its
-  // value kept by the version that overwrote it), or written out / gone
-  const cellState = statement(
-    `SELECT max(coalesce(x.has_first, 0)), (SELECT y.first_val FROM ${V} y WHERE ${info.pks.map((p, i) => `y.${quoteId(p)} = @k${i}`).join(' AND ')}
-       AND y.slot = @slot AND y.cl = @cl AND y.has_first = 1)
-     FROM ${V} x WHERE ${info.pks.map((p, i) => `x.${quoteId(p)} = @k${i}`).join(' AND ')} AND x.slot = @slot AND x.cl = @cl
-       AND (x.lost = 0 OR x.has_first = 1)`,
-  )
-    .raw(true)
-    .safeIntegers(true);
-
   const out: Branch[] = [
     // counter contributions and text states first: a peer has them no later than the versions
     // written with them (policy-columns.ts)
@@ -177,18 +166,34 @@ function branches(info: TableInfo, statement: (sql: string) => Database.Statemen
     keys: pkCols('r'),
     columns: [
       'r.cl', 'r.i_cl', 'r.i_seq', 'r.i_site', 'r.i_written',
-      `EXISTS (SELECT 1 FROM ${V} x WHERE ${sameKey('x', 'r')})`,
+      // the implied cells' states: NULL while the life has no version rows (all implied), else
+      // 'slot' per cell a version row of the life stands for, 'slot+' per cell whose implied
+      // version an update displaced (its value kept in first_val, read per slot below)
+      `(SELECT group_concat(x.slot || CASE WHEN x.has_first = 1 THEN '+' ELSE '' END) FROM ${V} x
+        WHERE ${sameKey('x', 'r')} AND x.cl = r.i_cl AND (x.lost = 0 OR x.has_first = 1))`,
       ...info.columns.map((c) => `b.${quoteId(c)}`),
       ...info.slots.map((s) => `d.${deadValue(s)}`),
+      ...info.slots.map((s) => `(SELECT y.first_val FROM ${V} y WHERE ${sameKey('y', 'r')} AND y.slot = ${s} AND y.cl = r.i_cl AND y.has_first = 1)`),
     ],
     joins: `LEFT JOIN ${quoteId(info.name)} b ON ${sameKey('b', 'r')} LEFT JOIN ${D} d ON ${sameKey('d', 'r')} AND d.cl = r.cl`,
     perRow: info.columns.length,
     expand(row, changes, lookup) {
       const k = 1 + nk;
-      const [cl, icl, iseq, isite, iwritten, touched] = row.slice(k, k + 6);
-      const values = row.slice(k + 6, k + 6 + info.columns.length);
-      const dead = row.slice(k + 6 + info.columns.length);
+      const [cl, icl, iseq, isite, iwritten, states] = row.slice(k, k + 6);
+      const n = info.columns.length;
+      const values = row.slice(k + 6, k + 6 + n);
+      const dead = row.slice(k + 6 + n, k + 6 + 2 * n);
+      const firsts = row.slice(k + 6 + 2 * n);
       const alive = cl === icl;
+      // per slot: true when displaced (first_val), false when a version row stands for it
+      const state = new Map<number, boolean>();
+      if (states !== null) {
+        for (const s of String(states).split(',')) {
+          const displaced = s.endsWith('+');
+          const slot = Number(displaced ? s.slice(0, -1) : s);
+          state.set(slot, displaced || state.get(slot) === true);
+        }
+      }
       const pk = pkOf(row);
       const site = lookup.site(isite);
       const version = Number(row[0]);
@@ -196,13 +201,9 @@ function branches(info: TableInfo, statement: (sql: string) => Database.Statemen
       info.columns.forEach((cid, i) => {
         const slot = info.slots[i];
         if (info.since[i] > version) return;
-        let val = alive ? values[i] : dead[i];
-        if (touched) {
-          const key = Object.fromEntries(row.slice(1, k).map((v, j) => [`k${j}`, v]));
-          const [hasFirst, firstVal] = cellState.get({ ...key, slot, cl: icl }) as [bigint | null, unknown];
-          if (hasFirst === 1n) val = firstVal;
-          else if (hasFirst === 0n) return; // a version row of that life stands for it
-        }
+        const displaced = state.get(slot);
+        if (displaced === false) return; // a version row of that life stands for it
+        const val = displaced ? firsts[i] : alive ? values[i] : dead[i];
         changes.push({
           table: info.name, pk, cid, val: fromSqlite(val), col_version: 1, db_version: version, site_id: site,
           cl: Number(icl), seq: Number(iseq) + slot, parent: { site_id: null, col_version: 0 }, written_at: written, resolves: null,
@@ -242,7 +243,7 @@ export function createChangePager(prepare: (sql: string) => Database.Statement, 
   function statements(info: TableInfo): BranchStatements[] {
     let s = cache.get(info);
     if (s) return s;
-    s = branches(info, prepare, extra).map((branch) => {
+    s = branches(info, extra).map((branch) => {
       const { from, alias, where, version, keys, columns, joins } = branch;
       const order = [version, ...keys].join(', ');
       const sel = (seek: string) =>
