@@ -87,6 +87,10 @@ function branches(info: TableInfo, extra: ExtraBranches): Branch[] {
   /** the packed key of a row read by a branch, whose key columns start at `at` */
   const pkOf = (row: unknown[], at = 1) => packPrimaryKey(row.slice(at, at + nk).map(fromSqlite));
   const nameOfSlot = new Map(info.slots.map((s, i) => [s, info.columns[i]]));
+  // clock columns (never values or keys) are read as REAL: the statements read integers as
+  // BigInts (values keep their storage class), and a REAL is a plain JS number, no allocation
+  // for small ones; clocks are below 2^53 (input-limits.ts), so exactly
+  const num = (cols: string[]) => cols.map((c) => `${c} + 0.0`);
   const sameKey = (a: string, b: string) => info.pks.map((p) => `${a}.${quoteId(p)} = ${b}.${quoteId(p)}`).join(' AND ');
   const out: Branch[] = [
     // counter contributions and text states first: a peer has them no later than the versions
@@ -139,8 +143,8 @@ function branches(info: TableInfo, extra: ExtraBranches): Branch[] {
     version: 'v.db_version',
     site: 'v.site',
     keys: ['v.vid'],
-    columns: [...pkCols('v'), 'v.slot', 'v.cl', 'v.col_version', 'v.site', 'v.val', 'v.seq', 'v.parent_site', 'v.parent_cv', 'v.written_at',
-      'v.res_site', 'v.res_cv', 'v.res_members'],
+    columns: [...pkCols('v'), ...num(['v.slot', 'v.cl', 'v.col_version', 'v.site']), 'v.val',
+      ...num(['v.seq', 'v.parent_site', 'v.parent_cv', 'v.written_at', 'v.res_site', 'v.res_cv', 'v.res_members'])],
     joins: '',
     perRow: 1,
     expand(row, changes, lookup) {
@@ -165,7 +169,7 @@ function branches(info: TableInfo, extra: ExtraBranches): Branch[] {
     site: 'r.i_site',
     keys: pkCols('r'),
     columns: [
-      'r.cl', 'r.i_cl', 'r.i_seq', 'r.i_site', 'r.i_written',
+      ...num(['r.cl', 'r.i_cl', 'r.i_seq', 'r.i_site', 'r.i_written']),
       // the implied cells' states: NULL while the life has no version rows (all implied), else
       // 'slot' per cell a version row of the life stands for, 'slot+' per cell whose implied
       // version an update displaced (its value kept in first_val, read per slot below)
@@ -175,7 +179,9 @@ function branches(info: TableInfo, extra: ExtraBranches): Branch[] {
       ...info.slots.map((s) => `d.${deadValue(s)}`),
       ...info.slots.map((s) => `(SELECT y.first_val FROM ${V} y WHERE ${sameKey('y', 'r')} AND y.slot = ${s} AND y.cl = r.i_cl AND y.has_first = 1)`),
     ],
-    joins: `LEFT JOIN ${quoteId(info.name)} b ON ${sameKey('b', 'r')} LEFT JOIN ${D} d ON ${sameKey('d', 'r')} AND d.cl = r.cl`,
+    // the row's values while the implied life is its current one, else its deleted life's record
+    joins: `LEFT JOIN ${quoteId(info.name)} b ON ${sameKey('b', 'r')} AND r.cl = r.i_cl
+      LEFT JOIN ${D} d ON ${sameKey('d', 'r')} AND d.cl = r.cl AND r.cl <> r.i_cl`,
     perRow: info.columns.length,
     expand(row, changes, lookup) {
       const k = 1 + nk;
