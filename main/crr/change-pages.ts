@@ -78,7 +78,7 @@ export interface Branch {
   expand(row: unknown[], out: Change[], lookup: Lookup): void;
 }
 
-function branches(info: TableInfo, extra: ExtraBranches): Branch[] {
+function branches(info: TableInfo, prepare: (sql: string) => Database.Statement, extra: ExtraBranches): Branch[] {
   const rows = rowsTable(info.name);
   const V = versionsTable(info.name);
   const D = deadTable(info.name);
@@ -92,6 +92,9 @@ function branches(info: TableInfo, extra: ExtraBranches): Branch[] {
   // for small ones; clocks are below 2^53 (input-limits.ts), so exactly
   const num = (cols: string[]) => cols.map((c) => `${c} + 0.0`);
   const sameKey = (a: string, b: string) => info.pks.map((p) => `${a}.${quoteId(p)} = ${b}.${quoteId(p)}`).join(' AND ');
+  // the displaced first versions of a row's life, for a row that has several (one comes with the row)
+  const firstsStmt = prepare(`SELECT slot, first_val FROM ${V} WHERE ${info.pks.map((p, i) => `${quoteId(p)} = @k${i}`).join(' AND ')}
+    AND cl = @cl AND has_first = 1`).raw(true).safeIntegers(true);
   const out: Branch[] = [
     // counter contributions and text states first: a peer has them no later than the versions
     // written with them (policy-columns.ts)
@@ -172,12 +175,13 @@ function branches(info: TableInfo, extra: ExtraBranches): Branch[] {
       ...num(['r.cl', 'r.i_cl', 'r.i_seq', 'r.i_site', 'r.i_written']),
       // the implied cells' states: NULL while the life has no version rows (all implied), else
       // 'slot' per cell a version row of the life stands for, 'slot+' per cell whose implied
-      // version an update displaced (its value kept in first_val, read per slot below)
+      // version an update displaced (its value kept in first_val)
       `(SELECT group_concat(x.slot || CASE WHEN x.has_first = 1 THEN '+' ELSE '' END) FROM ${V} x
         WHERE ${sameKey('x', 'r')} AND x.cl = r.i_cl AND (x.lost = 0 OR x.has_first = 1))`,
+      // the kept value of the lowest displaced slot: usually the only one (an update of one column)
+      `(SELECT y.first_val FROM ${V} y WHERE ${sameKey('y', 'r')} AND y.cl = r.i_cl AND y.has_first = 1 ORDER BY y.slot LIMIT 1)`,
       ...info.columns.map((c) => `b.${quoteId(c)}`),
       ...info.slots.map((s) => `d.${deadValue(s)}`),
-      ...info.slots.map((s) => `(SELECT y.first_val FROM ${V} y WHERE ${sameKey('y', 'r')} AND y.slot = ${s} AND y.cl = r.i_cl AND y.has_first = 1)`),
     ],
     // the row's values while the implied life is its current one, else its deleted life's record
     joins: `LEFT JOIN ${quoteId(info.name)} b ON ${sameKey('b', 'r')} AND r.cl = r.i_cl
@@ -185,19 +189,23 @@ function branches(info: TableInfo, extra: ExtraBranches): Branch[] {
     perRow: info.columns.length,
     expand(row, changes, lookup) {
       const k = 1 + nk;
-      const [cl, icl, iseq, isite, iwritten, states] = row.slice(k, k + 6);
+      const [cl, icl, iseq, isite, iwritten, states, lowestFirst] = row.slice(k, k + 7);
       const n = info.columns.length;
-      const values = row.slice(k + 6, k + 6 + n);
-      const dead = row.slice(k + 6 + n, k + 6 + 2 * n);
-      const firsts = row.slice(k + 6 + 2 * n);
+      const values = row.slice(k + 7, k + 7 + n);
+      const dead = row.slice(k + 7 + n);
       const alive = cl === icl;
-      // per slot: true when displaced (first_val), false when a version row stands for it
-      const state = new Map<number, boolean>();
+      // per slot: false when a version row of the life stands for it, else (displaced) its value
+      const state = new Map<number, false | { val: unknown }>();
       if (states !== null) {
+        const displaced: number[] = [];
         for (const s of String(states).split(',')) {
-          const displaced = s.endsWith('+');
-          const slot = Number(displaced ? s.slice(0, -1) : s);
-          state.set(slot, displaced || state.get(slot) === true);
+          if (s.endsWith('+')) displaced.push(Number(s.slice(0, -1)));
+          else state.set(Number(s), state.get(Number(s)) ?? false);
+        }
+        if (displaced.length === 1) state.set(displaced[0], { val: lowestFirst });
+        else if (displaced.length > 1) {
+          const key = Object.fromEntries(row.slice(1, k).map((v, j) => [`k${j}`, v]));
+          for (const [slot, val] of firstsStmt.all({ ...key, cl: icl }) as [bigint, unknown][]) state.set(Number(slot), { val });
         }
       }
       const pk = pkOf(row);
@@ -209,7 +217,7 @@ function branches(info: TableInfo, extra: ExtraBranches): Branch[] {
         if (info.since[i] > version) return;
         const displaced = state.get(slot);
         if (displaced === false) return; // a version row of that life stands for it
-        const val = displaced ? firsts[i] : alive ? values[i] : dead[i];
+        const val = displaced ? displaced.val : alive ? values[i] : dead[i];
         changes.push({
           table: info.name, pk, cid, val: fromSqlite(val), col_version: 1, db_version: version, site_id: site,
           cl: Number(icl), seq: Number(iseq) + slot, parent: { site_id: null, col_version: 0 }, written_at: written, resolves: null,
@@ -249,7 +257,7 @@ export function createChangePager(prepare: (sql: string) => Database.Statement, 
   function statements(info: TableInfo): BranchStatements[] {
     let s = cache.get(info);
     if (s) return s;
-    s = branches(info, extra).map((branch) => {
+    s = branches(info, prepare, extra).map((branch) => {
       const { from, alias, where, version, keys, columns, joins } = branch;
       const order = [version, ...keys].join(', ');
       const sel = (seek: string) =>

@@ -297,7 +297,7 @@ describe('reading changes equals the reference (fast-check)', () => {
           rs.forEach(closeReplica);
         }
       }),
-      { numRuns: RUNS, seed: Number(process.env.CRR_READ_SEED ?? 20260301) },
+      { numRuns: RUNS, seed: Number(process.env.CRR_READ_SEED ?? 20260301), endOnFailure: process.env.CRR_SHRINK !== '1' },
     );
     // the histories must reach the interesting states for the comparison to mean anything
     if (process.env.CRR_READ_VERBOSE) console.log(reached);
