@@ -27,6 +27,9 @@ export function fromSqlite(v: unknown): SqlValue {
 
 const toSqlite = (v: SqlValue): unknown => (v instanceof Uint8Array ? Buffer.from(v) : v);
 
+/** an implied first version's parent ("none"), shared by all of them: read-only */
+const NO_PARENT = Object.freeze({ site_id: null, col_version: 0 });
+
 interface RawChange {
   table: string;
   pk: Buffer;
@@ -85,7 +88,8 @@ function branches(info: TableInfo, prepare: (sql: string) => Database.Statement,
   const nk = info.pks.length;
   const pkCols = (a: string) => info.pks.map((p) => `${a}.${quoteId(p)}`);
   /** the packed key of a row read by a branch, whose key columns start at `at` */
-  const pkOf = (row: unknown[], at = 1) => packPrimaryKey(row.slice(at, at + nk).map(fromSqlite));
+  const pkOf = (row: unknown[], at = 1) =>
+    packPrimaryKey(nk === 1 ? [fromSqlite(row[at])] : row.slice(at, at + nk).map(fromSqlite));
   const nameOfSlot = new Map(info.slots.map((s, i) => [s, info.columns[i]]));
   // clock columns (never values or keys) are read as REAL: the statements read integers as
   // BigInts (values keep their storage class), and a REAL is a plain JS number, no allocation
@@ -220,7 +224,7 @@ function branches(info: TableInfo, prepare: (sql: string) => Database.Statement,
         const val = displaced ? displaced.val : alive ? values[i] : dead[i];
         changes.push({
           table: info.name, pk, cid, val: fromSqlite(val), col_version: 1, db_version: version, site_id: site,
-          cl: Number(icl), seq: Number(iseq) + slot, parent: { site_id: null, col_version: 0 }, written_at: written, resolves: null,
+          cl: Number(icl), seq: Number(iseq) + slot, parent: NO_PARENT, written_at: written, resolves: null,
         });
       });
     },
@@ -287,14 +291,15 @@ export function createChangePager(prepare: (sql: string) => Database.Statement, 
    */
   function page(tables: Map<string, TableInfo>, cursor: ChangePageCursor, limit: number, exclude?: Uint8Array): ChangePage {
     if (!(limit >= 1)) throw new RangeError('page limit must be at least 1');
-    const times = new Map<string, number | null>();
+    // by the version as read (a BigInt or a number: Map keys compare primitives by value)
+    const times = new Map<unknown, number | null>();
     const lookup: Lookup = {
       site,
       siteOrNull: (ord) => (ord === null || ord === undefined ? null : site(ord)),
       timeOf: (v) => {
-        const key = String(v);
-        if (!times.has(key)) times.set(key, (timeStmt.get(v) as number | undefined) ?? null);
-        return times.get(key)!;
+        let at = times.get(v);
+        if (at === undefined) times.set(v, (at = (timeStmt.get(v) as number | undefined) ?? null));
+        return at;
       },
     };
     const names = [...tables.keys()].sort();
