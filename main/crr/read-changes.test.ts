@@ -15,7 +15,7 @@ import { readTableInfo, quoteId, type TableInfo } from './table-info.ts';
 import { parseShape, withSlots } from './slots.ts';
 import { packPrimaryKey, packPrimaryKeySql, unpackPrimaryKey } from './pack-pk.ts';
 
-const RUNS = Number(process.env.CRR_READ_RUNS ?? 60);
+const RUNS = Number(process.env.CRR_READ_RUNS ?? 40);
 const tmp = tempDir('crr-read-');
 afterAll(() => tmp.cleanup());
 
