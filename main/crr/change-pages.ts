@@ -27,6 +27,9 @@ export function fromSqlite(v: unknown): SqlValue {
 
 const toSqlite = (v: SqlValue): unknown => (v instanceof Uint8Array ? Buffer.from(v) : v);
 
+/** an implied first version's parent ("none"), shared by all of them: read-only */
+const NO_PARENT = Object.freeze({ site_id: null, col_version: 0 });
+
 interface RawChange {
   table: string;
   pk: Buffer;
@@ -78,27 +81,24 @@ export interface Branch {
   expand(row: unknown[], out: Change[], lookup: Lookup): void;
 }
 
-function branches(info: TableInfo, statement: (sql: string) => Database.Statement, extra: ExtraBranches): Branch[] {
+function branches(info: TableInfo, prepare: (sql: string) => Database.Statement, extra: ExtraBranches): Branch[] {
   const rows = rowsTable(info.name);
   const V = versionsTable(info.name);
   const D = deadTable(info.name);
   const nk = info.pks.length;
   const pkCols = (a: string) => info.pks.map((p) => `${a}.${quoteId(p)}`);
   /** the packed key of a row read by a branch, whose key columns start at `at` */
-  const pkOf = (row: unknown[], at = 1) => packPrimaryKey(row.slice(at, at + nk).map(fromSqlite));
+  const pkOf = (row: unknown[], at = 1) =>
+    packPrimaryKey(nk === 1 ? [fromSqlite(row[at])] : row.slice(at, at + nk).map(fromSqlite));
   const nameOfSlot = new Map(info.slots.map((s, i) => [s, info.columns[i]]));
+  // clock columns (never values or keys) are read as REAL: the statements read integers as
+  // BigInts (values keep their storage class), and a REAL is a plain JS number, no allocation
+  // for small ones; clocks are below 2^53 (input-limits.ts), so exactly
+  const num = (cols: string[]) => cols.map((c) => `${c} + 0.0`);
   const sameKey = (a: string, b: string) => info.pks.map((p) => `${a}.${quoteId(p)} = ${b}.${quoteId(p)}`).join(' AND ');
-  // the state of a cell's implied first version once the row has version rows: displaced (its
-  // value kept by the version that overwrote it), or written out / gone
-  const cellState = statement(
-    `SELECT max(coalesce(x.has_first, 0)), (SELECT y.first_val FROM ${V} y WHERE ${info.pks.map((p, i) => `y.${quoteId(p)} = @k${i}`).join(' AND ')}
-       AND y.slot = @slot AND y.cl = @cl AND y.has_first = 1)
-     FROM ${V} x WHERE ${info.pks.map((p, i) => `x.${quoteId(p)} = @k${i}`).join(' AND ')} AND x.slot = @slot AND x.cl = @cl
-       AND (x.lost = 0 OR x.has_first = 1)`,
-  )
-    .raw(true)
-    .safeIntegers(true);
-
+  // the displaced first versions of a row's life, for a row that has several (one comes with the row)
+  const firstsStmt = prepare(`SELECT slot, first_val FROM ${V} WHERE ${info.pks.map((p, i) => `${quoteId(p)} = @k${i}`).join(' AND ')}
+    AND cl = @cl AND has_first = 1`).raw(true).safeIntegers(true);
   const out: Branch[] = [
     // counter contributions and text states first: a peer has them no later than the versions
     // written with them (policy-columns.ts)
@@ -150,8 +150,8 @@ function branches(info: TableInfo, statement: (sql: string) => Database.Statemen
     version: 'v.db_version',
     site: 'v.site',
     keys: ['v.vid'],
-    columns: [...pkCols('v'), 'v.slot', 'v.cl', 'v.col_version', 'v.site', 'v.val', 'v.seq', 'v.parent_site', 'v.parent_cv', 'v.written_at',
-      'v.res_site', 'v.res_cv', 'v.res_members'],
+    columns: [...pkCols('v'), ...num(['v.slot', 'v.cl', 'v.col_version', 'v.site']), 'v.val',
+      ...num(['v.seq', 'v.parent_site', 'v.parent_cv', 'v.written_at', 'v.res_site', 'v.res_cv', 'v.res_members'])],
     joins: '',
     perRow: 1,
     expand(row, changes, lookup) {
@@ -176,19 +176,42 @@ function branches(info: TableInfo, statement: (sql: string) => Database.Statemen
     site: 'r.i_site',
     keys: pkCols('r'),
     columns: [
-      'r.cl', 'r.i_cl', 'r.i_seq', 'r.i_site', 'r.i_written',
-      `EXISTS (SELECT 1 FROM ${V} x WHERE ${sameKey('x', 'r')})`,
+      ...num(['r.cl', 'r.i_cl', 'r.i_seq', 'r.i_site', 'r.i_written']),
+      // the implied cells' states: NULL while the life has no version rows (all implied), else
+      // 'slot' per cell a version row of the life stands for, 'slot+' per cell whose implied
+      // version an update displaced (its value kept in first_val)
+      `(SELECT group_concat(x.slot || CASE WHEN x.has_first = 1 THEN '+' ELSE '' END) FROM ${V} x
+        WHERE ${sameKey('x', 'r')} AND x.cl = r.i_cl AND (x.lost = 0 OR x.has_first = 1))`,
+      // the kept value of the lowest displaced slot: usually the only one (an update of one column)
+      `(SELECT y.first_val FROM ${V} y WHERE ${sameKey('y', 'r')} AND y.cl = r.i_cl AND y.has_first = 1 ORDER BY y.slot LIMIT 1)`,
       ...info.columns.map((c) => `b.${quoteId(c)}`),
       ...info.slots.map((s) => `d.${deadValue(s)}`),
     ],
-    joins: `LEFT JOIN ${quoteId(info.name)} b ON ${sameKey('b', 'r')} LEFT JOIN ${D} d ON ${sameKey('d', 'r')} AND d.cl = r.cl`,
+    // the row's values while the implied life is its current one, else its deleted life's record
+    joins: `LEFT JOIN ${quoteId(info.name)} b ON ${sameKey('b', 'r')} AND r.cl = r.i_cl
+      LEFT JOIN ${D} d ON ${sameKey('d', 'r')} AND d.cl = r.cl AND r.cl <> r.i_cl`,
     perRow: info.columns.length,
     expand(row, changes, lookup) {
       const k = 1 + nk;
-      const [cl, icl, iseq, isite, iwritten, touched] = row.slice(k, k + 6);
-      const values = row.slice(k + 6, k + 6 + info.columns.length);
-      const dead = row.slice(k + 6 + info.columns.length);
+      const [cl, icl, iseq, isite, iwritten, states, lowestFirst] = row.slice(k, k + 7);
+      const n = info.columns.length;
+      const values = row.slice(k + 7, k + 7 + n);
+      const dead = row.slice(k + 7 + n);
       const alive = cl === icl;
+      // per slot: false when a version row of the life stands for it, else (displaced) its value
+      const state = new Map<number, false | { val: unknown }>();
+      if (states !== null) {
+        const displaced: number[] = [];
+        for (const s of String(states).split(',')) {
+          if (s.endsWith('+')) displaced.push(Number(s.slice(0, -1)));
+          else state.set(Number(s), state.get(Number(s)) ?? false);
+        }
+        if (displaced.length === 1) state.set(displaced[0], { val: lowestFirst });
+        else if (displaced.length > 1) {
+          const key = Object.fromEntries(row.slice(1, k).map((v, j) => [`k${j}`, v]));
+          for (const [slot, val] of firstsStmt.all({ ...key, cl: icl }) as [bigint, unknown][]) state.set(Number(slot), { val });
+        }
+      }
       const pk = pkOf(row);
       const site = lookup.site(isite);
       const version = Number(row[0]);
@@ -196,16 +219,12 @@ function branches(info: TableInfo, statement: (sql: string) => Database.Statemen
       info.columns.forEach((cid, i) => {
         const slot = info.slots[i];
         if (info.since[i] > version) return;
-        let val = alive ? values[i] : dead[i];
-        if (touched) {
-          const key = Object.fromEntries(row.slice(1, k).map((v, j) => [`k${j}`, v]));
-          const [hasFirst, firstVal] = cellState.get({ ...key, slot, cl: icl }) as [bigint | null, unknown];
-          if (hasFirst === 1n) val = firstVal;
-          else if (hasFirst === 0n) return; // a version row of that life stands for it
-        }
+        const displaced = state.get(slot);
+        if (displaced === false) return; // a version row of that life stands for it
+        const val = displaced ? displaced.val : alive ? values[i] : dead[i];
         changes.push({
           table: info.name, pk, cid, val: fromSqlite(val), col_version: 1, db_version: version, site_id: site,
-          cl: Number(icl), seq: Number(iseq) + slot, parent: { site_id: null, col_version: 0 }, written_at: written, resolves: null,
+          cl: Number(icl), seq: Number(iseq) + slot, parent: NO_PARENT, written_at: written, resolves: null,
         });
       });
     },
@@ -272,14 +291,15 @@ export function createChangePager(prepare: (sql: string) => Database.Statement, 
    */
   function page(tables: Map<string, TableInfo>, cursor: ChangePageCursor, limit: number, exclude?: Uint8Array): ChangePage {
     if (!(limit >= 1)) throw new RangeError('page limit must be at least 1');
-    const times = new Map<string, number | null>();
+    // by the version as read (a BigInt or a number: Map keys compare primitives by value)
+    const times = new Map<unknown, number | null>();
     const lookup: Lookup = {
       site,
       siteOrNull: (ord) => (ord === null || ord === undefined ? null : site(ord)),
       timeOf: (v) => {
-        const key = String(v);
-        if (!times.has(key)) times.set(key, (timeStmt.get(v) as number | undefined) ?? null);
-        return times.get(key)!;
+        let at = times.get(v);
+        if (at === undefined) times.set(v, (at = (timeStmt.get(v) as number | undefined) ?? null));
+        return at;
       },
     };
     const names = [...tables.keys()].sort();

@@ -11,58 +11,99 @@ const NULL = 5;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** bytes of n's big-endian form without leading zeros (0 for 0); n < 2^64 */
 function minimalBytes(n: bigint): number {
-  let bytes = 0;
-  while (n > 0n) {
-    bytes++;
-    n >>= 8n;
-  }
-  return bytes;
+  if (n < 0x100000000n) return uintBytes(Number(n));
+  return 4 + uintBytes(Number(n >> 32n));
 }
 
-function pushBigEndian(out: number[], value: bigint, bytes: number): void {
-  for (let i = bytes - 1; i >= 0; i--) out.push(Number((value >> BigInt(i * 8)) & 0xffn));
+/** the same for a safe non-negative integer below 2^32 */
+function uintBytes(n: number): number {
+  return n === 0 ? 0 : n < 0x100 ? 1 : n < 0x10000 ? 2 : n < 0x1000000 ? 3 : 4;
+}
+
+// packing writes into one growing scratch buffer and copies out the result: a key is packed
+// for every change read, so no per-byte array and no BigInt arithmetic for small integers
+let scratch = new Uint8Array(256);
+let scratchView = new DataView(scratch.buffer);
+
+function room(at: number, n: number): void {
+  if (at + n <= scratch.length) return;
+  const bigger = new Uint8Array(Math.max(2 * scratch.length, at + n));
+  bigger.set(scratch.subarray(0, at));
+  scratch = bigger;
+  scratchView = new DataView(scratch.buffer);
+}
+
+/** n bytes of v big-endian at `at` (v < 2^32) */
+function writeUint(at: number, v: number, n: number): void {
+  for (let i = n - 1; i >= 0; i--) {
+    scratch[at + i] = v & 0xff;
+    v = Math.floor(v / 256);
+  }
 }
 
 export function packPrimaryKey(values: readonly SqlValue[]): Uint8Array {
   if (values.length > 255) throw new RangeError('a primary key has at most 255 columns');
-  const out: number[] = [values.length];
+  room(0, 1);
+  scratch[0] = values.length;
+  let at = 1;
   for (const value of values) {
     if (value === null) {
-      out.push(NULL);
+      room(at, 1);
+      scratch[at++] = NULL;
     } else if (typeof value === 'bigint') {
+      room(at, 9);
       if (value < 0n) {
-        out.push((8 << 3) | INTEGER);
-        pushBigEndian(out, BigInt.asUintN(64, value), 8);
-      } else {
-        const n = minimalBytes(value);
-        if (n > 8) throw new RangeError(`integer out of 64-bit range: ${value}`);
-        out.push((n << 3) | INTEGER);
-        pushBigEndian(out, value, n);
+        scratch[at] = (8 << 3) | INTEGER;
+        scratchView.setBigUint64(at + 1, BigInt.asUintN(64, value));
+        at += 9;
+        continue;
       }
+      const n = value < 2n ** 64n ? minimalBytes(value) : 9;
+      if (n > 8) throw new RangeError(`integer out of 64-bit range: ${value}`);
+      scratch[at] = (n << 3) | INTEGER;
+      if (n <= 4) writeUint(at + 1, Number(value), n);
+      else {
+        writeUint(at + 1, Number(value >> 32n), n - 4);
+        writeUint(at + 1 + n - 4, Number(value & 0xffffffffn), 4);
+      }
+      at += 1 + n;
     } else if (typeof value === 'number') {
-      out.push(REAL);
-      const view = new DataView(new ArrayBuffer(8));
-      view.setFloat64(0, value);
-      for (let i = 0; i < 8; i++) out.push(view.getUint8(i));
+      room(at, 9);
+      scratch[at] = REAL;
+      scratchView.setFloat64(at + 1, value);
+      at += 9;
+    } else if (typeof value === 'string') {
+      if (value.length === 0) {
+        room(at, 1);
+        scratch[at++] = TEXT;
+        continue;
+      }
+      // encoded after room for the longest header (1 + 4), then moved down to its place
+      room(at, 5 + 3 * value.length);
+      const { written } = encoder.encodeInto(value, scratch.subarray(at + 5));
+      const n = Math.max(1, uintBytes(written));
+      scratch[at] = (n << 3) | TEXT;
+      writeUint(at + 1, written, n);
+      if (n < 4) scratch.copyWithin(at + 1 + n, at + 5, at + 5 + written);
+      at += 1 + n + written;
     } else {
-      const bytes = typeof value === 'string' ? encoder.encode(value) : value;
-      const n = Math.max(1, minimalBytes(BigInt(bytes.length)));
-      out.push((n << 3) | (typeof value === 'string' ? TEXT : BLOB));
-      if (bytes.length === 0 && typeof value !== 'string') {
-        // cr-sqlite writes an empty blob as the bare header with n = 0
-        out[out.length - 1] = BLOB;
-        continue;
-      }
+      const bytes = value;
+      room(at, 5 + bytes.length);
       if (bytes.length === 0) {
-        out[out.length - 1] = TEXT;
+        // cr-sqlite writes an empty blob as the bare header with n = 0
+        scratch[at++] = BLOB;
         continue;
       }
-      pushBigEndian(out, BigInt(bytes.length), n);
-      for (const b of bytes) out.push(b);
+      const n = Math.max(1, uintBytes(bytes.length));
+      scratch[at] = (n << 3) | BLOB;
+      writeUint(at + 1, bytes.length, n);
+      scratch.set(bytes, at + 1 + n);
+      at += 1 + n + bytes.length;
     }
   }
-  return Uint8Array.from(out);
+  return scratch.slice(0, at);
 }
 
 const truncated = () => new TypeError('packed pk is truncated');
