@@ -634,7 +634,11 @@ export class SyncSession {
         this.sentUpTo = this.cursor.to;
         this.cursor = null;
       }
+      // between pages, the event loop runs whatever waits (local edits, other peers' sessions):
+      // a joiner that acknowledges fast would otherwise keep this peer busy for a window of
+      // pages at a time (an edit reached a third peer 140 ms late during a 1M-row clone)
       if (drained) await drained;
+      else await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
