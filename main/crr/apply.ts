@@ -98,11 +98,12 @@ export function createApplier(ctx: ApplierContext) {
   const shapes = new WeakMap<TableInfo, { slot: Map<string, number>; index: Map<string, number> }>();
   const siteStmt = { insert: ctx.prepare('INSERT OR IGNORE INTO crr_sites (site_id) VALUES (?)'), ord: ctx.prepare('SELECT ord FROM crr_sites WHERE site_id = ?').pluck() };
 
-  function runProgram(table: string, cache: Map<string, Statement[]>, make: (info: TableInfo) => string[]): void {
-    let program = cache.get(table);
+  /** merges what is staged for one table (tableMergeSql) */
+  function mergeTable(table: string): void {
+    let program = programs.get(table);
     if (!program) {
-      program = make(ctx.tables().get(table)!).map((sql) => ctx.prepare(sql));
-      cache.set(table, program);
+      program = tableMergeSql(ctx.tables().get(table)!, ctx.history()).map((sql) => ctx.prepare(sql));
+      programs.set(table, program);
     }
     for (const stmt of program) {
       const t0 = PROFILE ? performance.now() : 0;
@@ -111,7 +112,6 @@ export function createApplier(ctx: ApplierContext) {
       if (PROFILE) PROFILE.set(stmt.source, (PROFILE.get(stmt.source) ?? 0) + performance.now() - t0);
     }
   }
-  const mergeTable = (table: string) => runProgram(table, programs, (info) => tableMergeSql(info, ctx.history()));
 
   /** a table's columns by name: their slots and their places in the column list */
   function shapeOf(info: TableInfo) {
