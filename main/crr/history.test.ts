@@ -222,4 +222,24 @@ describe('history retention', () => {
     expect(a.engine.history.conflicts()).toHaveLength(1);
     [a, b].forEach(closeReplica);
   });
+
+  it('drops the oldest version of a cell that has one more than it keeps, and nothing below that', () => {
+    const [a] = replicas(1);
+    a.db.prepare(`INSERT INTO items VALUES (1, 'v0', 1)`).run();
+    a.db.prepare(`INSERT INTO items VALUES (2, 'w0', 1)`).run();
+    // name of row 1: the first version and 5 more (the first kept beside the second: has_first)
+    for (let i = 1; i <= 5; i++) a.db.prepare(`UPDATE items SET name = ? WHERE id = 1`).run(`v${i}`);
+    // name of row 2: 5 versions, as many as it keeps
+    for (let i = 1; i <= 4; i++) a.db.prepare(`UPDATE items SET name = ? WHERE id = 2`).run(`w${i}`);
+    expect(a.engine.history.prune(5)).toBe(1);
+    expect(a.engine.history.cell('items', [1n], 'name').map((v) => v.val)).toEqual(['v5', 'v4', 'v3', 'v2', 'v1']);
+    expect(a.engine.history.cell('items', [2n], 'name')).toHaveLength(5);
+    // one more version each: both cells lose their oldest
+    a.db.prepare(`UPDATE items SET name = 'v6' WHERE id = 1`).run();
+    a.db.prepare(`UPDATE items SET name = 'w5' WHERE id = 2`).run();
+    expect(a.engine.history.prune(5)).toBe(2);
+    expect(a.engine.history.cell('items', [1n], 'name').map((v) => v.val)).toEqual(['v6', 'v5', 'v4', 'v3', 'v2']);
+    expect(a.engine.history.cell('items', [2n], 'name').map((v) => v.val)).toEqual(['w5', 'w4', 'w3', 'w2', 'w1']);
+    closeReplica(a);
+  });
 });

@@ -509,7 +509,10 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     mergeStaged();
     const local = Math.max(committedVersion, q.committed.get() as number);
     const decoded = new Map<Uint8Array, SqlValue[]>();
-    const pks = changes.map((c, i) => validateChange(c, i, schema.tables(), local, maxJump(), schema.altering, decoded));
+    // read once per batch: a statement per change cost 3 µs a change, a third of a merge's time
+    const tables = schema.tables();
+    const jump = maxJump();
+    const pks = changes.map((c, i) => validateChange(c, i, tables, local, jump, schema.altering, decoded));
     // counter contributions and text states are merged apart from cell versions (policy-columns.ts)
     const extra: { change: Change; pk: SqlValue[] }[] = [];
     const plain: { change: Change; pk: SqlValue[] }[] = [];
