@@ -98,13 +98,15 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
     // rows that start a new life: the highest incoming cl beats the local one (its clock from
     // the sentinel of that life if one came, else from its first cell: the staged key's order)
     `INSERT INTO ${RA} (${P.join(', ')}, new_cl, db_version, seq, site, sentinel, old_cl, old_icl)
-     SELECT ${Pof('g')}, g.cl, i.db_version, i.seq, i.site, i.slot = -1, coalesce(r.cl, 0), r.i_cl
-     FROM (SELECT ${P.join(', ')}, max(cl) AS cl FROM ${IN} GROUP BY ${P.join(', ')}) g
+     SELECT ${Pof('g')}, g.cl, i.db_version, i.seq, i.site, i.slot = -1, g.old_cl, g.old_icl
+     FROM (SELECT ${Pof('m')}, m.cl, coalesce(r.cl, 0) AS old_cl, r.i_cl AS old_icl
+           FROM (SELECT ${P.join(', ')}, max(cl) AS cl FROM ${IN} GROUP BY ${P.join(', ')}) m
+             LEFT JOIN ${rows} r ON ${on('m', 'r')}
+           WHERE m.cl > coalesce(r.cl, 0)) g
+       -- (only then the clock's change: most keys of a batch keep their life)
        CROSS JOIN ${IN} i ON ${onP('i', 'g')} AND i.cl = g.cl
          AND i.slot = (SELECT min(x.slot) FROM ${IN} x WHERE ${onP('x', 'g')} AND x.cl = g.cl)
          AND i.site = (SELECT min(x.site) FROM ${IN} x WHERE ${onP('x', 'g')} AND x.cl = g.cl AND x.slot = i.slot)
-       LEFT JOIN ${rows} r ON ${on('g', 'r')}
-     WHERE g.cl > coalesce(r.cl, 0)
      GROUP BY ${Pof('g')}`,
   ];
   if (n) {
