@@ -19,11 +19,10 @@ type Statement = Database.Statement;
 const PROFILE = process.env.CRR_PROFILE_MERGE ? new Map<string, number>() : null;
 if (PROFILE) {
   process.on('exit', () => {
-    for (const [sql, ms] of [...PROFILE.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(ms.toFixed(1).padStart(9), sql.replace(/\s+/g, ' ').slice(0, Number(process.env.CRR_PROFILE_MERGE) > 1 ? 100000 : 110));
+    for (const [sql, ms] of [...PROFILE.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.CRR_PROFILE_TOP ?? 12))) console.log(ms.toFixed(1).padStart(9), sql.replace(/\s+/g, ' ').slice(0, Number(process.env.CRR_PROFILE_MERGE) > 1 ? 100000 : 110));
   });
 }
 
-const bind = (v: SqlValue): unknown => (v instanceof Uint8Array ? Buffer.from(v) : v);
 
 /**
  * The statement that stages `rows` changes for one table: one statement binds a run of changes
@@ -43,8 +42,14 @@ export function tableMergeSql(info: TableInfo, history: boolean): string[] {
 /** Run lengths a staging statement is prepared for (the rest of a run goes by smaller ones). */
 const RUNS = [64, 8, 1];
 
-const samePk = (a: Uint8Array, b: Uint8Array) =>
-  a === b || (a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length)));
+/** bytewise (keys are short: a loop beats wrapping both in Buffers to compare them) */
+function samePk(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  const n = a.length;
+  if (n !== b.length) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 const sameSite = (a: Uint8Array | null | undefined, b: Uint8Array | null | undefined) => (a && b ? samePk(a, b) : a === b);
 
@@ -190,10 +195,10 @@ export function createApplier(ctx: ApplierContext) {
       const parent = c.parent ?? null;
       const res = c.resolves ?? null;
       const out = general.next(c.table, generalWidth(info));
-      for (const k of key) out.push(bind(k));
+      for (const k of key) out.push(k);
       out.push(
         c.cid === '-1' ? -1 : slotOf.get(c.cid)!,
-        bind(c.val),
+        c.val,
         c.col_version,
         c.db_version,
         ordOf(c.site_id),
@@ -227,12 +232,12 @@ export function createApplier(ctx: ApplierContext) {
         const first = changes[row[0]];
         const nk = info.pks.length;
         const out = whole.next(c.table, nk + WHOLE_COLUMNS.length + info.columns.length);
-        for (const k of keys[i]) out.push(bind(k));
+        for (const k of keys[i]) out.push(k);
         out.push(ordOf(first.site_id), first.db_version, first.seq - slotOf.get(first.cid)!, first.written_at ?? null);
         // the row's values in column order (slot order may differ: slots.ts)
         const at0 = out.length;
         out.length += info.columns.length;
-        for (const at of row) out[at0 + shape.index.get(changes[at].cid)!] = bind(changes[at].val);
+        for (const at of row) out[at0 + shape.index.get(changes[at].cid)!] = changes[at].val;
         for (let j = i, r = 0; j < end; j++) {
           if (row[r] === j) r++;
           else stageGeneral(changes[j], keys[j], info, slotOf);
