@@ -34,9 +34,12 @@ function stageSql(info: TableInfo, rows: number): string {
   return `INSERT OR IGNORE INTO ${incomingTable(info.name)} (${cols.join(', ')}) VALUES ${Array(rows).fill(tuple).join(', ')}`;
 }
 
-/** Everything that merges what is staged for one table: the fast path first (whole-rows.ts), then the rest. */
-export function tableMergeSql(info: TableInfo, history: boolean): string[] {
-  return [...(info.columns.length ? wholeRowsProgram(info, incomingTable(info.name)) : []), ...mergeProgram(info, history)];
+/**
+ * Everything that merges what is staged for one table: the fast path first (whole-rows.ts), then
+ * the rest. `gather`: whole rows may have been staged cell by cell (INSERT INTO crsql_changes).
+ */
+export function tableMergeSql(info: TableInfo, history: boolean, gather = true): string[] {
+  return [...(info.columns.length ? wholeRowsProgram(info, incomingTable(info.name), gather) : []), ...mergeProgram(info, history)];
 }
 
 /** Run lengths a staging statement is prepared for (the rest of a run goes by smaller ones). */
@@ -103,12 +106,17 @@ export function createApplier(ctx: ApplierContext) {
   const shapes = new WeakMap<TableInfo, { slot: Map<string, number>; index: Map<string, number> }>();
   const siteStmt = { insert: ctx.prepare('INSERT OR IGNORE INTO crr_sites (site_id) VALUES (?)'), ord: ctx.prepare('SELECT ord FROM crr_sites WHERE site_id = ?').pluck() };
 
-  /** merges what is staged for one table (tableMergeSql) */
-  function mergeTable(table: string): void {
-    let program = programs.get(table);
+  /**
+   * merges what is staged for one table (tableMergeSql); `gather` for what INSERT INTO
+   * crsql_changes staged (applyChanges finds its whole rows itself, and merges what was staged
+   * through SQL before it stages)
+   */
+  function mergeTable(table: string, gather: boolean): void {
+    const key = `${gather ? 'sql' : 'apply'}:${table}`;
+    let program = programs.get(key);
     if (!program) {
-      program = tableMergeSql(ctx.tables().get(table)!, ctx.history()).map((sql) => ctx.prepare(sql));
-      programs.set(table, program);
+      program = tableMergeSql(ctx.tables().get(table)!, ctx.history(), gather).map((sql) => ctx.prepare(sql));
+      programs.set(key, program);
     }
     for (const stmt of program) {
       const t0 = PROFILE ? performance.now() : 0;
@@ -250,14 +258,14 @@ export function createApplier(ctx: ApplierContext) {
     whole.flush();
     general.flush();
     if (PROFILE) PROFILE.set('(staging)', (PROFILE.get('(staging)') ?? 0) + performance.now() - t0);
-    for (const table of new Set([...whole.tables, ...general.tables])) mergeTable(table);
+    for (const table of new Set([...whole.tables, ...general.tables])) mergeTable(table, false);
   }
 
   return {
     apply,
     /** merges what INSERT INTO crsql_changes staged for these tables */
     mergeStaged(tables: Iterable<string>): void {
-      for (const t of tables) if (ctx.tables().has(t)) mergeTable(t);
+      for (const t of tables) if (ctx.tables().has(t)) mergeTable(t, true);
     },
     /** statements depend on the tables' shapes: forget them after a schema change */
     reset(): void {

@@ -81,7 +81,7 @@ BEGIN
     WHERE NEW."table" NOT IN (${names || 'NULL'});
   ${validateNewSql()}
   ${tables.map(stageNewSql).join('\n  ')}
-  SELECT crr_staged(NEW."table") WHERE NOT crr_merge_now();
+  SELECT crr_staged(NEW."table");
 END;`);
   out.push(`CREATE TEMP TRIGGER crsql_changes_update INSTEAD OF UPDATE ON crsql_changes
 BEGIN SELECT RAISE(ABORT, 'crsql_changes only supports INSERT and SELECT: UPDATE is not allowed'); END;`);

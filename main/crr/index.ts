@@ -117,9 +117,16 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     Buffer.from(packPrimaryKey(values.map(fromSqlite))),
   );
   db.function('crr_pack_part', { deterministic: true, safeIntegers: true }, (value: unknown) => Buffer.from(packPart(fromSqlite(value))));
+  // the last key unpacked: a row's cells come one after another, each unpacking the same key
+  let lastPk: Buffer | null = null;
+  let lastValues: SqlValue[] = [];
   db.function('crr_unpack_pk', { deterministic: true, safeIntegers: true }, (pk: unknown, index: unknown, count: unknown) => {
     if (!(pk instanceof Uint8Array)) throw new TypeError('crsql_changes: pk must be a blob (packed primary key)');
-    const values = unpackPrimaryKey(pk);
+    if (!lastPk || !lastPk.equals(pk)) {
+      lastValues = unpackPrimaryKey(pk);
+      lastPk = Buffer.isBuffer(pk) ? pk : Buffer.from(pk);
+    }
+    const values = lastValues;
     if (values.length !== Number(count)) {
       throw new TypeError(`crsql_changes: pk has ${values.length} columns, the table has ${count}`);
     }
@@ -134,8 +141,9 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     if (Number(added) > 0) grewHistory.add(String(table));
     return null;
   });
+  // (inside db.exec the merge-now trigger has merged the row already)
   db.function('crr_staged', { deterministic: false }, (table: unknown) => {
-    staged.add(String(table));
+    if (execDepth === 0) staged.add(String(table));
     return null;
   });
   db.function('crr_merge_now', { deterministic: false }, () => (execDepth > 0 ? 1 : 0));

