@@ -99,10 +99,76 @@ function branches(info: TableInfo, prepare: (sql: string) => Database.Statement,
   // the displaced first versions of a row's life, for a row that has several (one comes with the row)
   const firstsStmt = prepare(`SELECT slot, first_val FROM ${V} WHERE ${info.pks.map((p, i) => `${quoteId(p)} = @k${i}`).join(' AND ')}
     AND cl = @cl AND has_first = 1`).raw(true).safeIntegers(true);
+  /** a row's implied first versions: one clock row for all its cells */
+  const implied: Branch = {
+    from: rows,
+    alias: 'r',
+    where: 'r.i_version IS NOT NULL',
+    version: 'r.i_version',
+    site: 'r.i_site',
+    keys: pkCols('r'),
+    columns: [
+      ...num(['r.cl', 'r.i_cl', 'r.i_seq', 'r.i_site', 'r.i_written']),
+      // the implied cells' states: NULL while the life has no version rows (all implied), else
+      // 'slot' per cell a version row of the life stands for, 'slot+' per cell whose implied
+      // version an update displaced (its value kept in first_val)
+      `(SELECT group_concat(x.slot || CASE WHEN x.has_first = 1 THEN '+' ELSE '' END) FROM ${V} x
+        WHERE ${sameKey('x', 'r')} AND x.cl = r.i_cl AND (x.lost = 0 OR x.has_first = 1))`,
+      // the kept value of the lowest displaced slot: usually the only one (an update of one column)
+      `(SELECT y.first_val FROM ${V} y WHERE ${sameKey('y', 'r')} AND y.cl = r.i_cl AND y.has_first = 1 ORDER BY y.slot LIMIT 1)`,
+      ...info.columns.map((c) => `b.${quoteId(c)}`),
+      ...info.slots.map((s) => `d.${deadValue(s)}`),
+    ],
+    // the row's values while the implied life is its current one, else its deleted life's record
+    joins: `LEFT JOIN ${quoteId(info.name)} b ON ${sameKey('b', 'r')} AND r.cl = r.i_cl
+      LEFT JOIN ${D} d ON ${sameKey('d', 'r')} AND d.cl = r.cl AND r.cl <> r.i_cl`,
+    perRow: info.columns.length,
+    expand(row, changes, lookup) {
+      const k = 1 + nk;
+      const [cl, icl, iseq, isite, iwritten, states, lowestFirst] = row.slice(k, k + 7);
+      const n = info.columns.length;
+      const values = row.slice(k + 7, k + 7 + n);
+      const dead = row.slice(k + 7 + n);
+      const alive = cl === icl;
+      // per slot: false when a version row of the life stands for it, else (displaced) its value
+      const state = new Map<number, false | { val: unknown }>();
+      if (states !== null) {
+        const displaced: number[] = [];
+        for (const s of String(states).split(',')) {
+          if (s.endsWith('+')) displaced.push(Number(s.slice(0, -1)));
+          else state.set(Number(s), state.get(Number(s)) ?? false);
+        }
+        if (displaced.length === 1) state.set(displaced[0], { val: lowestFirst });
+        else if (displaced.length > 1) {
+          const key = Object.fromEntries(row.slice(1, k).map((v, j) => [`k${j}`, v]));
+          for (const [slot, val] of firstsStmt.all({ ...key, cl: icl }) as [bigint, unknown][]) state.set(Number(slot), { val });
+        }
+      }
+      const pk = pkOf(row);
+      const site = lookup.site(isite);
+      const version = Number(row[0]);
+      const written = iwritten !== null ? Number(iwritten) : Number(isite) === 0 ? lookup.timeOf(row[0]) : null;
+      info.columns.forEach((cid, i) => {
+        const slot = info.slots[i];
+        if (info.since[i] > version) return;
+        const displaced = state.get(slot);
+        if (displaced === false) return; // a version row of that life stands for it
+        const val = displaced ? displaced.val : alive ? values[i] : dead[i];
+        changes.push({
+          table: info.name, pk, cid, val: fromSqlite(val), col_version: 1, db_version: version, site_id: site,
+          cl: Number(icl), seq: Number(iseq) + slot, parent: NO_PARENT, written_at: written, resolves: null,
+        });
+      });
+    },
+  };
   const out: Branch[] = [
     // counter contributions and text states first: a peer has them no later than the versions
     // written with them (policy-columns.ts)
     ...extra(info),
+    // implied first versions before any other version of a table: a clone then gets a row
+    // whole (every first version of it, one writer) before its later versions, and merges it
+    // by the fast path (whole-rows.ts); after them, an edited row was merged cell by cell
+    ...(info.columns.length ? [implied] : []),
     {
       // the sentinels of live lives (re-created rows, pk-only tables' rows)
       from: rows,
@@ -165,67 +231,6 @@ function branches(info: TableInfo, prepare: (sql: string) => Database.Statement,
         parent: pcv === null ? null : { site_id: lookup.siteOrNull(ps), col_version: Number(pcv) },
         written_at: wa !== null ? Number(wa) : Number(site) === 0 ? lookup.timeOf(row[0]) : null,
         resolves: rcv === null ? null : { site_id: lookup.siteOrNull(rs), col_version: Number(rcv), versions: Number(rm) },
-      });
-    },
-  });
-  out.push({
-    from: rows,
-    alias: 'r',
-    where: 'r.i_version IS NOT NULL',
-    version: 'r.i_version',
-    site: 'r.i_site',
-    keys: pkCols('r'),
-    columns: [
-      ...num(['r.cl', 'r.i_cl', 'r.i_seq', 'r.i_site', 'r.i_written']),
-      // the implied cells' states: NULL while the life has no version rows (all implied), else
-      // 'slot' per cell a version row of the life stands for, 'slot+' per cell whose implied
-      // version an update displaced (its value kept in first_val)
-      `(SELECT group_concat(x.slot || CASE WHEN x.has_first = 1 THEN '+' ELSE '' END) FROM ${V} x
-        WHERE ${sameKey('x', 'r')} AND x.cl = r.i_cl AND (x.lost = 0 OR x.has_first = 1))`,
-      // the kept value of the lowest displaced slot: usually the only one (an update of one column)
-      `(SELECT y.first_val FROM ${V} y WHERE ${sameKey('y', 'r')} AND y.cl = r.i_cl AND y.has_first = 1 ORDER BY y.slot LIMIT 1)`,
-      ...info.columns.map((c) => `b.${quoteId(c)}`),
-      ...info.slots.map((s) => `d.${deadValue(s)}`),
-    ],
-    // the row's values while the implied life is its current one, else its deleted life's record
-    joins: `LEFT JOIN ${quoteId(info.name)} b ON ${sameKey('b', 'r')} AND r.cl = r.i_cl
-      LEFT JOIN ${D} d ON ${sameKey('d', 'r')} AND d.cl = r.cl AND r.cl <> r.i_cl`,
-    perRow: info.columns.length,
-    expand(row, changes, lookup) {
-      const k = 1 + nk;
-      const [cl, icl, iseq, isite, iwritten, states, lowestFirst] = row.slice(k, k + 7);
-      const n = info.columns.length;
-      const values = row.slice(k + 7, k + 7 + n);
-      const dead = row.slice(k + 7 + n);
-      const alive = cl === icl;
-      // per slot: false when a version row of the life stands for it, else (displaced) its value
-      const state = new Map<number, false | { val: unknown }>();
-      if (states !== null) {
-        const displaced: number[] = [];
-        for (const s of String(states).split(',')) {
-          if (s.endsWith('+')) displaced.push(Number(s.slice(0, -1)));
-          else state.set(Number(s), state.get(Number(s)) ?? false);
-        }
-        if (displaced.length === 1) state.set(displaced[0], { val: lowestFirst });
-        else if (displaced.length > 1) {
-          const key = Object.fromEntries(row.slice(1, k).map((v, j) => [`k${j}`, v]));
-          for (const [slot, val] of firstsStmt.all({ ...key, cl: icl }) as [bigint, unknown][]) state.set(Number(slot), { val });
-        }
-      }
-      const pk = pkOf(row);
-      const site = lookup.site(isite);
-      const version = Number(row[0]);
-      const written = iwritten !== null ? Number(iwritten) : Number(isite) === 0 ? lookup.timeOf(row[0]) : null;
-      info.columns.forEach((cid, i) => {
-        const slot = info.slots[i];
-        if (info.since[i] > version) return;
-        const displaced = state.get(slot);
-        if (displaced === false) return; // a version row of that life stands for it
-        const val = displaced ? displaced.val : alive ? values[i] : dead[i];
-        changes.push({
-          table: info.name, pk, cid, val: fromSqlite(val), col_version: 1, db_version: version, site_id: site,
-          cl: Number(icl), seq: Number(iseq) + slot, parent: NO_PARENT, written_at: written, resolves: null,
-        });
       });
     },
   });

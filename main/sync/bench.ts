@@ -2,6 +2,8 @@
 // (`peer-cli.ts`); this process only writes the sharer's file beforehand and orchestrates.
 //   clone_100k_rows_s:   B joins and copies a 100k-row, 5-column table (from B's node being
 //                        ready until B has merged every change, from B's own log timestamps)
+//   clone_100k_edited_rows_s: the same, of a table whose every row was edited once after its
+//                        insert (one column: its first versions and one later version each)
 //   edit_to_peer_ms_p50 / _p95: a local commit on A (a statement sent to its --sql-stdin) until
 //                        B has committed it (B's log line, seen here)
 //   clone_1m_rows_s:     D joins and copies a 1M-row, 5-column table (same measure)
@@ -30,8 +32,8 @@ function peakRss(pid: number): number {
   return Math.round(kb / 1024);
 }
 
-/** A's file: a CRR table of `rows` rows, written and closed here before A's process starts */
-function writeSharerFile(file: string, rows: number): void {
+/** A's file: a CRR table of `rows` rows (`edited`: then one column of each updated), written and closed here before A's process starts */
+function writeSharerFile(file: string, rows: number, edited = false): void {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
@@ -44,6 +46,7 @@ function writeSharerFile(file: string, rows: number): void {
       for (let i = start; i < Math.min(rows, start + 100_000); i++) ins.run(i, `name ${i}`, i * 7, i / 3, 'some text of moderate length', null);
     })();
   }
+  if (edited) db.exec('UPDATE t SET n = n + 1');
   engine.close();
   db.close();
 }
@@ -66,9 +69,9 @@ async function editLatencies(a: PeerProcess, peer: PeerProcess, count: number, s
 const pct = (xs: number[], p: number) => Number(xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))].toFixed(1));
 
 /** Peer A, a headless peer of its own sharing a table of `rows` rows, its invite code, and the teardown of it and its joiners. */
-async function sharing(dir: string, name: string, rows: number) {
+async function sharing(dir: string, name: string, rows: number, edited = false) {
   const file = join(dir, `${name}.db`);
-  writeSharerFile(file, rows);
+  writeSharerFile(file, rows, edited);
   const a = spawnPeer(['--db', file, '--share', '--name', 'A', '--sql-stdin'], join(dir, `data-${name}`));
   const peers: PeerProcess[] = [a];
   const invite = (await a.waitFor(/^invite: (\S+)/, 300_000))[1]!;
@@ -97,9 +100,23 @@ export async function runSyncBench(): Promise<Record<string, number>> {
   } finally {
     await stop();
   }
+  Object.assign(out, await cloneEdited(dir));
   if (process.env.CRR_BENCH_MILLION !== '0') Object.assign(out, await cloneMillion(dir));
   rmSync(dir, { recursive: true, force: true });
   return out;
+}
+
+/** B's clone of a 100k-row table whose every row was edited once. */
+async function cloneEdited(dir: string): Promise<Record<string, number>> {
+  const { joiner, stop } = await sharing(dir, 'edited', 100_000, true);
+  try {
+    const e = joiner('E');
+    const ready = await e.waitFor(/^(\S+) listening/, 30_000);
+    const caughtUp = await e.waitFor(/^(\S+) caught up with A/, 300_000);
+    return { clone_100k_edited_rows_s: Number(((at(caughtUp[0]) - at(ready[0])) / 1000).toFixed(2)) };
+  } finally {
+    await stop();
+  }
 }
 
 /** A shares 1M rows; C is in sync; D joins and copies while A's edits go on reaching C. */

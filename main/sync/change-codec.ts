@@ -217,27 +217,45 @@ export function decodeChanges(wire: unknown, form: Form = CBOR): Change[] {
   });
 }
 
-/** A page cursor: in its JSON form in frames too (one per frame; sync-store.ts keeps it as JSON). */
+/**
+ * A page cursor: in its JSON form in frames too (one per frame; sync-store.ts keeps it as JSON).
+ * Its place within a table is `branch` and `after` (the branch's index and the last clock read).
+ * Cursors before the stream sent implied versions first (change-pages.ts) named it `arm` and
+ * `key`, indexes into the old branch order: such a cursor resumes at the start of its table
+ * (merging again is harmless, skipping is not). Under those old names, a new cursor reads as
+ * "the start of the table" to a peer that still has the old order.
+ */
 export interface WireCursor {
   from: number;
   to: number;
   table?: string;
+  branch?: number;
+  after?: WireValue[];
+  /** the old names (read only) */
   arm?: number;
   key?: WireValue[];
 }
 
 export function cursorToWire(c: ChangePageCursor): WireCursor {
-  return { ...c, key: c.key?.map(toWire) };
+  const w: WireCursor = { from: c.from, to: c.to };
+  if (c.table !== undefined) w.table = c.table;
+  if (c.arm !== undefined) w.branch = c.arm;
+  if (c.key !== undefined) w.after = c.key.map(toWire);
+  return w;
 }
 
 export function cursorFromWire(w: unknown): ChangePageCursor {
   const c = w as WireCursor | null;
   if (!c || !isCount(c.from) || !isCount(c.to) || c.from > c.to) throw new ProtocolError('cursor: malformed range');
   if (c.table !== undefined && typeof c.table !== 'string') throw new ProtocolError('cursor: malformed table');
+  if (c.branch !== undefined && !isCount(c.branch)) throw new ProtocolError('cursor: malformed branch');
+  if (c.after !== undefined && !Array.isArray(c.after)) throw new ProtocolError('cursor: malformed key');
   if (c.arm !== undefined && !isCount(c.arm)) throw new ProtocolError('cursor: malformed branch');
   if (c.key !== undefined && !Array.isArray(c.key)) throw new ProtocolError('cursor: malformed key');
+  // an old cursor's place is in the old branch order: its table again from its start
+  if (c.branch === undefined) return { from: c.from, to: c.to, table: c.table };
   try {
-    return { from: c.from, to: c.to, table: c.table, arm: c.arm, key: c.key?.map(fromWire) };
+    return { from: c.from, to: c.to, table: c.table, arm: c.branch, key: c.after?.map(fromWire) };
   } catch {
     throw new ProtocolError('cursor: malformed key value');
   }
