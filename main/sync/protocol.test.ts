@@ -9,7 +9,7 @@ import { DatabaseSync } from './database-sync.ts';
 import { SyncStore } from './sync-store.ts';
 import { SyncNode } from './node.ts';
 import { encodeFrame, encodeJsonFrame, FrameError, FrameReader, MAX_FRAME_BYTES } from './frames.ts';
-import { decodeChanges, encodeChanges, JSON_FORM, ProtocolError } from './change-codec.ts';
+import { cursorFromWire, cursorToWire, decodeChanges, encodeChanges, JSON_FORM, ProtocolError } from './change-codec.ts';
 import { decodeInvite, encodeInvite, InviteError } from './invite.ts';
 import { newNonce, proof } from './auth.ts';
 import { PROTOCOL, PROTOCOL_VERSION } from './session.ts';
@@ -102,6 +102,19 @@ describe('frames, codec and invites', () => {
     malformed([], { sites: ['07'.repeat(16)] });
     malformed([], { sites: [new Uint8Array(15)] });
     expect(() => decodeChanges({ tables: ['t'], sites: ['zz'], rows: [] }, JSON_FORM)).toThrow(ProtocolError);
+  });
+
+  it("keeps a cursor's place, and resumes a cursor of the old branch order at the start of its table", () => {
+    const cursor = { from: 3, to: 90, table: 't', arm: 2, key: [41n, 'k', new Uint8Array([1])] };
+    const wire = cursorToWire(cursor);
+    expect(cursorFromWire(JSON.parse(JSON.stringify(wire)))).toEqual(cursor);
+    // a peer that reads `arm` and `key` (the old order) sees the start of the table
+    expect(wire).not.toHaveProperty('arm');
+    expect(wire).not.toHaveProperty('key');
+    expect(cursorFromWire({ from: 3, to: 90, table: 't', arm: 2, key: [{ i: '41' }] })).toEqual({ from: 3, to: 90, table: 't' });
+    expect(cursorFromWire({ from: 0, to: 5 })).toEqual({ from: 0, to: 5 });
+    expect(() => cursorFromWire({ from: 0, to: 5, table: 't', branch: -1 })).toThrow(ProtocolError);
+    expect(() => cursorFromWire({ from: 0, to: 5, table: 't', branch: 1, after: 'x' })).toThrow(ProtocolError);
   });
 
   it('encodes invites and explains a damaged one', () => {
