@@ -47,7 +47,7 @@ CREATE TEMP TABLE ${quoteId(`${info.name}__crr_rowact`)} (${pDecl}, new_cl INTEG
 DROP TABLE IF EXISTS ${winners(info.name)};
 CREATE TEMP TABLE ${quoteId(`${info.name}__crr_win`)} (${pDecl}, slot INTEGER, val, col_version INTEGER, db_version INTEGER,
   site INTEGER, seq INTEGER, cl INTEGER, psite INTEGER, pcv INTEGER, wa INTEGER, rsite INTEGER, rcv INTEGER, rm INTEGER,
-  local_cv INTEGER, local_site INTEGER, local_implied INTEGER, PRIMARY KEY (${ps}, slot)) WITHOUT ROWID;
+  local_cv INTEGER, local_site INTEGER, local_implied INTEGER, local_val, PRIMARY KEY (${ps}, slot)) WITHOUT ROWID;
 ${info.columns.length ? wholeTableSql(info) : ''}`;
 }
 
@@ -115,9 +115,9 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
     program.push(
       // the best incoming version of each cell in the row's final life, if it beats the local one
       `INSERT INTO ${W} (${P.join(', ')}, slot, val, col_version, db_version, site, seq, cl, psite, pcv, wa, rsite, rcv, rm,
-         local_cv, local_site, local_implied)
+         local_cv, local_site, local_implied, local_val)
        SELECT ${Pof('i')}, i.slot, i.val, i.col_version, i.db_version, i.site, i.seq, i.cl, ${psite('i')}, ${pcv('i')}, i.wa, i.rsite, i.rcv, i.rm,
-         ${localCv}, c.site, c.col_version IS NULL AND ${localCv} IS NOT NULL
+         ${localCv}, c.site, c.col_version IS NULL AND ${localCv} IS NOT NULL, ${localVal}
        FROM (SELECT i.*, r.i_cl AS implied_cl, r.i_version AS implied_version
              FROM ${IN} i LEFT JOIN ${RA} a ON ${onP('a', 'i')} LEFT JOIN ${rows} r ON ${on('i', 'r')}
              WHERE i.slot >= 0 AND i.known IS NOT 1 AND i.cl % 2 = 1 AND i.cl = coalesce(a.new_cl, r.cl)
@@ -162,7 +162,12 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
     // winner or not, or a version 1 that won the tie) is no longer current: it becomes a row
     // first, with its value from before this merge (lost when it lost the tie), stamped with
     // this transaction's version (implied.ts says why). A version 1 that loses the tie to it
-    // is only marked lost: the implied one stays current and implied.
+    // is only marked lost: the implied one stays current and implied. With history on, a later
+    // version that wins over the current implied one keeps it instead, as a local update does
+    // (has_first, first_val: below), one row fewer per edited cell of a clone.
+    const keptByWinner = history
+      ? ` AND NOT EXISTS (SELECT 1 FROM ${W} w WHERE ${onP('w', 'i')} AND w.slot = i.slot AND w.cl = i.cl AND w.local_implied AND w.col_version > 1)`
+      : '';
     program.push(
       `INSERT OR IGNORE INTO ${V} (${versionColumns(info)})
        SELECT DISTINCT ${Pof('i')}, i.slot, EXISTS (SELECT 1 FROM ${W} w WHERE ${onP('w', 'i')} AND w.slot = i.slot AND w.cl = i.cl AND w.col_version = 1),
@@ -172,7 +177,7 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
          LEFT JOIN ${D} d ON ${sameKey('d', 'r')} AND d.cl = r.cl
        WHERE i.slot >= 0 AND i.known IS NOT 1 AND ${sinceOf('i.slot')} <= r.i_version
          AND (i.col_version > 1 OR EXISTS (SELECT 1 FROM ${W} w WHERE ${onP('w', 'i')} AND w.slot = i.slot AND w.cl = i.cl AND w.col_version = 1))
-         AND NOT EXISTS (SELECT 1 FROM ${V} x WHERE ${matchXI('x', 'i')} AND x.slot = i.slot AND x.cl = i.cl AND (x.lost = 0 OR x.has_first = 1))`,
+         AND NOT EXISTS (SELECT 1 FROM ${V} x WHERE ${matchXI('x', 'i')} AND x.slot = i.slot AND x.cl = i.cl AND (x.lost = 0 OR x.has_first = 1))${keptByWinner}`,
     );
     program.push(
       `UPDATE ${V} SET lost = 1 WHERE ${tuple([...pkCols, 'slot', 'lost', 'cl', 'col_version', 'site'])} IN
@@ -216,10 +221,10 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
   });
   if (n) {
     program.push(
-      // the winners' versions
+      // the winners' versions (one over a current implied first version keeps that one's value)
       `INSERT OR IGNORE INTO ${V} (${versionColumns(info)})
        SELECT ${Pof('w')}, w.slot, 0, w.cl, w.col_version, w.site, w.val, max(${V_TX}, w.db_version), w.seq, w.psite, w.pcv, w.wa, NULL,
-         w.rsite, w.rcv, w.rm, NULL, NULL
+         w.rsite, w.rcv, w.rm, ${history ? `CASE WHEN w.local_implied AND w.col_version > 1 THEN 1 END, CASE WHEN w.local_implied AND w.col_version > 1 THEN w.local_val END` : 'NULL, NULL'}
        FROM ${W} w WHERE true`,
     );
     if (history) {
