@@ -223,6 +223,29 @@ describe('history retention', () => {
     [a, b].forEach(closeReplica);
   });
 
+  it('prunes on its own once 50k versions came in, over commits of any size', () => {
+    const [a] = replicas(1);
+    const ins = a.db.prepare(`INSERT INTO items VALUES (?, 'v', 0)`);
+    a.db.transaction(() => {
+      for (let i = 0; i < 1000; i++) ins.run(i);
+    })();
+    const up = a.db.prepare(`UPDATE items SET qty = qty + 1 WHERE id = ?`);
+    const most = () => a.db.prepare(`SELECT max(n) FROM (SELECT count(*) AS n FROM items__crr_v GROUP BY id, slot)`).pluck().get() as number;
+    // 49 rounds of every row in commits of 500 updates, then single commits: no prune yet
+    for (let c = 0; c < 98; c++) {
+      a.db.transaction(() => {
+        for (let i = (c % 2) * 500; i < (c % 2) * 500 + 500; i++) up.run(i);
+      })();
+    }
+    for (let i = 0; i < 999; i++) up.run(i);
+    expect(most()).toBe(50);
+    // the 50,000th version's commit prunes every cell to the 20 it keeps
+    up.run(999);
+    expect(most()).toBe(20);
+    expect(a.engine.history.cell('items', [0n], 'qty').map((v) => v.val)[0]).toBe(50n);
+    closeReplica(a);
+  });
+
   it('drops the oldest version of a cell that has one more than it keeps, and nothing below that', () => {
     const [a] = replicas(1);
     a.db.prepare(`INSERT INTO items VALUES (1, 'v0', 1)`).run();

@@ -239,20 +239,25 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   }
 
   // ---- retention as the history grows: prune the cells touched since the last prune ----
+  // Versions are counted as their commits come (each commit counts only its own versions: counting
+  // everything since the last prune made every small commit cost more, up to 0.5 ms each)
   let prunedThrough = committedVersion;
-  const versionsSince = new Map<string, Statement>();
+  let countedThrough = committedVersion;
+  let addedSincePrune = 0;
+  const versionsIn = new Map<string, Statement>();
   function maybePrune(): void {
-    if (!historyOn) return;
-    let added = 0;
+    if (!historyOn || committedVersion <= countedThrough) return;
     for (const info of schema.tables().values()) {
       if (!info.columns.length) continue;
-      let s = versionsSince.get(info.name);
-      if (!s) versionsSince.set(info.name, (s = raw.prepare(`SELECT count(*) FROM ${versionsTable(info.name)} WHERE db_version > ?`).pluck()));
-      added += s.get(prunedThrough) as number;
+      let s = versionsIn.get(info.name);
+      if (!s) versionsIn.set(info.name, (s = raw.prepare(`SELECT count(*) FROM ${versionsTable(info.name)} WHERE db_version > ? AND db_version <= ?`).pluck()));
+      addedSincePrune += s.get(countedThrough, committedVersion) as number;
     }
-    if (added < PRUNE_EVERY) return;
+    countedThrough = committedVersion;
+    if (addedSincePrune < PRUNE_EVERY) return;
     const since = prunedThrough;
     prunedThrough = committedVersion;
+    addedSincePrune = 0;
     history.prune(history.retention(), since);
   }
 
@@ -453,7 +458,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     }
     changesStmt = null;
     commitSitesStmts.clear();
-    versionsSince.clear();
+    versionsIn.clear();
     applier.reset();
   }
 
