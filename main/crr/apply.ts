@@ -15,14 +15,13 @@ import { incomingTable, mergeProgram, STAGED_COLUMNS } from './merge.ts';
 import { stageWholeSql, WHOLE_COLUMNS, wholeRowsProgram } from './whole-rows.ts';
 
 type Statement = Database.Statement;
-/** CRR_PROFILE_MERGE=1: time spent per statement of the merge program (printed at exit) */
+/** CRR_PROFILE_MERGE=1: time spent per statement of the merge program, printed at exit (the top CRR_PROFILE_TOP, default 12; =2: whole statements) */
 const PROFILE = process.env.CRR_PROFILE_MERGE ? new Map<string, number>() : null;
 if (PROFILE) {
   process.on('exit', () => {
     for (const [sql, ms] of [...PROFILE.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.CRR_PROFILE_TOP ?? 12))) console.log(ms.toFixed(1).padStart(9), sql.replace(/\s+/g, ' ').slice(0, Number(process.env.CRR_PROFILE_MERGE) > 1 ? 100000 : 110));
   });
 }
-
 
 /**
  * The statement that stages `rows` changes for one table: one statement binds a run of changes
