@@ -20,7 +20,7 @@ export type WireValue =
   | null
   | string
   | { i: string } // INTEGER, decimal
-  | { r: number | 'Infinity' | '-Infinity' } // REAL
+  | { r: number | 'Infinity' | '-Infinity' | '-0' } // REAL
   | { b: string }; // BLOB, base64
 
 export function toWire(value: SqlValue): WireValue {
@@ -29,6 +29,8 @@ export function toWire(value: SqlValue): WireValue {
   if (typeof value === 'number') {
     if (value === Infinity) return { r: 'Infinity' };
     if (value === -Infinity) return { r: '-Infinity' };
+    // JSON writes -0 as 0: a REAL -0.0 (an untyped column keeps its sign) is named
+    if (Object.is(value, -0)) return { r: '-0' };
     return { r: value };
   }
   return { b: bytesToBase64(value) };
@@ -41,6 +43,7 @@ export function fromWire(wire: WireValue): SqlValue {
   if ('r' in wire) {
     if (wire.r === 'Infinity') return Infinity;
     if (wire.r === '-Infinity') return -Infinity;
+    if (wire.r === '-0') return -0;
     if (typeof wire.r === 'number') return wire.r;
   }
   if ('b' in wire && typeof wire.b === 'string') return base64ToBytes(wire.b);

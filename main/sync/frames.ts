@@ -98,8 +98,15 @@ function frame(body: Uint8Array): Uint8Array {
 }
 
 /** A CBOR frame; properties whose value is undefined are left out (as JSON did). */
+// cborg writes -0 as the integer 0 (Number.isInteger(-0)): a REAL -0.0 (an untyped column keeps
+// its sign) goes as the float it is
+const ENCODE = {
+  ignoreUndefinedProperties: true,
+  typeEncoders: { number: (n: unknown) => (n === 0 && Object.is(n, -0) ? [new Token(Type.float, -0)] : null) },
+};
+
 export function encodeFrame(message: unknown): Uint8Array {
-  return frame(encode(message, { ignoreUndefinedProperties: true }));
+  return frame(encode(message, ENCODE));
 }
 
 /** A JSON frame: the hello and refusals only (see the opening comment). */

@@ -67,6 +67,7 @@ describe('frames, codec and invites', () => {
       change('min', -(2n ** 63n)),
       change('frac', 1 / 3, [1, 9, 2]),
       change('inf', -Infinity, [1, 9, 2]),
+      change('negzero', -0, [1, 9, 2]),
       change('text', '1', [1, 9, 2]),
       change('blob', new Uint8Array([0, 255]), [1, 11, 0]),
       change('none', null, [1, 11, 0]),
@@ -74,13 +75,16 @@ describe('frames, codec and invites', () => {
     const wire = encodeChanges(changes);
     // each key and column once: a row's cells share one key object
     expect(wire.pks).toHaveLength(3);
-    expect(wire.cids).toHaveLength(9);
+    expect(wire.cids).toHaveLength(10);
     const back = decodeChanges(overTheWire(wire));
     expect(back).toEqual(changes);
-    expect(back.map((c) => typeof c.val)).toEqual(['bigint', 'bigint', 'number', 'bigint', 'number', 'number', 'string', 'object', 'object']);
+    expect(back.map((c) => typeof c.val)).toEqual(['bigint', 'bigint', 'number', 'bigint', 'number', 'number', 'number', 'string', 'object', 'object']);
+    // a REAL -0.0 (an untyped column keeps its sign) is not 0.0
+    expect(Object.is(back[6].val, -0)).toBe(true);
     expect(back[0].pk).toBe(back[3].pk);
     const stored = decodeChanges(JSON.parse(JSON.stringify(encodeChanges(changes, JSON_FORM))), JSON_FORM);
     expect(stored).toEqual(changes);
+    expect(Object.is(stored[6].val, -0)).toBe(true);
     expect(stored[1].pk).toBe(stored[2].pk);
     const malformed = (rows: unknown[][], over: object = {}) => expect(() => decodeChanges(overTheWire({ ...wire, ...over, rows }))).toThrow(ProtocolError);
     expect(decodeChanges(overTheWire({ ...wire, rows: [[0, 0, 0, null, 1, 1, 0, 1, 0]] }))).toHaveLength(1);
