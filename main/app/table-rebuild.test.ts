@@ -113,7 +113,7 @@ describe('rebuilds keep every row and every value exactly', () => {
     expect(db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'parent'`).pluck().all()).toEqual([]);
     db.close();
     expect(db.open).toBe(false);
-    expect(svc.tableSchema({ table: 'parent' })).resolves.toMatchObject({ isCrr: true });
+    await expect(svc.tableSchema({ table: 'parent' })).resolves.toMatchObject({ isCrr: true });
   });
 
   it('keeps AUTOINCREMENT numbering where it stays', async () => {

@@ -52,11 +52,10 @@ function valueOfColumn(info: TableInfo, b: string): string {
 }
 
 /**
- * TEMP objects for the current set of CRR tables; safe to run again after any change.
- * `mergeNow`: the tables' merge programs, run row by row when the engine cannot see the end of
- * the statement that inserts (inside db.exec of several statements).
+ * TEMP objects for the current set of CRR tables; safe to run again after any change. The
+ * INSERT trigger stages; the engine merges a statement's staged rows when it ends.
  */
-export function changesViewSql(tables: TableInfo[], mergeNow: string[]): string {
+export function changesViewSql(tables: TableInfo[]): string {
   const out: string[] = [
     'DROP VIEW IF EXISTS temp.crsql_changes;',
     `CREATE TEMP VIEW crsql_changes AS ${
@@ -67,25 +66,44 @@ export function changesViewSql(tables: TableInfo[], mergeNow: string[]): string 
     };`,
   ];
   for (const info of tables) out.push(mergeTablesSql(info));
-  const names = tables.map((t) => quoteText(t.name)).join(', ');
-  // SQLite fires the newest trigger first: this one runs after the staging trigger below
-  if (mergeNow.length) {
-    out.push(`CREATE TEMP TRIGGER crsql_changes_merge_now INSTEAD OF INSERT ON crsql_changes WHEN crr_merge_now()
-BEGIN
-  ${mergeNow.map((sql) => `${sql};`).join('\n  ')}
-END;`);
-  }
-  out.push(`CREATE TEMP TRIGGER crsql_changes_insert INSTEAD OF INSERT ON crsql_changes
-BEGIN
-  SELECT RAISE(ABORT, 'crsql_changes: no CRR table by that name (could not find the schema information for it)')
-    WHERE NEW."table" NOT IN (${names || 'NULL'});
-  ${validateNewSql()}
-  ${tables.map(stageNewSql).join('\n  ')}
-  SELECT crr_staged(NEW."table");
-END;`);
+  out.push(stagingTriggerSql(tables));
   out.push(`CREATE TEMP TRIGGER crsql_changes_update INSTEAD OF UPDATE ON crsql_changes
 BEGIN SELECT RAISE(ABORT, 'crsql_changes only supports INSERT and SELECT: UPDATE is not allowed'); END;`);
   out.push(`CREATE TEMP TRIGGER crsql_changes_delete INSTEAD OF DELETE ON crsql_changes
 BEGIN SELECT RAISE(ABORT, 'crsql_changes only supports INSERT and SELECT: DELETE is not allowed'); END;`);
   return out.join('\n');
 }
+
+function stagingTriggerSql(tables: TableInfo[]): string {
+  const names = tables.map((t) => quoteText(t.name)).join(', ');
+  return `CREATE TEMP TRIGGER crsql_changes_insert INSTEAD OF INSERT ON crsql_changes
+BEGIN
+  SELECT RAISE(ABORT, 'crsql_changes: no CRR table by that name (could not find the schema information for it)')
+    WHERE NEW."table" NOT IN (${names || 'NULL'});
+  ${validateNewSql()}
+  ${tables.map(stageNewSql).join('\n  ')}
+  SELECT crr_staged(NEW."table");
+END;`;
+}
+
+/**
+ * Inside db.exec of several statements the engine sees no statement end: for its duration a
+ * second trigger merges each staged row at once (`mergeNow`: the tables' merge programs). It
+ * exists only then: the mere presence of a second INSTEAD OF trigger with a program this size
+ * cost every INSERT INTO crsql_changes 3 µs, twice what staging the row costs (SQLite sets up
+ * the trigger program's frame per row even when its WHEN is false). SQLite fires the newest
+ * trigger first, so the staging trigger is created again after it.
+ */
+export function mergeNowSql(tables: TableInfo[], mergeNow: string[]): { begin: string } | null {
+  if (!mergeNow.length) return null;
+  return {
+    begin: `DROP TRIGGER IF EXISTS temp.crsql_changes_merge_now;
+CREATE TEMP TRIGGER crsql_changes_merge_now INSTEAD OF INSERT ON crsql_changes
+BEGIN
+  ${mergeNow.map((sql) => `${sql};`).join('\n  ')}
+END;
+DROP TRIGGER IF EXISTS temp.crsql_changes_insert;
+${stagingTriggerSql(tables)}`,
+  };
+}
+export const MERGE_NOW_END = 'DROP TRIGGER IF EXISTS temp.crsql_changes_merge_now;';

@@ -12,7 +12,7 @@ import type { SqlValue } from '../../shared/values.ts';
 import { packPart, packPrimaryKey, unpackPrimaryKey } from './pack-pk.ts';
 import { type TableInfo } from './table-info.ts';
 import { META_SQL, STORAGE_FORMAT, deadTable, rowsTable, versionsTable } from './clock-tables.ts';
-import { changesViewSql } from './changes-view.ts';
+import { changesViewSql, MERGE_NOW_END, mergeNowSql } from './changes-view.ts';
 import { ensureLocalSiteId } from './site-id.ts';
 import { createChangePager, fromSqlite, toChange } from './change-pages.ts';
 import { historyViewsSql } from './history-sql.ts';
@@ -107,6 +107,9 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   const staged = new Set<string>();
   /** inside db.exec: crsql_changes INSERTs merge row by row (no statement end is seen in between) */
   let execDepth = 0;
+  /** the merge-now trigger that db.exec sets up around SQL inserting into crsql_changes (changes-view.ts) */
+  let execMerge: { begin: string } | null = null;
+  let mergeNowOn = false;
 
   // ---- SQL functions (pure: they never touch the database) ----
   db.function('crsql_site_id', { deterministic: false }, () => Buffer.from(siteId));
@@ -141,12 +144,12 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     if (Number(added) > 0) grewHistory.add(String(table));
     return null;
   });
-  // (inside db.exec the merge-now trigger has merged the row already)
+  // (inside db.exec the merge-now trigger merges the row at once: the batch merged after it is empty,
+  // unless a ROLLBACK in the script took that trigger away)
   db.function('crr_staged', { deterministic: false }, (table: unknown) => {
-    if (execDepth === 0) staged.add(String(table));
+    staged.add(String(table));
     return null;
   });
-  db.function('crr_merge_now', { deterministic: false }, () => (execDepth > 0 ? 1 : 0));
   // Schema changes cannot run while a statement executes: queue them for right after it.
   const queueAdmin = (name: string, task: (table: string) => void) =>
     db.function(name, { deterministic: false }, (table: unknown) => {
@@ -383,11 +386,20 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   }
   db.exec = ((sql: string) => {
     runStatement(false, /\b(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i.test(sql) ? 'BEGIN' : sql, () => {
+      const mergeNow = execDepth === 0 && execMerge !== null && /crsql_changes/i.test(sql);
+      if (mergeNow) {
+        raw.exec(execMerge!.begin);
+        mergeNowOn = true;
+      }
       execDepth++;
       try {
         schema.execGuarded(sql, raw.exec); // its ALTER TABLEs on CRR tables one by one (schema-repair.ts)
       } finally {
         execDepth--;
+        if (mergeNow) {
+          mergeNowOn = false;
+          raw.exec(MERGE_NOW_END);
+        }
       }
     });
     return db;
@@ -442,7 +454,10 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   function rebuildTemp(tables: Map<string, TableInfo>): void {
     // a table between crsql_begin_alter and crsql_commit_alter is left out until it is re-derived
     const current = [...tables.values()].filter((t) => !schema.altering.has(t.name));
-    raw.exec(changesViewSql(current, current.flatMap((t) => tableMergeSql(t, historyOn))));
+    raw.exec(changesViewSql(current));
+    execMerge = mergeNowSql(current, current.flatMap((t) => tableMergeSql(t, historyOn)));
+    // (re-derived inside a db.exec that inserts into crsql_changes: it goes on merging row by row)
+    if (mergeNowOn && execMerge) raw.exec(execMerge.begin);
     // the history views live in the file (for any SQLite tool): rewrite them only when they change
     for (const create of historyViewsSql(current)) {
       const name = /^CREATE VIEW (\w+)/.exec(create)![1];
