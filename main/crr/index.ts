@@ -398,7 +398,11 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
         execDepth--;
         if (mergeNow) {
           mergeNowOn = false;
-          raw.exec(MERGE_NOW_END);
+          try {
+            raw.exec(MERGE_NOW_END);
+          } catch {
+            // (a failed script's error is the one to see; a trigger left behind only merges row by row)
+          }
         }
       }
     });
