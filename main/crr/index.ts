@@ -108,7 +108,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   /** inside db.exec: crsql_changes INSERTs merge row by row (no statement end is seen in between) */
   let execDepth = 0;
   /** the merge-now trigger that db.exec sets up around SQL inserting into crsql_changes (changes-view.ts) */
-  let execMerge: { begin: string } | null = null;
+  let execMerge: string | null = null;
   let mergeNowOn = false;
 
   // ---- SQL functions (pure: they never touch the database) ----
@@ -388,7 +388,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     runStatement(false, /\b(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i.test(sql) ? 'BEGIN' : sql, () => {
       const mergeNow = execDepth === 0 && execMerge !== null && /crsql_changes/i.test(sql);
       if (mergeNow) {
-        raw.exec(execMerge!.begin);
+        raw.exec(execMerge!);
         mergeNowOn = true;
       }
       execDepth++;
@@ -461,7 +461,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     raw.exec(changesViewSql(current));
     execMerge = mergeNowSql(current, current.flatMap((t) => tableMergeSql(t, historyOn)));
     // (re-derived inside a db.exec that inserts into crsql_changes: it goes on merging row by row)
-    if (mergeNowOn && execMerge) raw.exec(execMerge.begin);
+    if (mergeNowOn && execMerge) raw.exec(execMerge);
     // the history views live in the file (for any SQLite tool): rewrite them only when they change
     for (const create of historyViewsSql(current)) {
       const name = /^CREATE VIEW (\w+)/.exec(create)![1];

@@ -11,6 +11,7 @@
 // sync-store.ts, as protocol 4 sent them) writes keys as base64 and columns inline, sites as hex
 // and values tagged (shared/values.ts toWire).
 import type { Change, ChangePageCursor, VersionRef } from '../crr/types.ts';
+import { NEGATIVE_ZERO } from './frames.ts';
 import { bytesToHex, fromWire, hexToBytes, toWire, type SqlValue, type WireValue } from '../../shared/values.ts';
 
 export class ProtocolError extends Error {}
@@ -46,7 +47,7 @@ export function siteBytes(s: unknown, what: string): Uint8Array {
 
 /** A SqlValue in a CBOR frame. */
 export function toCbor(v: SqlValue): unknown {
-  if (typeof v === 'number') return [v];
+  if (typeof v === 'number') return [Object.is(v, -0) ? NEGATIVE_ZERO : v];
   // the same CBOR integer, written faster by cborg as a number
   return typeof v === 'bigint' && v <= SAFE && v >= -SAFE ? Number(v) : v;
 }

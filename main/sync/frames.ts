@@ -97,14 +97,18 @@ function frame(body: Uint8Array): Uint8Array {
   return out;
 }
 
-/** A CBOR frame; properties whose value is undefined are left out (as JSON did). */
-// cborg writes -0 as the integer 0 (Number.isInteger(-0)): a REAL -0.0 (an untyped column keeps
-// its sign) goes as the float it is
+/**
+ * What a frame carries for a REAL -0.0 (an untyped column keeps its sign): cborg writes the number
+ * -0 as the integer 0 (Number.isInteger(-0)). A marker object, so that the hook writing it as a
+ * float runs for the frame's few objects, not for every number.
+ */
+export const NEGATIVE_ZERO = Object.freeze({ negativeZero: true });
 const ENCODE = {
   ignoreUndefinedProperties: true,
-  typeEncoders: { number: (n: unknown) => (n === 0 && Object.is(n, -0) ? [new Token(Type.float, -0)] : null) },
+  typeEncoders: { Object: (o: unknown) => (o === NEGATIVE_ZERO ? [new Token(Type.float, -0)] : null) },
 };
 
+/** A CBOR frame; properties whose value is undefined are left out (as JSON did). */
 export function encodeFrame(message: unknown): Uint8Array {
   return frame(encode(message, ENCODE));
 }
