@@ -11,6 +11,14 @@ export const versionColumns = (info: TableInfo) =>
   `${info.pks.map(quoteId).join(', ')}, slot, lost, cl, col_version, site, val, db_version, seq, parent_site, parent_cv, written_at, seen_at, res_site, res_cv, res_members, has_first, first_val`;
 
 /**
+ * A staged change's parent (alias `a` of a merge staging table) as its version row stores it: a
+ * version 1 has none (its writer had no version of the cell in that life), so parent_cv 0 and no
+ * parent_site.
+ */
+export const stagedParentCv = (a: string) => `CASE WHEN ${a}.col_version = 1 THEN 0 ELSE ${a}.pcv END`;
+export const stagedParentSite = (a: string) => `CASE WHEN ${stagedParentCv(a)} = 0 THEN NULL ELSE ${a}.psite END`;
+
+/**
  * A non-lost version row of life `cl` exists for the cell: its key is alias `r`'s pk columns, or
  * a list of key expressions.
  */

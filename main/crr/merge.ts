@@ -18,7 +18,7 @@ import type { TableInfo } from './table-info.ts';
 import { quoteId, quoteText } from './table-info.ts';
 import { deadTable, declaredType, deadValue, forksTable, rowsTable, versionsTable } from './clock-tables.ts';
 import { sqlValueWins } from './compare-values.ts';
-import { materializeImpliedSql, versionColumns } from './implied.ts';
+import { materializeImpliedSql, stagedParentCv, stagedParentSite, versionColumns } from './implied.ts';
 import { wholeTableSql } from './whole-rows.ts';
 
 export const incomingTable = (table: string) => `temp.${quoteId(`${table}__crr_in`)}`;
@@ -74,8 +74,7 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
   const sinceOf = (slot: string) => (info.since.some((s) => s > 0) ? `CASE ${slot} ${info.slots.map((s, i) => `WHEN ${s} THEN ${info.since[i]}`).join(' ')} ELSE 0 END` : '0');
   const baseBySlot = (b: string, slot: string) =>
     n ? `CASE ${slot} ${info.columns.map((c, i) => `WHEN ${info.slots[i]} THEN ${b}.${quoteId(c)}`).join(' ')} END` : 'NULL';
-  // a version 1 has no parent: its writer had no version of the cell in that life
-  const pcv = (a: string) => `CASE WHEN ${a}.col_version = 1 THEN 0 ELSE ${a}.pcv END`;
+  const pcv = stagedParentCv;
   const anyRowOrWin = `(EXISTS (SELECT 1 FROM ${RA}) OR EXISTS (SELECT 1 FROM ${W}))`;
   const newCells = `EXISTS (SELECT 1 FROM ${IN} WHERE slot >= 0 AND known IS NOT 1)`;
   /** x."id" = i.p0 AND …: a clock-table row against a staged one */
@@ -86,7 +85,7 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
     n ? `CASE ${slot} ${info.slots.map((s) => `WHEN ${s} THEN ${r}.${deadValue(s)}`).join(' ')} END` : 'NULL';
   /** a value differs from another, storage class included (1 and 1.0 differ) */
   const differs = (a: string, b: string) => `(${a} IS NOT ${b} OR typeof(${a}) <> typeof(${b}))`;
-  const psite = (a: string) => `CASE WHEN ${pcv(a)} = 0 THEN NULL ELSE ${a}.psite END`;
+  const psite = stagedParentSite;
 
   const program: string[] = [
     // versions this replica already has (in its history, or implied by a row's insert)
