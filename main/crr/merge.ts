@@ -11,8 +11,8 @@
 // incoming version this replica did not have is kept (the history is the clock: clock-tables.ts):
 // losers and older versions as history, stamped with this transaction's version so they travel
 // on to other peers; a version that ties the current one and loses is marked lost. A new row that
-// arrives whole as first versions from one writer (a peer's insert, a clone) is not seen here:
-// the fast path (whole-rows.ts) writes it before this program runs. Versions written over the
+// arrives with every column once in its first life (a peer's insert, a clone, a cr-sqlite peer's
+// current versions) is not seen here: the fast paths (whole-rows.ts) write it before this runs. Versions written over the
 // same parent with different values are recorded as a fork (a conflict).
 import type { TableInfo } from './table-info.ts';
 import { quoteId, quoteText } from './table-info.ts';

@@ -19,9 +19,8 @@
 // (merging does not depend on how changes are split into pages).
 import type { TableInfo } from './table-info.ts';
 import { quoteId, quoteText } from './table-info.ts';
-import { declaredType, rowsTable } from './clock-tables.ts';
+import { declaredType, rowsTable, versionsTable } from './clock-tables.ts';
 import { stagedParentCv, stagedParentSite, TX_VERSION, versionColumns } from './implied.ts';
-import { versionsTable } from './clock-tables.ts';
 
 const bareName = (table: string) => quoteId(`${table}__crr_whole`);
 const wholeTable = (table: string) => `temp.${bareName(table)}`;
