@@ -12,7 +12,7 @@ import type { Change } from './types.ts';
 import type { SqlValue } from '../../shared/values.ts';
 import type { TableInfo } from './table-info.ts';
 import { incomingTable, mergeProgram, STAGED_COLUMNS } from './merge.ts';
-import { stageWholeSql, WHOLE_COLUMNS, wholeRowsProgram } from './whole-rows.ts';
+import { stageFreshSql, stageWholeSql, WHOLE_COLUMNS, wholeRowsProgram } from './whole-rows.ts';
 
 type Statement = Database.Statement;
 /** CRR_PROFILE_MERGE=1: time spent per statement of the merge program, printed at exit (the top CRR_PROFILE_TOP, default 12; =2: whole statements) */
@@ -93,6 +93,25 @@ function wholeRow(info: TableInfo, slotOf: Map<string, number>, changes: Change[
   return at.length === n ? at : null;
 }
 
+/**
+ * The changes of `changes[from, to)` (one key's run) make a fresh new row staged whole: one
+ * version of every column in life 1, with no parent (or a version 1, which has none), written time
+ * or resolution (cr-sqlite peers send no more). The run's positions in column order, or null.
+ */
+function freshRow(info: TableInfo, index: Map<string, number>, changes: Change[], from: number, to: number): number[] | null {
+  const n = info.columns.length;
+  if (to - from !== n) return null;
+  const at: number[] = new Array(n).fill(-1);
+  for (let j = from; j < to; j++) {
+    const c = changes[j];
+    if (c.cid === '-1' || c.cl !== 1 || c.resolves || (c.written_at ?? null) !== null || (c.parent && c.col_version !== 1)) return null;
+    const i = index.get(c.cid)!;
+    if (at[i] >= 0) return null;
+    at[i] = j;
+  }
+  return at;
+}
+
 export interface ApplierContext {
   prepare: (sql: string) => Statement;
   tables: () => Map<string, TableInfo>;
@@ -106,11 +125,18 @@ export function createApplier(ctx: ApplierContext) {
   const siteStmt = { insert: ctx.prepare('INSERT OR IGNORE INTO crr_sites (site_id) VALUES (?)'), ord: ctx.prepare('SELECT ord FROM crr_sites WHERE site_id = ?').pluck() };
 
   /**
+   * the keys staged whole per table, until it merges: one whole row per key and batch (another of
+   * it, from another writer or a later stage of the same batch, goes the general way)
+   */
+  const wholeKeys = new Map<string, Set<string>>();
+
+  /**
    * merges what is staged for one table (tableMergeSql); `gather` for what INSERT INTO
    * crsql_changes staged (applyChanges finds its whole rows itself, and merges what was staged
    * through SQL before it stages)
    */
   function mergeTable(table: string, gather: boolean): void {
+    wholeKeys.delete(table);
     const key = `${gather ? 'sql' : 'apply'}:${table}`;
     let program = programs.get(key);
     if (!program) {
@@ -176,8 +202,8 @@ export function createApplier(ctx: ApplierContext) {
     };
   }
 
-  /** Stages validated changes (with their decoded keys) and merges each table's batch; inside a transaction. */
-  function apply(changes: Change[], keys: SqlValue[][]): void {
+  /** Stages validated changes (with their decoded keys); inside a transaction. The tables staged. */
+  function stage(changes: Change[], keys: SqlValue[][]): Set<string> {
     const sites = new Map<string, number | null>();
     const byObject = new Map<Uint8Array, number | null>();
     const ordOf = (id: Uint8Array | null | undefined): number | null => {
@@ -197,6 +223,7 @@ export function createApplier(ctx: ApplierContext) {
     const t0 = PROFILE ? performance.now() : 0;
     const general = stager('general', stageSql);
     const whole = stager('whole', stageWholeSql);
+    const fresh = stager('fresh', stageFreshSql);
     const generalWidth = (info: TableInfo) => info.pks.length + STAGED_COLUMNS.length;
     const stageGeneral = (c: Change, key: SqlValue[], info: TableInfo, slotOf: Map<string, number>) => {
       const parent = c.parent ?? null;
@@ -219,8 +246,6 @@ export function createApplier(ctx: ApplierContext) {
         res ? res.versions : null,
       );
     };
-    // one whole row per key and batch (another whole row of it, from another writer, goes the general way)
-    const wholeKeys = new Set<string>();
     // a row's changes arrive together: each run of one key is checked for a whole new row
     for (let i = 0; i < changes.length; ) {
       const c = changes[i];
@@ -230,12 +255,28 @@ export function createApplier(ctx: ApplierContext) {
       let end = i + 1;
       while (end < changes.length && changes[end].table === c.table && samePk(changes[end].pk, c.pk)) end++;
       let row = info.columns.length ? wholeRow(info, slotOf, changes, i, end) : null;
-      if (row) {
-        const key = `${c.table}\0${Buffer.from(c.pk.buffer, c.pk.byteOffset, c.pk.length).toString('latin1')}`;
-        if (wholeKeys.has(key)) row = null;
-        else wholeKeys.add(key);
+      let freshAt = row || !info.columns.length ? null : freshRow(info, shape.index, changes, i, end);
+      if (row || freshAt) {
+        let keysOf = wholeKeys.get(c.table);
+        if (!keysOf) wholeKeys.set(c.table, (keysOf = new Set()));
+        const key = Buffer.from(c.pk.buffer, c.pk.byteOffset, c.pk.length).toString('latin1');
+        if (keysOf.has(key)) row = freshAt = null;
+        else keysOf.add(key);
       }
-      if (row) {
+      if (freshAt) {
+        // (site, iseq: the lowest slot's cell's; db_version: the highest, for max_version)
+        let low = freshAt[0];
+        let dv = 0;
+        for (const at of freshAt) {
+          if (slotOf.get(changes[at].cid)! < slotOf.get(changes[low].cid)!) low = at;
+          dv = Math.max(dv, changes[at].db_version);
+        }
+        const out = fresh.next(c.table, info.pks.length + 3 + 5 * info.columns.length);
+        for (const k of keys[i]) out.push(k);
+        out.push(ordOf(changes[low].site_id), dv, changes[low].seq - slotOf.get(changes[low].cid)!);
+        for (const at of freshAt) out.push(changes[at].val);
+        for (const at of freshAt) out.push(changes[at].col_version, changes[at].db_version, ordOf(changes[at].site_id), changes[at].seq);
+      } else if (row) {
         const first = changes[row[0]];
         const nk = info.pks.length;
         const out = whole.next(c.table, nk + WHOLE_COLUMNS.length + info.columns.length);
@@ -255,19 +296,35 @@ export function createApplier(ctx: ApplierContext) {
       i = end;
     }
     whole.flush();
+    fresh.flush();
     general.flush();
     if (PROFILE) PROFILE.set('(staging)', (PROFILE.get('(staging)') ?? 0) + performance.now() - t0);
-    for (const table of new Set([...whole.tables, ...general.tables])) mergeTable(table, false);
+    return new Set([...whole.tables, ...fresh.tables, ...general.tables]);
+  }
+
+  /** Stages validated changes (with their decoded keys) and merges each table's batch; inside a transaction. */
+  function apply(changes: Change[], keys: SqlValue[][]): void {
+    for (const table of stage(changes, keys)) mergeTable(table, false);
   }
 
   return {
     apply,
+    /**
+     * Stages validated rows of INSERT INTO crsql_changes (changes-insert.ts) with what its trigger
+     * staged, to merge with it (mergeStaged); inside a transaction. The tables staged.
+     */
+    stageAsSql: stage,
     /** merges what INSERT INTO crsql_changes staged for these tables */
     mergeStaged(tables: Iterable<string>): void {
       for (const t of tables) if (ctx.tables().has(t)) mergeTable(t, true);
     },
+    /** what was staged rolled back */
+    dropStaged(): void {
+      wholeKeys.clear();
+    },
     /** statements depend on the tables' shapes: forget them after a schema change */
     reset(): void {
+      wholeKeys.clear();
       stageStmts.clear();
       programs.clear();
     },

@@ -20,6 +20,7 @@ import { createHistory } from './history.ts';
 import { notifyAll } from './notify.ts';
 import { DEFAULT_MAX_VERSION_JUMP, validateChange } from './input-limits.ts';
 import { createApplier, tableMergeSql } from './apply.ts';
+import { createChangesInsert, insertFields } from './changes-insert.ts';
 import { createSchemaKeeper } from './schema-repair.ts';
 import { migrateFromFormat1, needsFormat1Migration } from './migrate-v1.ts';
 import { createSchemaLog, SCHEMA_LOG_SQL } from './schema-log.ts';
@@ -105,6 +106,31 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   const commitSitesStmts = new Map<string, Statement>();
   /** tables whose crsql_changes INSERTs wait to be merged at the end of the statement */
   const staged = new Set<string>();
+  const boundStmt = raw
+    .prepare(
+      `SELECT (SELECT value FROM crr_state WHERE key = 'db_version') +
+         coalesce((SELECT value FROM crr_state WHERE key = 'max_version_jump'), ${DEFAULT_MAX_VERSION_JUMP})`,
+    )
+    .pluck()
+    .safeIntegers(false);
+  // prepared INSERT INTO crsql_changes runs, kept in JS and staged as applyChanges stages a page
+  const sqlInsert = createChangesInsert({
+    tables: () => schema.tables(),
+    altering: (t) => schema.altering.has(t),
+    bound: () => {
+      const b = boundStmt.get();
+      return typeof b === 'number' ? b : null;
+    },
+    stage: (changes, keys) => applier.stageAsSql(changes, keys),
+    staged: (t) => staged.add(t),
+    inTransaction: () => db.inTransaction,
+  });
+  /** a rollback: nothing staged, in SQL or in JS, may merge later */
+  const dropStaged = () => {
+    staged.clear();
+    sqlInsert.drop();
+    applier.dropStaged();
+  };
   /** inside db.exec: crsql_changes INSERTs merge row by row (no statement end is seen in between) */
   let execDepth = 0;
   /** the merge-now trigger that db.exec sets up around SQL inserting into crsql_changes (changes-view.ts) */
@@ -270,6 +296,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
 
   /** Merges what INSERT INTO crsql_changes staged during the statement that just ended. */
   function mergeStaged(): void {
+    sqlInsert.end();
     if (staged.size === 0) return;
     const tables = [...staged];
     staged.clear();
@@ -289,8 +316,10 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
    * Changes staged by INSERT INTO crsql_changes statements are merged as one batch before the
    * next statement that is not one (it might read the tables), or before the commit.
    */
-  function runStatement<T>(readonly: boolean, sql: string, fn: () => T): T {
+  function runStatement<T>(readonly: boolean, sql: string, fn: () => T, stagedInJs = false): T {
     if (closed) return fn();
+    // (a statement that is not one of those kept in JS ends their batch: changes-insert.ts)
+    if (!stagedInJs) sqlInsert.end();
     const staging = STAGES.test(sql);
     // (a ROLLBACK drops what was staged with the rest)
     if (!staging && !ROLLBACK.test(sql)) mergeStaged();
@@ -307,7 +336,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
         q.commit.run();
       } catch (err) {
         admin.length = 0;
-        staged.clear();
+        dropStaged();
         if (db.inTransaction) q.rollback.run();
         pendingCommits = [];
         mergeSeen = false;
@@ -326,11 +355,11 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
       result = fn();
       if (!db.inTransaction) mergeStaged();
     } catch (err) {
-      if (!db.inTransaction) staged.clear();
+      if (!db.inTransaction) dropStaged();
       throw err;
     }
     if (!db.inTransaction) {
-      staged.clear();
+      dropStaged();
       runAdmin();
       if (!readonly) {
         schema.ensureCurrent();
@@ -364,11 +393,23 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     // ALTER TABLE on a CRR table: tracking re-derived within the statement (schema-repair.ts guardAlter)
     const alters = !readonly && mayAlter(sql);
     const s = stmt as unknown as Record<string, (...a: unknown[]) => unknown>;
+    const ownRun = s.run.bind(stmt);
     for (const m of ['run', 'get', 'all'] as const) {
       const orig = s[m].bind(stmt);
       s[m] = alters
         ? (...args: unknown[]) => runStatement(readonly, sql, () => schema.guardAlter(sql, () => orig(...args)))
         : (...args: unknown[]) => runStatement(readonly, sql, () => orig(...args));
+    }
+    const fields = insertFields(sql);
+    if (fields) {
+      const kept = sqlInsert.wrap(fields, ownRun);
+      s.run = (...args: unknown[]) => {
+        if (!closed) {
+          const r = kept.take(args);
+          if (r !== undefined) return r;
+        }
+        return runStatement(false, sql, () => kept.run(args), true);
+      };
     }
     const iterate = s.iterate.bind(stmt);
     s.iterate = function* (...args: unknown[]) {
@@ -435,7 +476,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
             // rolled back: nothing it queued or staged may run later
             pendingCommits = [];
             mergeSeen = false;
-            staged.clear();
+            dropStaged();
             admin.length = 0;
             afterRollback();
           }

@@ -37,6 +37,7 @@ import { ChangeRefused } from './input-limits.ts';
 import { HAS_COUNTER_SQL, counterBranch, counterTablesSql, counterTriggersSql, countsTable, createCounters, dropCounterTriggersSql, type Contribution } from './counter.ts';
 import { createTextCells, textBranch, textTablesSql, textTable } from './text-cells.ts';
 import { fromSqlite } from './change-pages.ts';
+import { wholeTable } from './whole-rows.ts';
 
 export type { Contribution } from './counter.ts';
 
@@ -218,8 +219,11 @@ export function createPolicyColumns(ctx: PolicyContext) {
         const list = cols.get(t);
         if (!list) continue;
         const info = list[0].info;
-        const rows = ctx.prepare(`SELECT DISTINCT ${info.pks.map((_, i) => `p${i}`).join(', ')}, slot FROM temp.${quoteId(`${t}__crr_in`)}
-          WHERE slot IN (${list.map((c) => c.slot).join(', ')})`).raw(true).safeIntegers(true).all() as unknown[][];
+        const P = info.pks.map((_, i) => `p${i}`).join(', ');
+        // (rows staged whole, from JS: changes-insert.ts, have every cell)
+        const rows = ctx.prepare(`SELECT ${P}, slot FROM temp.${quoteId(`${t}__crr_in`)} WHERE slot IN (${list.map((c) => c.slot).join(', ')})
+          UNION SELECT ${P}, v.column1 FROM ${wholeTable(t)} CROSS JOIN (VALUES ${list.map((c) => `(${c.slot})`).join(', ')}) v`)
+          .raw(true).safeIntegers(true).all() as unknown[][];
         for (const r of rows) out.push({ table: t, pk: r.slice(0, -1), slot: Number(r[r.length - 1]) });
       }
       return out;

@@ -1,8 +1,9 @@
 // Merging what cr-sqlite peers send (their crsql_changes rows: current versions only) through
 // INSERT INTO crsql_changes in one transaction must give what applyChanges gives for the same
 // rows in any page split: the same table, the same clocks, the same history. Both paths share the
-// merge program, but stage differently (the SQL path row by row in a trigger, whole new rows
-// gathered in SQL; applyChanges in JS runs), so this holds the two staging paths to one result.
+// merge program, but stage differently (the SQL path's first row of a batch in a trigger, the
+// rest kept in JS and grouped by row: changes-insert.ts; applyChanges in page-sized runs), so this
+// holds the staging paths to one result.
 import { describe, it, expect, afterAll } from 'vitest';
 import fc from 'fast-check';
 import { join } from 'node:path';

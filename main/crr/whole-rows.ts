@@ -14,7 +14,8 @@
 //    program took 1.28–1.37 s of it, 0.34–0.46 s with this path)
 //
 // A row whose key this replica already has takes the general path: its cells are moved to the
-// general staging table first. The fast paths run before the general program of the same batch,
+// general staging table first. (Staged whole from JS, a fresh row's cells carry their clocks in
+// the row's k/d/s/q columns, so its cells never touch the general staging table.) The fast paths run before the general program of the same batch,
 // so the batch merges as if their rows had come in a page of their own just before the rest
 // (merging does not depend on how changes are split into pages).
 import type { TableInfo } from './table-info.ts';
@@ -23,15 +24,19 @@ import { declaredType, rowsTable, versionsTable } from './clock-tables.ts';
 import { stagedParentCv, stagedParentSite, TX_VERSION, versionColumns } from './implied.ts';
 
 const bareName = (table: string) => quoteId(`${table}__crr_whole`);
-const wholeTable = (table: string) => `temp.${bareName(table)}`;
+export const wholeTable = (table: string) => `temp.${bareName(table)}`;
 
 /** Columns of the whole-rows staging table after the key columns p0..: then one per column, in order. */
 export const WHOLE_COLUMNS = ['site', 'db_version', 'iseq', 'wa'] as const;
 const valueColumn = (i: number) => `c${i}`;
+/** a fresh row staged whole: column i's col_version, db_version, site and seq */
+const clockColumns = (i: number) => [`k${i}`, `d${i}`, `s${i}`, `q${i}`];
 
 /**
- * The TEMP staging table of new rows (one per key and batch: applyChanges sees to that); a fresh
- * row's cells stay in the general staging table, where `site` and `iseq` are its lowest slot's.
+ * The TEMP staging table of new rows (one per key and batch: applyChanges sees to that). `site`
+ * and `iseq` are the lowest slot's (for a whole row, every slot's). A fresh row (`fresh`) has its
+ * cells in the general staging table (1: found there), or in its clock columns (2: staged so
+ * from JS, with no parent, written time or resolution, as cr-sqlite peers send them).
  */
 export function wholeTableSql(info: TableInfo): string {
   const pDecl = info.pks.map((_, i) => `p${i} ${declaredType(info, i)}`).join(', ');
@@ -39,7 +44,19 @@ export function wholeTableSql(info: TableInfo): string {
   return `
 DROP TABLE IF EXISTS ${wholeTable(info.name)};
 CREATE TEMP TABLE ${bareName(info.name)} (${pDecl}, site INTEGER, db_version INTEGER, iseq INTEGER, wa INTEGER${info.columns.map((_, i) => `, ${valueColumn(i)}`).join('')},
+  ${info.columns.map((_, i) => clockColumns(i).map((c) => `${c} INTEGER`).join(', ')).join(', ')}${info.columns.length ? ',' : ''}
   collected INTEGER, fresh INTEGER, PRIMARY KEY (${ps})) WITHOUT ROWID;`;
+}
+
+/**
+ * The statement staging `rows` fresh rows with their cells: key values, site, db_version, iseq
+ * (WHOLE_COLUMNS but wa), the row's values, then each column's clock (col_version, db_version,
+ * site, seq), in column order.
+ */
+export function stageFreshSql(info: TableInfo, rows: number): string {
+  const cols = [...info.pks.map((_, i) => `p${i}`), 'site', 'db_version', 'iseq', ...info.columns.map((_, i) => valueColumn(i)), ...info.columns.flatMap((_, i) => clockColumns(i))];
+  const tuple = `(${cols.map(() => '?').join(', ')}, 2)`;
+  return `INSERT OR IGNORE INTO ${wholeTable(info.name)} (${cols.join(', ')}, fresh) VALUES ${Array(rows).fill(tuple).join(', ')}`;
 }
 
 /** The statement staging `rows` whole rows: key values, WHOLE_COLUMNS, then the row's values. */
@@ -64,7 +81,9 @@ export function wholeRowsProgram(info: TableInfo, incoming: string, gather = tru
   const n = info.columns.length;
   const known = (w: string) => `EXISTS (SELECT 1 FROM ${rows} r WHERE ${pkCols.map((c, i) => `r.${c} = ${w}.${P[i]}`).join(' AND ')})`;
   const slots = `(VALUES ${info.slots.map((s) => `(${s})`).join(', ')}) v`;
-  const valueBySlot = `CASE v.column1 ${info.slots.map((s, i) => `WHEN ${s} THEN w.${valueColumn(i)}`).join(' ')} END`;
+  const bySlot = (col: (i: number) => string) => `CASE v.column1 ${info.slots.map((s, i) => `WHEN ${s} THEN w.${col(i)}`).join(' ')} END`;
+  const valueBySlot = bySlot(valueColumn);
+  const [cvOf, dvOf, siteOf, seqOf] = [0, 1, 2, 3].map((k) => bySlot((i) => clockColumns(i)[k]));
   const any = `EXISTS (SELECT 1 FROM ${WR})`;
   // the sentinel-less row's s_seq/s_site: those of its lowest slot's cell (as merge.ts keeps them)
   const minSlot = Math.min(...info.slots);
@@ -89,21 +108,30 @@ export function wholeRowsProgram(info: TableInfo, incoming: string, gather = tru
     `INSERT OR IGNORE INTO ${versionsTable(info.name)} (${versionColumns(info)})
      SELECT ${P.map((p) => `i.${p}`).join(', ')}, i.slot, 0, 1, i.col_version, i.site, i.val, max(${TX_VERSION}, i.db_version), i.seq,
        ${stagedParentSite('i')}, ${stagedParentCv('i')}, i.wa, NULL, i.rsite, i.rcv, i.rm, NULL, NULL
-     FROM ${WR} w CROSS JOIN ${incoming} i ON ${P.map((p) => `i.${p} = w.${p}`).join(' AND ')} WHERE w.fresh`,
+     FROM ${WR} w CROSS JOIN ${incoming} i ON ${P.map((p) => `i.${p} = w.${p}`).join(' AND ')} WHERE w.fresh = 1`,
+    // (the same, for those staged whole: no parent (version 1: none), written time or resolution)
+    `INSERT OR IGNORE INTO ${versionsTable(info.name)} (${versionColumns(info)})
+     SELECT ${P.map((p) => `w.${p}`).join(', ')}, v.column1, 0, 1, ${cvOf}, ${siteOf}, ${valueBySlot}, max(${TX_VERSION}, ${dvOf}), ${seqOf},
+       NULL, CASE WHEN ${cvOf} = 1 THEN 0 END, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+     FROM ${WR} w CROSS JOIN ${slots} WHERE w.fresh = 2`,
   ];
   return [
     // rows this replica has: their cells go the general way
     `INSERT OR IGNORE INTO ${incoming} (${P.join(', ')}, slot, val, col_version, db_version, site, cl, seq, psite, pcv, wa, rsite, rcv, rm)
      SELECT ${P.map((p) => `w.${p}`).join(', ')}, v.column1, ${valueBySlot}, 1, w.db_version, w.site, 1, w.iseq + v.column1, NULL, 0, w.wa, NULL, NULL, NULL
-     FROM ${WR} w CROSS JOIN ${slots} WHERE ${known('w')}`,
+     FROM ${WR} w CROSS JOIN ${slots} WHERE w.fresh IS NULL AND ${known('w')}`,
+    `INSERT OR IGNORE INTO ${incoming} (${P.join(', ')}, slot, val, col_version, db_version, site, cl, seq, psite, pcv, wa, rsite, rcv, rm)
+     SELECT ${P.map((p) => `w.${p}`).join(', ')}, v.column1, ${valueBySlot}, ${cvOf}, ${dvOf}, ${siteOf}, 1, ${seqOf}, NULL, NULL, NULL, NULL, NULL, NULL
+     FROM ${WR} w CROSS JOIN ${slots} WHERE w.fresh = 2 AND ${known('w')}`,
     `DELETE FROM ${WR} WHERE ${known(wrName)}`,
-    // new rows staged one cell per change join them (INSERT INTO crsql_changes stages whole rows
-    // so; applyChanges stages whole rows as such, fresh ones cell by cell)
+    // new rows staged one cell per change join them (what the INSERT INTO crsql_changes trigger
+    // staged; applyChanges and the rows run() kept in JS stage new rows whole, as fresh = 2 if fresh)
     freshSql[0],
     `INSERT INTO crr_tx (id, db_version, seq, max_version, changed)
      SELECT 1, value + 1, 0, value + 1, 1 FROM crr_state WHERE key = 'db_version' AND ${any}
      ON CONFLICT (id) DO UPDATE SET changed = 1`,
     freshSql[1],
+    freshSql[2],
     `DELETE FROM ${incoming} WHERE (${P.join(', ')}) IN (SELECT ${P.join(', ')} FROM ${WR} WHERE collected)`,
     `UPDATE crr_tx SET max_version = max(max_version, (SELECT max(db_version) FROM ${WR})) WHERE id = 1 AND ${any}`,
     `SELECT crr_note_merge(${n} * count(*), ${n} * count(*), ${quoteText(info.name)}) FROM ${WR} HAVING count(*) > 0`,
