@@ -11,6 +11,7 @@ import type Database from 'better-sqlite3';
 import type { Change } from './types.ts';
 import type { SqlValue } from '../../shared/values.ts';
 import type { TableInfo } from './table-info.ts';
+import { sameBytes } from './pack-pk.ts';
 import { incomingTable, mergeProgram, STAGED_COLUMNS } from './merge.ts';
 import { stageFreshSql, stageWholeSql, WHOLE_COLUMNS, wholeRowsProgram } from './whole-rows.ts';
 
@@ -45,15 +46,8 @@ export function tableMergeSql(info: TableInfo, history: boolean, gather = true):
 const RUNS = [64, 8, 1];
 
 /** bytewise (keys are short: a loop beats wrapping both in Buffers to compare them) */
-function samePk(a: Uint8Array, b: Uint8Array): boolean {
-  if (a === b) return true;
-  const n = a.length;
-  if (n !== b.length) return false;
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
-const sameSite = (a: Uint8Array | null | undefined, b: Uint8Array | null | undefined) => (a && b ? samePk(a, b) : a === b);
+const sameSite = (a: Uint8Array | null | undefined, b: Uint8Array | null | undefined) => (a && b ? sameBytes(a, b) : a === b);
 
 /**
  * The changes of `changes[from, to)` (one key's run) that make a whole new row: one first version
@@ -253,7 +247,7 @@ export function createApplier(ctx: ApplierContext) {
       const shape = shapeOf(info);
       const slotOf = shape.slot;
       let end = i + 1;
-      while (end < changes.length && changes[end].table === c.table && samePk(changes[end].pk, c.pk)) end++;
+      while (end < changes.length && changes[end].table === c.table && sameBytes(changes[end].pk, c.pk)) end++;
       let row = info.columns.length ? wholeRow(info, slotOf, changes, i, end) : null;
       let freshAt = row || !info.columns.length ? null : freshRow(info, shape.index, changes, i, end);
       if (row || freshAt) {
@@ -271,11 +265,21 @@ export function createApplier(ctx: ApplierContext) {
           if (slotOf.get(changes[at].cid)! < slotOf.get(changes[low].cid)!) low = at;
           dv = Math.max(dv, changes[at].db_version);
         }
-        const out = fresh.next(c.table, info.pks.length + 3 + 5 * info.columns.length);
+        // the row's clock implies the first versions that share the lowest slot's (one writer's
+        // insert, as a local insert's clock does); the others' clocks are staged with them
+        const l = changes[low];
+        const iseq = l.seq - slotOf.get(l.cid)!;
+        const implied = l.col_version === 1 ? l : null;
+        const out = fresh.next(c.table, info.pks.length + 4 + 5 * info.columns.length);
         for (const k of keys[i]) out.push(k);
-        out.push(ordOf(changes[low].site_id), dv, changes[low].seq - slotOf.get(changes[low].cid)!);
+        out.push(ordOf(l.site_id), dv, iseq, implied ? implied.db_version : null);
         for (const at of freshAt) out.push(changes[at].val);
-        for (const at of freshAt) out.push(changes[at].col_version, changes[at].db_version, ordOf(changes[at].site_id), changes[at].seq);
+        for (const at of freshAt) {
+          const x = changes[at];
+          if (implied && x.col_version === 1 && x.db_version === implied.db_version && x.seq - slotOf.get(x.cid)! === iseq && sameBytes(x.site_id, implied.site_id)) {
+            out.push(null, null, null, null);
+          } else out.push(x.col_version, x.db_version, ordOf(x.site_id), x.seq);
+        }
       } else if (row) {
         const first = changes[row[0]];
         const nk = info.pks.length;

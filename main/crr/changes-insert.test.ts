@@ -6,6 +6,8 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { join } from 'node:path';
 import { closeReplica, openReplica, tableSnapshot, tempDir, type Replica } from './test-helpers.ts';
+import { packPrimaryKey } from './pack-pk.ts';
+import { toChange } from './change-pages.ts';
 
 const tmp = tempDir('crr-insert-');
 afterAll(() => tmp.cleanup());
@@ -188,6 +190,38 @@ describe('INSERT INTO crsql_changes kept in JS', () => {
       expect(tableSnapshot(dst.db, 't')).toEqual(tableSnapshot(src.db, 't'));
     } finally {
       [src, dst].forEach(closeReplica);
+    }
+  });
+
+  it("a new row's cells from two writers, alike but for the site, keep each writer's (not the row clock's)", () => {
+    const [A, B] = [Buffer.alloc(16, 1), Buffer.alloc(16, 2)];
+    const pk = (id: number) => Buffer.from(packPrimaryKey([id]));
+    // (a third row, first, so the two-writer one is not its batch's first run: that one takes the trigger)
+    const rows = [
+      ['t', pk(9), 'a', 'x', 1, 5, A, 1, 0],
+      ['t', pk(9), 'b', 7n, 1, 5, A, 1, 1],
+      ['t', pk(1), 'a', 'one', 1, 5, A, 1, 0],
+      ['t', pk(1), 'b', 2n, 1, 5, B, 1, 1],
+    ];
+    const viaJs = replica();
+    const byApply = replica();
+    try {
+      const st = viaJs.db.prepare(INSERT);
+      viaJs.db.transaction(() => {
+        for (const r of rows) st.run(...r);
+      })();
+      for (const r of rows) {
+        const [table, p, cid, val, col_version, db_version, site_id, cl, seq] = r;
+        byApply.engine.applyChanges([toChange({ table, pk: p, cid, val, col_version, db_version, site_id, cl, seq } as Parameters<typeof toChange>[0])]);
+      }
+      const state = (r: Replica) => ({
+        changes: (r.db.prepare(`SELECT hex(pk), cid, quote(val), col_version, hex(site_id), cl, seq FROM crsql_changes`).raw().all() as unknown[][]).map((x) => x.join('|')).sort(),
+        history: (r.db.prepare(`SELECT hex(pk), cid, cl, col_version, hex(site_id), quote(val), won FROM crr_history`).raw().all() as unknown[][]).map((x) => x.join('|')).sort(),
+      });
+      expect(state(viaJs)).toEqual(state(byApply));
+      expect(state(viaJs).changes.filter((c) => c.includes(B.toString('hex').toUpperCase()))).toHaveLength(1);
+    } finally {
+      [viaJs, byApply].forEach(closeReplica);
     }
   });
 });

@@ -13,7 +13,7 @@
 import type { SqlValue } from '../../shared/values.ts';
 import type { Change } from './types.ts';
 import type { TableInfo } from './table-info.ts';
-import { unpackPrimaryKey } from './pack-pk.ts';
+import { sameBytes, unpackPrimaryKey } from './pack-pk.ts';
 import { MAX_CLOCK } from './input-limits.ts';
 
 const FIELDS = ['table', 'pk', 'cid', 'val', 'col_version', 'db_version', 'site_id', 'cl', 'seq'] as const;
@@ -49,8 +49,9 @@ export interface ChangesInsertContext {
 }
 
 /** a version field as the trigger's check takes it (an integer from 0 to 2^48), else null */
+const MAX_BIG = BigInt(MAX_CLOCK);
 function version(x: unknown): number | null {
-  const n = typeof x === 'bigint' ? (x >= 0n && x <= BigInt(MAX_CLOCK) ? Number(x) : -1) : typeof x === 'number' && Number.isInteger(x) ? x : -1;
+  const n = typeof x === 'bigint' ? (x >= 0n && x <= MAX_BIG ? Number(x) : -1) : typeof x === 'number' && Number.isInteger(x) ? x : -1;
   return n >= 0 && n <= MAX_CLOCK ? n : null;
 }
 
@@ -60,27 +61,33 @@ const bindable = (v: unknown) => v === null || typeof v === 'number' || typeof v
  * The changes with each row's together, in the order their rows first come (a row's own in
  * theirs): crsql_changes gives a row's cells apart when some were written later, and staging
  * finds new rows in runs of one key. (The batch merge does not depend on the order of its rows.)
+ * A row's changes share one key buffer (check() sees to it).
  */
 function grouped(changes: Change[], keys: SqlValue[][]): [Change[], SqlValue[][]] {
-  const at = new Map<string, number[]>();
+  const at = new Map<Uint8Array, number[]>();
   let last: Uint8Array | null = null;
-  let lastTable = '';
   let list: number[] = [];
   for (let i = 0; i < changes.length; i++) {
-    const c = changes[i];
-    // (a row's cells that come one after another share their key's buffer: check() keeps it)
-    if (c.pk !== last || c.table !== lastTable) {
-      last = c.pk;
-      lastTable = c.table;
-      const k = `${c.table}\0${Buffer.from(c.pk.buffer, c.pk.byteOffset, c.pk.length).toString('latin1')}`;
-      list = at.get(k) ?? [];
-      if (!list.length) at.set(k, list);
+    const pk = changes[i].pk;
+    if (pk !== last) {
+      last = pk;
+      list = at.get(pk) ?? [];
+      if (!list.length) at.set(pk, list);
     }
     list.push(i);
   }
   if (at.size === 1 || at.size === changes.length) return [changes, keys];
-  const order = [...at.values()].flat();
+  const order: number[] = [];
+  for (const l of at.values()) for (const i of l) order.push(i);
   return [order.map((i) => changes[i]), order.map((i) => keys[i])];
+}
+
+/** a key kept since the last flush (those of one hash chained) */
+interface KeptRow {
+  table: string;
+  pk: Buffer;
+  key: SqlValue[];
+  next: KeptRow | undefined;
 }
 
 export function createChangesInsert(ctx: ChangesInsertContext) {
@@ -90,37 +97,51 @@ export function createChangesInsert(ctx: ChangesInsertContext) {
   let batch = 0;
   let limit: number | null | undefined;
   let lastPk: Buffer | null = null;
+  let lastTable = '';
   let lastKey: SqlValue[] = [];
   let lastSite: Buffer | null = null;
-  const row = {} as Record<Field, unknown>;
+  // the rows kept since the last flush: one key buffer (and decoded key) per table and key
+  let rowsKept = new Map<number, KeptRow>();
 
   /** the change these arguments make, if the trigger would stage it (its key decoded: lastKey) */
-  function check(fields: readonly Field[], args: unknown[]): Change | null {
-    for (let i = 0; i < fields.length; i++) row[fields[i]] = args[i];
-    const { table, pk, cid, val, site_id } = row;
+  function check(at: Record<Field, number>, args: unknown[]): Change | null {
+    const table = args[at.table];
+    const pk = args[at.pk];
+    const cid = args[at.cid];
+    const val = args[at.val];
+    const site_id = args[at.site_id];
     if (typeof table !== 'string' || ctx.altering(table)) return null;
     const info = ctx.tables().get(table);
     if (!info || typeof cid !== 'string' || (cid !== '-1' && !info.columns.includes(cid))) return null;
     if (!(site_id instanceof Uint8Array) || site_id.length !== 16 || !(pk instanceof Uint8Array) || !bindable(val)) return null;
-    const cv = version(row.col_version);
-    const dv = version(row.db_version);
-    const cl = version(row.cl);
-    const seq = version(row.seq);
+    const cv = version(args[at.col_version]);
+    const dv = version(args[at.db_version]);
+    const cl = version(args[at.cl]);
+    const seq = version(args[at.seq]);
     if (cv === null || dv === null || cl === null || seq === null || cl < 1) return null;
     if (limit === undefined) limit = ctx.bound();
     if (limit === null || dv > limit) return null;
-    if (!lastPk || !lastPk.equals(pk)) {
+    if (!lastPk || lastTable !== table || !sameBytes(lastPk, pk)) {
       lastPk = null;
-      try {
-        lastKey = unpackPrimaryKey(pk);
-      } catch {
-        return null;
+      // (by a hash of the bytes: a string per key and a Map of strings cost 2 µs a row)
+      let h = 0x811c9dc5;
+      for (let i = 0; i < pk.length; i++) h = Math.imul(h ^ pk[i], 0x01000193);
+      const first = rowsKept.get(h);
+      let kept = first;
+      while (kept && (kept.table !== table || !sameBytes(kept.pk, pk))) kept = kept.next;
+      if (!kept) {
+        try {
+          // (copies: the caller may reuse its buffers once run() returns, the trigger having read them)
+          kept = { table, key: unpackPrimaryKey(pk), pk: Buffer.from(pk), next: first };
+        } catch {
+          return null;
+        }
+        rowsKept.set(h, kept);
       }
-      lastPk = Buffer.from(pk);
+      [lastPk, lastKey, lastTable] = [kept.pk, kept.key, table];
     }
     if (lastKey.length !== info.pks.length || lastKey.includes(null)) return null;
-    // (copies: the caller may reuse its buffers once run() returns, the trigger having read them)
-    if (!lastSite || !lastSite.equals(site_id)) lastSite = Buffer.from(site_id);
+    if (!lastSite || !sameBytes(lastSite, site_id)) lastSite = Buffer.from(site_id);
     const value = val instanceof Uint8Array ? Buffer.from(val) : (val as SqlValue);
     return { table, pk: lastPk, cid, val: value, col_version: cv, db_version: dv, site_id: lastSite, cl, seq };
   }
@@ -131,6 +152,8 @@ export function createChangesInsert(ctx: ChangesInsertContext) {
     const [changes, ks] = grouped(pending, keys);
     pending = [];
     keys = [];
+    rowsKept = new Map();
+    lastPk = null;
     if (ctx.inTransaction()) for (const t of ctx.stage(changes, ks)) ctx.staged(t);
   }
 
@@ -143,10 +166,11 @@ export function createChangesInsert(ctx: ChangesInsertContext) {
     wrap(fields: Field[], own: (...args: unknown[]) => unknown) {
       let result: unknown;
       let resultBatch = -1;
+      const at = Object.fromEntries(fields.map((f, i) => [f, i])) as Record<Field, number>;
       return {
         take(args: unknown[]): unknown {
           if (resultBatch !== batch || args.length !== fields.length || !ctx.inTransaction()) return undefined;
-          const change = check(fields, args);
+          const change = check(at, args);
           if (!change) return undefined;
           pending.push(change);
           keys.push(lastKey);
@@ -171,6 +195,8 @@ export function createChangesInsert(ctx: ChangesInsertContext) {
     drop(): void {
       pending = [];
       keys = [];
+      rowsKept = new Map();
+      lastPk = null;
       batch++;
       limit = undefined;
     },

@@ -193,3 +193,12 @@ export function packPrimaryKeySql(cols: string[], fallback: string): string {
   // || yields TEXT even of blobs: the bytes are right, the class is set back to BLOB
   return `CAST(X'${cols.length.toString(16).padStart(2, '0')}' || ${cols.map(part).join(' || ')} AS BLOB)`;
 }
+
+/** Two byte strings are equal (a JS loop: for keys and site ids, cheaper than Buffer.equals' native call) */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  const n = a.length;
+  if (n !== b.length) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -99,7 +99,7 @@ describe('INSERT INTO crsql_changes and applyChanges', () => {
       v: op.map((o) => o.v),
     }).map((o) => o as { at: number; kind: string; id: number; col: string; v: unknown });
     fc.assert(
-      fc.property(fc.array(newRowOp, { minLength: 1, maxLength: 40 }), fc.nat(), (ops, salt) => {
+      fc.property(fc.array(newRowOp, { minLength: 1, maxLength: 40 }), fc.nat(), fc.boolean(), (ops, salt, relay) => {
         run++;
         const open = (name: string) => {
           const r = openReplica(join(tmp.dir, `new-${run}-${name}.db`));
@@ -112,10 +112,14 @@ describe('INSERT INTO crsql_changes and applyChanges', () => {
         const oneByOne = open('one');
         try {
           for (const o of ops) write(sources[o.at], o);
-          const rows = sources.flatMap((s) => s.db.prepare(CHANGES).raw().safeIntegers(true).all() as unknown[][]);
+          // relayed: the second source merged the first's rows and is the only one heard, so new
+          // rows come with cells of both writers (the same key inserted on both: winners of each)
+          if (relay) sources[1].engine.applyChanges(sources[0].engine.changesSince(0));
+          const heard = relay ? [sources[1]] : sources;
+          const rows = heard.flatMap((s) => s.db.prepare(CHANGES).raw().safeIntegers(true).all() as unknown[][]);
           const ins = bySql.db.prepare(`INSERT INTO crsql_changes ("table", pk, cid, val, col_version, db_version, site_id, cl, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
           bySql.db.transaction(() => { for (const r of rows) ins.run(...r); })();
-          const changes = (sources.flatMap((s) => s.db.prepare(CHANGES).safeIntegers(true).all()) as Parameters<typeof toChange>[0][]).map(toChange);
+          const changes = (heard.flatMap((s) => s.db.prepare(CHANGES).safeIntegers(true).all()) as Parameters<typeof toChange>[0][]).map(toChange);
           const shuffled = changes.map((c, i) => ({ c, k: (i * 2654435761 + salt) % 1000003 })).sort((x, y) => x.k - y.k).map((x) => x.c);
           for (const c of shuffled) oneByOne.engine.applyChanges([c]);
           expect(state(bySql)).toEqual(state(oneByOne));

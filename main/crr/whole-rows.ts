@@ -43,18 +43,20 @@ export function wholeTableSql(info: TableInfo): string {
   const ps = info.pks.map((_, i) => `p${i}`).join(', ');
   return `
 DROP TABLE IF EXISTS ${wholeTable(info.name)};
-CREATE TEMP TABLE ${bareName(info.name)} (${pDecl}, site INTEGER, db_version INTEGER, iseq INTEGER, wa INTEGER${info.columns.map((_, i) => `, ${valueColumn(i)}`).join('')},
+CREATE TEMP TABLE ${bareName(info.name)} (${pDecl}, site INTEGER, db_version INTEGER, iseq INTEGER, wa INTEGER, iv INTEGER${info.columns.map((_, i) => `, ${valueColumn(i)}`).join('')},
   ${info.columns.map((_, i) => clockColumns(i).map((c) => `${c} INTEGER`).join(', ')).join(', ')}${info.columns.length ? ',' : ''}
   collected INTEGER, fresh INTEGER, PRIMARY KEY (${ps})) WITHOUT ROWID;`;
 }
 
 /**
  * The statement staging `rows` fresh rows with their cells: key values, site, db_version, iseq
- * (WHOLE_COLUMNS but wa), the row's values, then each column's clock (col_version, db_version,
- * site, seq), in column order.
+ * (WHOLE_COLUMNS but wa), iv, the row's values, then each column's clock (col_version, db_version,
+ * site, seq), in column order. `iv`: the db_version of the first versions the row's clock
+ * implies (version 1 by `site` at seq iseq + slot), NULL when it implies none; an implied cell's
+ * clock columns are NULL.
  */
 export function stageFreshSql(info: TableInfo, rows: number): string {
-  const cols = [...info.pks.map((_, i) => `p${i}`), 'site', 'db_version', 'iseq', ...info.columns.map((_, i) => valueColumn(i)), ...info.columns.flatMap((_, i) => clockColumns(i))];
+  const cols = [...info.pks.map((_, i) => `p${i}`), 'site', 'db_version', 'iseq', 'iv', ...info.columns.map((_, i) => valueColumn(i)), ...info.columns.flatMap((_, i) => clockColumns(i))];
   const tuple = `(${cols.map(() => '?').join(', ')}, 2)`;
   return `INSERT OR IGNORE INTO ${wholeTable(info.name)} (${cols.join(', ')}, fresh) VALUES ${Array(rows).fill(tuple).join(', ')}`;
 }
@@ -84,6 +86,8 @@ export function wholeRowsProgram(info: TableInfo, incoming: string, gather = tru
   const bySlot = (col: (i: number) => string) => `CASE v.column1 ${info.slots.map((s, i) => `WHEN ${s} THEN w.${col(i)}`).join(' ')} END`;
   const valueBySlot = bySlot(valueColumn);
   const [cvOf, dvOf, siteOf, seqOf] = [0, 1, 2, 3].map((k) => bySlot((i) => clockColumns(i)[k]));
+  // a fresh row's cell as staged, or as its row's clock implies it (no clock columns)
+  const [cvAt, dvAt, siteAt, seqAt] = [`coalesce(${cvOf}, 1)`, `coalesce(${dvOf}, w.iv)`, `coalesce(${siteOf}, w.site)`, `coalesce(${seqOf}, w.iseq + v.column1)`];
   const any = `EXISTS (SELECT 1 FROM ${WR})`;
   // the sentinel-less row's s_seq/s_site: those of its lowest slot's cell (as merge.ts keeps them)
   const minSlot = Math.min(...info.slots);
@@ -113,7 +117,7 @@ export function wholeRowsProgram(info: TableInfo, incoming: string, gather = tru
     `INSERT OR IGNORE INTO ${versionsTable(info.name)} (${versionColumns(info)})
      SELECT ${P.map((p) => `w.${p}`).join(', ')}, v.column1, 0, 1, ${cvOf}, ${siteOf}, ${valueBySlot}, max(${TX_VERSION}, ${dvOf}), ${seqOf},
        NULL, CASE WHEN ${cvOf} = 1 THEN 0 END, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-     FROM ${WR} w CROSS JOIN ${slots} WHERE w.fresh = 2`,
+     FROM ${WR} w CROSS JOIN ${slots} WHERE w.fresh = 2 AND ${cvOf} IS NOT NULL`,
   ];
   return [
     // rows this replica has: their cells go the general way
@@ -121,7 +125,7 @@ export function wholeRowsProgram(info: TableInfo, incoming: string, gather = tru
      SELECT ${P.map((p) => `w.${p}`).join(', ')}, v.column1, ${valueBySlot}, 1, w.db_version, w.site, 1, w.iseq + v.column1, NULL, 0, w.wa, NULL, NULL, NULL
      FROM ${WR} w CROSS JOIN ${slots} WHERE w.fresh IS NULL AND ${known('w')}`,
     `INSERT OR IGNORE INTO ${incoming} (${P.join(', ')}, slot, val, col_version, db_version, site, cl, seq, psite, pcv, wa, rsite, rcv, rm)
-     SELECT ${P.map((p) => `w.${p}`).join(', ')}, v.column1, ${valueBySlot}, ${cvOf}, ${dvOf}, ${siteOf}, 1, ${seqOf}, NULL, NULL, NULL, NULL, NULL, NULL
+     SELECT ${P.map((p) => `w.${p}`).join(', ')}, v.column1, ${valueBySlot}, ${cvAt}, ${dvAt}, ${siteAt}, 1, ${seqAt}, NULL, NULL, NULL, NULL, NULL, NULL
      FROM ${WR} w CROSS JOIN ${slots} WHERE w.fresh = 2 AND ${known('w')}`,
     `DELETE FROM ${WR} WHERE ${known(wrName)}`,
     // new rows staged one cell per change join them (what the INSERT INTO crsql_changes trigger
@@ -138,12 +142,12 @@ export function wholeRowsProgram(info: TableInfo, incoming: string, gather = tru
     `INSERT OR IGNORE INTO crr_merging (id) SELECT 1 WHERE ${any}`,
     `INSERT OR IGNORE INTO ${t} (${[...pkCols, ...info.columns.map(quoteId)].join(', ')})
      SELECT ${[...P, ...info.columns.map((_, i) => valueColumn(i))].join(', ')} FROM ${WR}`,
-    // (a fresh row's clock has no implied versions: its cells' are rows)
+    // (a fresh row's clock implies versions only if staged so (iv): its other cells' are rows)
     `INSERT INTO ${rows} (${pkCols.join(', ')}, cl, s_version, s_seq, s_site, i_cl, i_version, i_seq, i_site, i_written)
-     SELECT ${P.join(', ')}, 1, NULL, iseq + ${minSlot}, site, CASE WHEN fresh IS NULL THEN 1 END,
-       CASE WHEN fresh IS NULL THEN max(${TX_VERSION}, db_version) END, CASE WHEN fresh IS NULL THEN iseq END, CASE WHEN fresh IS NULL THEN site END,
+     SELECT ${P.join(', ')}, 1, NULL, iseq + ${minSlot}, site, CASE WHEN implies THEN 1 END,
+       CASE WHEN implies THEN max(${TX_VERSION}, coalesce(iv, db_version)) END, CASE WHEN implies THEN iseq END, CASE WHEN implies THEN site END,
        CASE WHEN fresh IS NULL THEN wa END
-     FROM ${WR}`,
+     FROM (SELECT *, fresh IS NULL OR iv IS NOT NULL AS implies FROM ${WR})`,
     `DELETE FROM crr_merging`,
     `DELETE FROM ${WR}`,
   ];
