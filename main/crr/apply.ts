@@ -5,8 +5,9 @@
 // applyChanges stages a whole batch, one prepared INSERT per change inside the batch's
 // transaction: measured on 100k changes, 1.4 µs a change, where one statement over a JSON
 // parameter (json_each) took 4.2 µs (each ->> of a field parses its element again).
-// INSERT INTO crsql_changes stages row by row in its trigger, and the engine merges what was
-// staged once, before the next statement that is not such an INSERT (index.ts).
+// INSERT INTO crsql_changes stages in its trigger, or (a prepared statement's later runs in a
+// transaction) here, by stageAsSql (changes-insert.ts); the engine merges what was staged once,
+// before the next statement that is not such an INSERT (index.ts).
 import type Database from 'better-sqlite3';
 import type { Change } from './types.ts';
 import type { SqlValue } from '../../shared/values.ts';

@@ -8,10 +8,12 @@
 //    row and one implied clock row.
 //  - fresh rows: every column once, in the row's first life, but not one writer's insert (a
 //    clone of edited rows; a cr-sqlite peer, whose crsql_changes shows each cell's current
-//    version only). Each cell is the current version: the row is written with its values, its
-//    clock without implied versions, and one version row per cell, as the general program would.
-//    (the bench's SQL merge, 110k changes, 20k rows of which have qty at version 3: the merge
-//    program took 1.28–1.37 s of it, 0.34–0.46 s with this path)
+//    version only). Each cell is the current version: the row is written with its values and a
+//    clock, with one version row per cell, as the general program would (the bench's SQL merge,
+//    110k changes, 20k rows of which have qty at version 3: the merge program took 1.28–1.37 s
+//    of it, 0.34–0.46 s with this path). Staged whole from JS (fresh = 2), the first versions
+//    that share the lowest slot's writer and transaction stay implied by the clock instead, as
+//    after a local insert that was then edited: one version row per other cell.
 //
 // A row whose key this replica already has takes the general path: its cells are moved to the
 // general staging table first. (Staged whole from JS, a fresh row's cells carry their clocks in
