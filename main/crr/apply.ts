@@ -14,7 +14,8 @@ import type { SqlValue } from '../../shared/values.ts';
 import type { TableInfo } from './table-info.ts';
 import { sameBytes } from './pack-pk.ts';
 import { incomingTable, mergeProgram, STAGED_COLUMNS } from './merge.ts';
-import { stageFreshSql, stageWholeSql, WHOLE_COLUMNS, wholeRowsProgram } from './whole-rows.ts';
+import { stageFreshSql, stageWholeSql, storedAsGiven, WHOLE_COLUMNS, wholeRowsProgram } from './whole-rows.ts';
+import { affinity, type Affinity } from '../../shared/column-affinity.ts';
 
 type Statement = Database.Statement;
 /** CRR_PROFILE_MERGE=1: time spent per statement of the merge program, printed at exit (the top CRR_PROFILE_TOP, default 12; =2: whole statements) */
@@ -56,7 +57,15 @@ const sameSite = (a: Uint8Array | null | undefined, b: Uint8Array | null | undef
  * seq - slot, one written time or none), nothing resolved: whole-rows.ts's rule for gathered
  * rows, in JS. Null if they do not.
  */
-function wholeRow(info: TableInfo, slotOf: Map<string, number>, changes: Change[], from: number, to: number): number[] | null {
+/** a table's columns by name: their slots and their places in the column list; their affinities */
+interface Shape {
+  slot: Map<string, number>;
+  index: Map<string, number>;
+  affinity: Affinity[];
+}
+
+function wholeRow(info: TableInfo, shape: Shape, changes: Change[], from: number, to: number): number[] | null {
+  const slotOf = shape.slot;
   const n = info.columns.length;
   if (to - from < n) return null;
   const at: number[] = [];
@@ -69,6 +78,7 @@ function wholeRow(info: TableInfo, slotOf: Map<string, number>, changes: Change[
     // a sentinel of the first life is kept as one (merge.ts: not whole)
     if (c.cid === '-1') return null;
     if (c.cl !== 1 || c.col_version !== 1 || c.resolves) continue;
+    if (!storedAsGiven(shape.affinity[shape.index.get(c.cid)!], c.val)) return null;
     const slot = slotOf.get(c.cid)!;
     if (slot < 31) {
       if (bits & (1 << slot)) return null;
@@ -116,7 +126,7 @@ export interface ApplierContext {
 export function createApplier(ctx: ApplierContext) {
   const stageStmts = new Map<string, Statement>();
   const programs = new Map<string, Statement[]>();
-  const shapes = new WeakMap<TableInfo, { slot: Map<string, number>; index: Map<string, number> }>();
+  const shapes = new WeakMap<TableInfo, Shape>();
   const siteStmt = { insert: ctx.prepare('INSERT OR IGNORE INTO crr_sites (site_id) VALUES (?)'), ord: ctx.prepare('SELECT ord FROM crr_sites WHERE site_id = ?').pluck() };
 
   /**
@@ -150,7 +160,11 @@ export function createApplier(ctx: ApplierContext) {
   function shapeOf(info: TableInfo) {
     let m = shapes.get(info);
     if (!m) {
-      m = { slot: new Map(info.columns.map((c, i) => [c, info.slots[i]])), index: new Map(info.columns.map((c, i) => [c, i])) };
+      m = {
+        slot: new Map(info.columns.map((c, i) => [c, info.slots[i]])),
+        index: new Map(info.columns.map((c, i) => [c, i])),
+        affinity: info.columnTypes.map(affinity),
+      };
       shapes.set(info, m);
     }
     return m;
@@ -249,7 +263,7 @@ export function createApplier(ctx: ApplierContext) {
       const slotOf = shape.slot;
       let end = i + 1;
       while (end < changes.length && changes[end].table === c.table && sameBytes(changes[end].pk, c.pk)) end++;
-      let row = info.columns.length ? wholeRow(info, slotOf, changes, i, end) : null;
+      let row = info.columns.length ? wholeRow(info, shape, changes, i, end) : null;
       let freshAt = row || !info.columns.length ? null : freshRow(info, shape.index, changes, i, end);
       if (row || freshAt) {
         let keysOf = wholeKeys.get(c.table);
@@ -277,7 +291,7 @@ export function createApplier(ctx: ApplierContext) {
         for (const at of freshAt) out.push(changes[at].val);
         for (const at of freshAt) {
           const x = changes[at];
-          if (implied && x.col_version === 1 && x.db_version === implied.db_version && x.seq - slotOf.get(x.cid)! === iseq && sameBytes(x.site_id, implied.site_id)) {
+          if (implied && x.col_version === 1 && storedAsGiven(shape.affinity[shape.index.get(x.cid)!], x.val) && x.db_version === implied.db_version && x.seq - slotOf.get(x.cid)! === iseq && sameBytes(x.site_id, implied.site_id)) {
             out.push(null, null, null, null);
           } else out.push(x.col_version, x.db_version, ordOf(x.site_id), x.seq);
         }

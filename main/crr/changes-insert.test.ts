@@ -193,35 +193,43 @@ describe('INSERT INTO crsql_changes kept in JS', () => {
     }
   });
 
-  it("a new row's cells from two writers, alike but for the site, keep each writer's (not the row clock's)", () => {
+  it("new rows merge alike in a batch and one change at a time: two writers alike but for the site, a REAL 7.0 in an INTEGER column", () => {
     const [A, B] = [Buffer.alloc(16, 1), Buffer.alloc(16, 2)];
-    const pk = (id: number) => Buffer.from(packPrimaryKey([id]));
-    // (a third row, first, so the two-writer one is not its batch's first run: that one takes the trigger)
+    const pk = (id: number) => Buffer.from(packPrimaryKey([BigInt(id)]));
+    // (a first row so the others are not their batch's first run, which takes the trigger); a JS
+    // number binds as a REAL, which the INTEGER column b stores as an INTEGER: its version row
+    // keeps it as it came, so no clock may imply it (its value would be read from the table)
     const rows = [
       ['t', pk(9), 'a', 'x', 1, 5, A, 1, 0],
-      ['t', pk(9), 'b', 7n, 1, 5, A, 1, 1],
+      ['t', pk(9), 'b', 7, 1, 5, A, 1, 1],
       ['t', pk(1), 'a', 'one', 1, 5, A, 1, 0],
       ['t', pk(1), 'b', 2n, 1, 5, B, 1, 1],
+      ['t', pk(5), 'a', 'five', 1, 6, A, 1, 0],
+      ['t', pk(5), 'b', 3, 1, 6, A, 1, 1],
+      ['t', pk(4), 'a', 'four', 1, 6, A, 1, 2],
+      ['t', pk(4), 'b', 4n, 1, 6, A, 1, 3],
     ];
-    const viaJs = replica();
-    const byApply = replica();
+    const changes = rows.map(([table, p, cid, val, col_version, db_version, site_id, cl, seq]) =>
+      toChange({ table, pk: p, cid, val, col_version, db_version, site_id, cl, seq } as Parameters<typeof toChange>[0]),
+    );
+    const [viaJs, oneByOne, batch] = [replica(), replica(), replica()];
     try {
       const st = viaJs.db.prepare(INSERT);
       viaJs.db.transaction(() => {
         for (const r of rows) st.run(...r);
       })();
-      for (const r of rows) {
-        const [table, p, cid, val, col_version, db_version, site_id, cl, seq] = r;
-        byApply.engine.applyChanges([toChange({ table, pk: p, cid, val, col_version, db_version, site_id, cl, seq } as Parameters<typeof toChange>[0])]);
-      }
+      for (const c of changes) oneByOne.engine.applyChanges([c]);
+      batch.engine.applyChanges(changes);
       const state = (r: Replica) => ({
         changes: (r.db.prepare(`SELECT hex(pk), cid, quote(val), col_version, hex(site_id), cl, seq FROM crsql_changes`).raw().all() as unknown[][]).map((x) => x.join('|')).sort(),
         history: (r.db.prepare(`SELECT hex(pk), cid, cl, col_version, hex(site_id), quote(val), won FROM crr_history`).raw().all() as unknown[][]).map((x) => x.join('|')).sort(),
       });
-      expect(state(viaJs)).toEqual(state(byApply));
+      expect(state(viaJs)).toEqual(state(oneByOne));
+      expect(state(batch)).toEqual(state(oneByOne));
       expect(state(viaJs).changes.filter((c) => c.includes(B.toString('hex').toUpperCase()))).toHaveLength(1);
+      expect(state(viaJs).changes.filter((c) => c.includes('|b|7.0|') || c.includes('|b|3.0|'))).toHaveLength(2);
     } finally {
-      [viaJs, byApply].forEach(closeReplica);
+      [viaJs, oneByOne, batch].forEach(closeReplica);
     }
   });
 });

@@ -11,6 +11,8 @@ export interface TableInfo {
   pkTypes: string[];
   /** the other columns, in table order */
   columns: string[];
+  /** their declared types (a value the column's affinity would convert is never implied by a clock) */
+  columnTypes: string[];
   /** each column's stable slot (its name in the clock tables; survives renames), parallel to columns */
   slots: number[];
   /** the db_version at which each column became versioned: a row's implied first versions cover
@@ -48,6 +50,7 @@ export function readTableInfo(db: Database.Database, table: string): TableInfo {
     pks: pkCols.map((c) => c.name),
     pkTypes: pkCols.map((c) => c.type),
     columns: visible.filter((c) => c.pk === 0).map((c) => c.name),
+    columnTypes: visible.filter((c) => c.pk === 0).map((c) => c.type),
     // positions until the engine attaches the slots it stored (see slots.ts)
     slots: visible.filter((c) => c.pk === 0).map((_, i) => i),
     since: visible.filter((c) => c.pk === 0).map(() => 0),

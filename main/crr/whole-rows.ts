@@ -21,12 +21,37 @@
 // so the batch merges as if their rows had come in a page of their own just before the rest
 // (merging does not depend on how changes are split into pages).
 import type { TableInfo } from './table-info.ts';
+import type { SqlValue } from '../../shared/values.ts';
+import { affinity, type Affinity } from '../../shared/column-affinity.ts';
 import { quoteId, quoteText } from './table-info.ts';
 import { declaredType, rowsTable, versionsTable } from './clock-tables.ts';
 import { stagedParentCv, stagedParentSite, TX_VERSION, versionColumns } from './implied.ts';
 
 const bareName = (table: string) => quoteId(`${table}__crr_whole`);
 export const wholeTable = (table: string) => `temp.${bareName(table)}`;
+
+/**
+ * Whether a column of this affinity stores `v` as it is (conservatively: a TEXT value in a
+ * numeric column may convert, so it does not count). An implied version's value is read from the
+ * table, a version row's is kept as it came: a value the table converts (a REAL 7.0 in an INTEGER
+ * column) stays a version row, as the general program keeps it, or replicas would differ by path.
+ */
+export function storedAsGiven(aff: Affinity, v: SqlValue): boolean {
+  if (v === null || v instanceof Uint8Array || aff === 'blob') return true;
+  if (aff === 'text') return typeof v === 'string';
+  if (aff === 'real') return typeof v === 'number';
+  return typeof v === 'bigint' || (typeof v === 'number' && !Number.isInteger(v));
+}
+
+/** storedAsGiven in SQL, of value `val` in the column of slot `slot` */
+function storedAsGivenSql(info: TableInfo, slot: string, val: string): string {
+  const cond = (aff: Affinity) =>
+    aff === 'blob' ? '1'
+    : aff === 'text' ? `typeof(${val}) IN ('null', 'text', 'blob')`
+    : aff === 'real' ? `typeof(${val}) IN ('null', 'real', 'blob')`
+    : `(typeof(${val}) IN ('null', 'integer', 'blob') OR (typeof(${val}) = 'real' AND ${val} <> CAST(${val} AS INTEGER)))`;
+  return `CASE ${slot} ${info.slots.map((s, i) => `WHEN ${s} THEN ${cond(affinity(info.columnTypes[i]))}`).join(' ')} END`;
+}
 
 /** Columns of the whole-rows staging table after the key columns p0..: then one per column, in order. */
 export const WHOLE_COLUMNS = ['site', 'db_version', 'iseq', 'wa'] as const;
@@ -100,7 +125,8 @@ export function wholeRowsProgram(info: TableInfo, incoming: string, gather = tru
   // whole: also first versions from one writer and transaction, one written time or none, nothing resolved
   const whole = gather
     ? `(min(g.col_version) = 1 AND max(g.col_version) = 1 AND min(g.site) = max(g.site) AND min(g.db_version) = max(g.db_version)
-       AND min(g.seq - g.slot) = max(g.seq - g.slot) AND count(g.wa) IN (0, ${n}) AND (count(g.wa) = 0 OR min(g.wa) = max(g.wa)) AND count(g.rcv) = 0)`
+       AND min(g.seq - g.slot) = max(g.seq - g.slot) AND count(g.wa) IN (0, ${n}) AND (count(g.wa) = 0 OR min(g.wa) = max(g.wa)) AND count(g.rcv) = 0
+       AND min(${storedAsGivenSql(info, 'g.slot', 'g.val')}) = 1)`
     : '0';
   const freshSql = [
     // (site, iseq: the lowest slot's, which for a whole row are every slot's; db_version: for max_version)
