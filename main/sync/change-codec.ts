@@ -4,6 +4,10 @@
 // contribution or a text state (Change.kind, main/crr/policy-columns.ts) carries its kind as a
 // 14th element. Decoding checks every field: a malformed chunk is refused whole.
 //
+// A change that continues the one before it (the next cell of the same row, from the same
+// transaction: see continues()) is written in CBOR frames (protocol 6) as a continuation row of 3
+// items; a clone's changes are mostly such, which halves the frames' bytes and CBOR items.
+//
 // One row layout, two forms of its keys, sites and values: CBOR frames (protocol 5, frames.ts)
 // carry them raw (byte strings, integers, text; a REAL as [number], since CBOR as cborg writes it
 // keeps no float/integer distinction for integral numbers: 1.0 would arrive as INTEGER 1), keys
@@ -24,6 +28,8 @@ type WireRef = [number, number] | null;
  * + kind: 1 counter contribution, 2 text state (history null)
  */
 type WireRow = [number, unknown, unknown, unknown, number, number, number, number, number, ...unknown[]];
+/** [column, value, col_version]: the rest is the row before's, with the next seq (CBOR form only) */
+type ContinuationRow = [unknown, unknown, number];
 
 const KINDS = ['counter', 'text'] as const;
 const INT64 = [-(2n ** 63n), 2n ** 63n - 1n];
@@ -34,7 +40,7 @@ export interface WireChanges {
   /** the chunk's keys and columns (CBOR form; the JSON form writes them in each row) */
   pks?: Uint8Array[];
   cids?: string[];
-  rows: WireRow[];
+  rows: (WireRow | ContinuationRow)[];
 }
 
 export const isCount = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
@@ -63,6 +69,8 @@ export function fromCbor(v: unknown): SqlValue {
 }
 
 interface Form {
+  /** whether a change that continues the one before it is written as a continuation row */
+  continues: boolean;
   site(id: Uint8Array): unknown;
   siteFrom(s: unknown): Uint8Array;
   value(v: SqlValue): unknown;
@@ -74,12 +82,33 @@ interface Form {
 }
 
 const same = (a: Uint8Array, b: Uint8Array) => {
+  if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 };
+const sameSite = (a: Uint8Array | null | undefined, b: Uint8Array | null | undefined) => (a && b ? same(a, b) : a === b);
+const sameRef = (a: VersionRef | null | undefined, b: VersionRef | null | undefined) =>
+  a && b ? a.col_version === b.col_version && sameSite(a.site_id, b.site_id) : (a ?? null) === (b ?? null);
+/** a change without history fields: a 9-element row */
+const bare = (c: Change) => c.parent == null && c.written_at == null && c.resolves == null;
+
+/**
+ * Whether `c` continues `p`: the next cell of one row, written in one transaction (its key, its
+ * writer's db_version, site, life and times, the next seq), no resolution, of the same kind and
+ * row form. A row's cells come one after the other, so most changes of a clone continue the one
+ * before them; such a change goes as [column, value, col_version] (a third of a full row's items:
+ * cborg's encoding and decoding cost is per item).
+ */
+function continues(p: Change, c: Change): boolean {
+  return (
+    c.seq === p.seq + 1 && c.db_version === p.db_version && c.cl === p.cl && c.table === p.table && same(c.pk, p.pk) && sameSite(c.site_id, p.site_id)
+    && c.kind === p.kind && c.resolves == null && p.resolves == null && bare(c) === bare(p) && (c.written_at ?? null) === (p.written_at ?? null) && sameRef(c.parent, p.parent)
+  );
+}
 
 const CBOR: Form = {
+  continues: true,
   site: (id) => id,
   siteFrom: (s) => siteBytes(s, 'changes'),
   value: toCbor,
@@ -119,6 +148,7 @@ const CBOR: Form = {
 
 /** The JSON form: held changes in the file (sync-store.ts), as protocol 4 wrote them. */
 export const JSON_FORM: Form = {
+  continues: false,
   site: bytesToHex,
   siteFrom(s) {
     if (typeof s !== 'string' || !/^[0-9a-fA-F]{32}$/.test(s)) throw new ProtocolError('changes: a site id is not 16 bytes of hex');
@@ -161,7 +191,11 @@ export function encodeChanges(changes: Change[], form: Form = CBOR): WireChanges
     return s;
   };
   const ref = (r: VersionRef | null | undefined): WireRef => (r ? [r.site_id ? site(r.site_id) : -1, r.col_version] : null);
-  const rows = changes.map((c): WireRow => {
+  let prev: Change | null = null;
+  const rows = changes.map((c, i): WireRow | ContinuationRow => {
+    const p = prev;
+    prev = c;
+    if (form.continues && p && continues(p, c)) return [refs.cid(c.cid), form.value(c.val), c.col_version];
     let t = tIdx.get(c.table);
     if (t === undefined) tIdx.set(c.table, (t = tables.push(c.table) - 1));
     const row: WireRow = [t, refs.pk(c.pk), refs.cid(c.cid), form.value(c.val), c.col_version, c.db_version, site(c.site_id), c.cl, c.seq];
@@ -178,6 +212,7 @@ export function decodeChanges(wire: unknown, form: Form = CBOR): Change[] {
   if (!w || !Array.isArray(w.tables) || !Array.isArray(w.sites) || !Array.isArray(w.rows)) throw new ProtocolError('changes: missing tables, sites or rows');
   if (!w.tables.every((t) => typeof t === 'string')) throw new ProtocolError('changes: table names must be text');
   const sites = w.sites.map(form.siteFrom);
+  const tables = w.tables;
   const refs = form.reader(w);
   const ref = (r: unknown, i: number): VersionRef | null => {
     if (r === null) return null;
@@ -186,21 +221,38 @@ export function decodeChanges(wire: unknown, form: Form = CBOR): Change[] {
     }
     return { site_id: r[0] === -1 ? null : sites[r[0]], col_version: r[1] };
   };
-  return w.rows.map((r, i): Change => {
+  const valueAt = (val: unknown, i: number): SqlValue => {
+    try {
+      return form.valueFrom(val);
+    } catch {
+      throw new ProtocolError(`changes: row ${i} has a malformed value`);
+    }
+  };
+  let prev: Change | null = null;
+  return w.rows.map((r, i): Change => (prev = Array.isArray(r) && r.length === 3 && form.continues ? continuation(r, i) : full(r, i)));
+
+  /** a continuation row: the row before's change, another column and value, the next seq */
+  function continuation([cidRef, val, colVersion]: unknown[], i: number): Change {
+    if (!prev || prev.resolves) throw new ProtocolError(`changes: row ${i} continues no row`);
+    const cid = refs.cid(cidRef);
+    if (cid === undefined) throw new ProtocolError(`changes: row ${i} has a malformed column`);
+    if (!isCount(colVersion) || !isCount(prev.seq + 1)) throw new ProtocolError(`changes: row ${i} has malformed versions`);
+    const { table, pk, db_version, site_id, cl, seq } = prev;
+    const change: Change = { table, pk, cid, val: valueAt(val, i), col_version: colVersion, db_version, site_id, cl, seq: seq + 1 };
+    if (prev.kind) change.kind = prev.kind;
+    else if (!bare(prev)) Object.assign(change, { parent: prev.parent, written_at: prev.written_at, resolves: null });
+    return change;
+  }
+
+  function full(r: unknown, i: number): Change {
     if (!Array.isArray(r) || (r.length !== 9 && r.length !== 13 && r.length !== 14)) throw new ProtocolError(`changes: row ${i} is malformed`);
     const [t, pkRef, cidRef, val, colVersion, dbVersion, s, cl, seq, parent, writtenAt, res, members, kind] = r;
-    if (!isCount(t) || t >= w.tables!.length || !isCount(s) || s >= sites.length) throw new ProtocolError(`changes: row ${i} names an unknown table or site`);
+    if (!isCount(t) || t >= tables.length || !isCount(s) || s >= sites.length) throw new ProtocolError(`changes: row ${i} names an unknown table or site`);
     const pk = refs.pk(pkRef);
     const cid = refs.cid(cidRef);
     if (!pk || cid === undefined) throw new ProtocolError(`changes: row ${i} has a malformed pk or column`);
     if (!isCount(colVersion) || !isCount(dbVersion) || !isCount(cl) || !isCount(seq) || cl < 1) throw new ProtocolError(`changes: row ${i} has malformed versions`);
-    let value: SqlValue;
-    try {
-      value = form.valueFrom(val);
-    } catch {
-      throw new ProtocolError(`changes: row ${i} has a malformed value`);
-    }
-    const change: Change = { table: w.tables![t], pk, cid, val: value, col_version: colVersion, db_version: dbVersion, site_id: sites[s], cl, seq };
+    const change: Change = { table: tables[t], pk, cid, val: valueAt(val, i), col_version: colVersion, db_version: dbVersion, site_id: sites[s], cl, seq };
     if (r.length === 9) return change;
     if (r.length === 14) {
       if (kind !== 1 && kind !== 2) throw new ProtocolError(`changes: row ${i} has an unknown kind`);
@@ -215,7 +267,7 @@ export function decodeChanges(wire: unknown, form: Form = CBOR): Change[] {
     change.written_at = writtenAt as number | null;
     change.resolves = resolves ? { ...resolves, versions: members as number } : null;
     return change;
-  });
+  }
 }
 
 /**

@@ -108,6 +108,44 @@ describe('frames, codec and invites', () => {
     expect(() => decodeChanges({ tables: ['t'], sites: ['zz'], rows: [] }, JSON_FORM)).toThrow(ProtocolError);
   });
 
+  it("writes a row's next cells of one transaction as continuation rows, and refuses continuations of nothing", () => {
+    const site = new Uint8Array(16).fill(7);
+    const other = new Uint8Array(16).fill(8);
+    const cell = (pk: number, cid: string, seq: number, more: object = {}) =>
+      ({ table: 't', pk: new Uint8Array([1, 9, pk]), cid, val: `${cid}${pk}`, col_version: 1, db_version: 3, site_id: site, cl: 1, seq, ...more }) as Parameters<typeof encodeChanges>[0][number];
+    const history = { parent: { site_id: null, col_version: 0 }, written_at: 1_700_000_000_000, resolves: null };
+    const changes = [
+      // a bare row: three cells in one, then another key
+      cell(1, 'a', 0), cell(1, 'b', 1), cell(1, 'c', 2), cell(2, 'a', 3),
+      // with history: the same parent and time continue; another parent, time, seq, db_version, cl, site, form do not
+      cell(3, 'a', 0, history), cell(3, 'b', 1, history), cell(3, 'c', 2, { ...history, parent: { site_id: site, col_version: 1 }, col_version: 2 }),
+      cell(3, 'd', 3, { ...history, parent: { site_id: site, col_version: 1 }, col_version: 2 }),
+      cell(3, 'e', 4, { ...history, written_at: 1 }), cell(3, 'f', 6, { ...history, written_at: 1 }), cell(3, 'g', 7, { ...history, written_at: 1, db_version: 4 }),
+      cell(3, 'h', 8, { ...history, written_at: 1, db_version: 4, cl: 3 }), cell(3, 'i', 9, { ...history, written_at: 1, db_version: 4, cl: 3, site_id: other }),
+      cell(3, 'j', 10, { db_version: 4, cl: 3, site_id: other }),
+      // a resolution is never continued, nor continues
+      cell(4, 'a', 0, { ...history, resolves: { site_id: other, col_version: 2, versions: 2 } }), cell(4, 'b', 1, history), cell(4, 'c', 2, history),
+      // counter contributions continue one another, not a cell version
+      cell(5, 'n', 0, { kind: 'counter' }), cell(5, 'm', 1, { kind: 'counter' }), cell(5, 'o', 2),
+    ];
+    const wire = encodeChanges(changes);
+    expect(wire.rows.map((r) => r.length)).toEqual([9, 3, 3, 9, 13, 3, 13, 3, 13, 13, 13, 13, 13, 9, 13, 13, 3, 14, 3, 9]);
+    const back = decodeChanges(overTheWire(wire));
+    expect(back).toEqual(changes);
+    expect(back[2].pk).toBe(back[0].pk);
+    // the file keeps full rows (protocol 4's form)
+    expect(encodeChanges(changes, JSON_FORM).rows.every((r) => r.length >= 9)).toBe(true);
+    const refused = (rows: unknown[], message: RegExp) => expect(() => decodeChanges(overTheWire({ ...wire, rows }))).toThrow(message);
+    const row = wire.rows[0];
+    refused([[0, 'x', 1]], /row 0 continues no row/);
+    refused([wire.rows[14], [0, 'x', 1]], /row 1 continues no row/);
+    refused([row, [99, 'x', 1]], /row 1 has a malformed column/);
+    refused([row, [0, 'x', -1]], /row 1 has malformed versions/);
+    refused([row, [0, { x: 1 }, 1]], /row 1 has a malformed value/);
+    refused([row, null], /row 1 is malformed/);
+    refused([[0, 0, 0, null, 1, 1, 0, 1, Number.MAX_SAFE_INTEGER], [0, 'x', 1]], /row 1 has malformed versions/);
+  });
+
   it("keeps a cursor's place, and resumes a cursor of the old branch order at the start of its table", () => {
     const cursor = { from: 3, to: 90, table: 't', arm: 2, key: [41n, 'k', new Uint8Array([1])] };
     const wire = cursorToWire(cursor);
@@ -190,13 +228,13 @@ describe('sync protocol between nodes', () => {
       return stream;
     }
 
-    // a peer of protocol 4 (JSON frames, as every protocol's hello) or 3 is refused with the
-    // reason, in JSON, which it reads
-    for (const v of [4, 3]) {
+    // a peer of protocol 5 (CBOR frames, but rows without continuations), 4 (JSON frames, as every
+    // protocol's hello) or 3 is refused with the reason, in JSON, which it reads
+    for (const v of [5, 4, 3]) {
       const old = await openStream();
       old.stream.send(frames.hello(v, a.ds.databaseId, newNonce()));
       await until(() => old.inbox.some((m) => m.t === 'refused'), 'old protocol refused');
-      expect(old.inbox.find((m) => m.t === 'refused')).toMatchObject({ reason: 'version', message: `this peer speaks sync protocol 5, the other ${v}: update crr-desk on both` });
+      expect(old.inbox.find((m) => m.t === 'refused')).toMatchObject({ reason: 'version', message: `this peer speaks sync protocol 6, the other ${v}: update crr-desk on both` });
       expect(JSON.parse(Buffer.concat(old.received).subarray(4).toString('utf8'))).toMatchObject({ t: 'refused', reason: 'version' });
     }
 

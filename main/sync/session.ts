@@ -11,8 +11,8 @@
 //
 // Frames are CBOR (protocol 5, frames.ts), byte fields as byte strings, except the hello and
 // refusals: JSON, as every protocol before 5 sent them, so that peers of different protocols can
-// read each other's hello and refuse each other with the version (a protocol-4 peer refuses our
-// hello, v 5, just as we refuse its, v 4). JSON is read only before authentication.
+// read each other's hello and refuse each other with the version (a protocol-5 peer refuses our
+// hello, v 6, just as we refuse its, v 5). JSON is read only before authentication.
 //
 // Schema changes (protocol 4): each side tells the other its schema log's version vector (vv:
 // per origin site, the highest clock it holds) and summary (sv: entries applied, entries waiting
@@ -60,12 +60,12 @@ const TARGET_FRAME_BYTES = 1 << 20;
 const MAX_PAGE = 8000;
 const KEEPALIVE_MS = 30_000;
 /**
- * the hello's protocol version: 5 frames are CBOR (byte fields raw: frames.ts, change-codec.ts);
+ * the hello's protocol version: 6 writes a row's next cells as continuation rows (change-codec.ts); 5 frames are CBOR (byte fields raw: frames.ts, change-codec.ts);
  * 4 carries the schema log (`schema` frames, `sv`/`vv` in state); 3 added counter contributions and text states (change rows of their own kind); 2 carried cell
  * history inside change frames (1 had a separate route). Another version is refused with the
  * reason: a peer that cannot take schema changes or policy rows would silently diverge.
  */
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 /** how long a stream may take to authenticate */
 export const HANDSHAKE_MS = 10_000;
 
