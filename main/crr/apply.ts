@@ -12,7 +12,7 @@ import type Database from 'better-sqlite3';
 import type { Change } from './types.ts';
 import type { SqlValue } from '../../shared/values.ts';
 import type { TableInfo } from './table-info.ts';
-import { sameBytes } from './pack-pk.ts';
+import { sameBytes, sameSite } from './pack-pk.ts';
 import { incomingTable, mergeProgram, STAGED_COLUMNS } from './merge.ts';
 import { stageFreshSql, stageWholeSql, storedAsGiven, WHOLE_COLUMNS, wholeRowsProgram } from './whole-rows.ts';
 import { affinity, type Affinity } from '../../shared/column-affinity.ts';
@@ -47,9 +47,6 @@ export function tableMergeSql(info: TableInfo, history: boolean, gather = true):
 /** Run lengths a staging statement is prepared for (the rest of a run goes by smaller ones). */
 const RUNS = [64, 8, 1];
 
-/** bytewise (keys are short: a loop beats wrapping both in Buffers to compare them) */
-
-const sameSite = (a: Uint8Array | null | undefined, b: Uint8Array | null | undefined) => (a && b ? sameBytes(a, b) : a === b);
 
 /**
  * The changes of `changes[from, to)` (one key's run) that make a whole new row: one first version

@@ -35,7 +35,7 @@ export type {
 } from './types.ts';
 export { CrrRefusal } from './table-info.ts';
 export { ChangeRefused, MAX_CLOCK } from './input-limits.ts';
-export { packPrimaryKey, unpackPrimaryKey } from './pack-pk.ts';
+export { packPrimaryKey, unpackPrimaryKey, sameBytes, sameSite } from './pack-pk.ts';
 
 const engines = new WeakMap<Database.Database, CrrEngine>();
 

@@ -195,6 +195,9 @@ export function packPrimaryKeySql(cols: string[], fallback: string): string {
 }
 
 /** Two byte strings are equal (a JS loop: for keys and site ids, cheaper than Buffer.equals' native call) */
+/** two site ids (or none) alike: both absent, or the same bytes */
+export const sameSite = (a: Uint8Array | null | undefined, b: Uint8Array | null | undefined): boolean => (a && b ? sameBytes(a, b) : a == null && b == null);
+
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a === b) return true;
   const n = a.length;

@@ -16,6 +16,7 @@
 // and values tagged (shared/values.ts toWire).
 import type { Change, ChangePageCursor, VersionRef } from '../crr/types.ts';
 import { NEGATIVE_ZERO } from './frames.ts';
+import { sameBytes, sameSite } from '../crr/index.ts';
 import { bytesToHex, fromWire, hexToBytes, toWire, type SqlValue, type WireValue } from '../../shared/values.ts';
 
 export class ProtocolError extends Error {}
@@ -81,13 +82,6 @@ interface Form {
   reader(w: Partial<WireChanges>): { pk(ref: unknown): Uint8Array | undefined; cid(ref: unknown): string | undefined };
 }
 
-const same = (a: Uint8Array, b: Uint8Array) => {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-};
-const sameSite = (a: Uint8Array | null | undefined, b: Uint8Array | null | undefined) => (a && b ? same(a, b) : a === b);
 const sameRef = (a: VersionRef | null | undefined, b: VersionRef | null | undefined) =>
   a && b ? a.col_version === b.col_version && sameSite(a.site_id, b.site_id) : (a ?? null) === (b ?? null);
 /** a change without history fields: a 9-element row */
@@ -102,7 +96,7 @@ const bare = (c: Change) => c.parent == null && c.written_at == null && c.resolv
  */
 function continues(p: Change, c: Change): boolean {
   return (
-    c.seq === p.seq + 1 && c.db_version === p.db_version && c.cl === p.cl && c.table === p.table && same(c.pk, p.pk) && sameSite(c.site_id, p.site_id)
+    c.seq === p.seq + 1 && c.db_version === p.db_version && c.cl === p.cl && c.table === p.table && sameBytes(c.pk, p.pk) && sameSite(c.site_id, p.site_id)
     && c.kind === p.kind && c.resolves == null && p.resolves == null && bare(c) === bare(p) && (c.written_at ?? null) === (p.written_at ?? null) && sameRef(c.parent, p.parent)
   );
 }
@@ -122,7 +116,7 @@ const CBOR: Form = {
     return {
       pk(pk) {
         // a row's cells come one after the other
-        if (last >= 0 && same(pk, pks[last])) return last;
+        if (last >= 0 && sameBytes(pk, pks[last])) return last;
         const k = Buffer.from(pk.buffer, pk.byteOffset, pk.byteLength).toString('latin1');
         let i = pkIndex.get(k);
         if (i === undefined) pkIndex.set(k, (i = pks.push(pk) - 1));
@@ -192,7 +186,7 @@ export function encodeChanges(changes: Change[], form: Form = CBOR): WireChanges
   };
   const ref = (r: VersionRef | null | undefined): WireRef => (r ? [r.site_id ? site(r.site_id) : -1, r.col_version] : null);
   let prev: Change | null = null;
-  const rows = changes.map((c, i): WireRow | ContinuationRow => {
+  const rows = changes.map((c): WireRow | ContinuationRow => {
     const p = prev;
     prev = c;
     if (form.continues && p && continues(p, c)) return [refs.cid(c.cid), form.value(c.val), c.col_version];

@@ -8,13 +8,12 @@
 // Changes attributed to third sites cannot be told from honest relays without signatures: they
 // pass. A frame that fails is refused whole (nothing applied, no progress recorded).
 import type { Change, PolicyEntry } from '../crr/types.ts';
-import { MAX_CLOCK } from '../crr/index.ts';
+import { MAX_CLOCK, sameSite } from '../crr/index.ts';
 
 export class FrameRefused extends Error {
   override name = 'FrameRefused';
 }
 
-const sameSite = (a: Uint8Array | null, b: Uint8Array) => a !== null && a.length === b.length && a.every((x, i) => x === b[i]);
 const clock = (n: number) => Number.isSafeInteger(n) && n >= 0 && n <= MAX_CLOCK;
 
 /** A frame's own numbers: the range end it covers and the sender's head. */
