@@ -129,18 +129,26 @@ END;`);
 
   // INSERT of a deleted key: a new life (cl + 1, sentinel shown, a new implied clock); the
   // deleted life's implied versions are written out first, from the values its record kept.
-  sql.push(`CREATE TRIGGER IF NOT EXISTS ${triggerName(info.name, 'reinsert')} AFTER INSERT ON ${t}
+  // Every statement is guarded by the life being a deleted one: with columns, this trigger also
+  // records a REPLACE over a live row (one trigger for both: a fresh insert pays one lookup and
+  // one trigger for them, not two).
+  const deadLife = `EXISTS (SELECT 1 FROM ${rows} r WHERE ${pkMatch(info, 'r', newPk)} AND r.cl % 2 = 0)`;
+  const reinsertSqls = (k: number) => [
+    ...endDeadLife(newPk).map((s) => (s.startsWith(`DELETE FROM ${D} `) ? `${s} AND ${deadLife}` : s)),
+    `UPDATE OR IGNORE ${rows} SET cl = cl + 1, s_version = x.db_version, s_seq = x.seq - ${k}, s_site = 0,
+      i_cl = ${pkOnly ? 'NULL' : 'cl + 1'}, i_version = ${pkOnly ? 'NULL' : 'x.db_version'}, i_seq = ${pkOnly ? 'NULL' : `x.seq - ${K}`},
+      i_site = ${pkOnly ? 'NULL' : '0'}, i_written = NULL
+    FROM crr_tx x WHERE x.id = 1 AND ${pkMatch(info, rows, newPk)} AND ${rows}.cl % 2 = 0`,
+  ];
+
+  if (pkOnly) {
+    sql.push(`CREATE TRIGGER IF NOT EXISTS ${triggerName(info.name, 'reinsert')} AFTER INSERT ON ${t}
   WHEN ${NOT_MERGING} AND ${rowIs(newPk, 'r.cl % 2 = 0')}
 BEGIN
   ${claimSql(K1)};
-  ${endDeadLife(newPk).map((s) => `${s};`).join('\n  ')}
-  UPDATE OR IGNORE ${rows} SET cl = cl + 1, s_version = x.db_version, s_seq = x.seq - ${K1}, s_site = 0,
-      i_cl = ${pkOnly ? 'NULL' : 'cl + 1'}, i_version = ${pkOnly ? 'NULL' : 'x.db_version'}, i_seq = ${pkOnly ? 'NULL' : `x.seq - ${K}`},
-      i_site = ${pkOnly ? 'NULL' : '0'}, i_written = NULL
-    FROM crr_tx x WHERE x.id = 1 AND ${pkMatch(info, rows, newPk)};
+  ${reinsertSqls(K1).map((s) => `${s};`).join('\n  ')}
 END;`);
-
-  if (!pkOnly) {
+  } else {
     // INSERT OR REPLACE over a live row deletes it without a DELETE trigger: before the old
     // values go, its implied versions become explicit (harmless when the insert is then
     // ignored or becomes an UPSERT's update: the same versions, stored explicitly) ...
@@ -150,19 +158,22 @@ BEGIN
   ${reserveSql(0)};
   ${materializeImpliedSql(info, `${rows} r CROSS JOIN ${t} b`, `${pkMatch(info, 'r', newPk)} AND ${pkMatch(info, 'b', newPk)}`, valueBySlot(info, 'b', 'v.column2'), false)[0]};
 END;`);
-    // ... and after it every cell gets its next version (cr-sqlite bumps them all).
-    sql.push(`CREATE TRIGGER IF NOT EXISTS ${triggerName(info.name, 'replace')} AFTER INSERT ON ${t}
-  WHEN ${NOT_MERGING} AND ${rowIs(newPk, 'r.cl % 2 = 1')}
+    // ... and after it every cell gets its next version (cr-sqlite bumps them all). The REPLACE
+    // statements come first: they leave the life as it is, so the re-insert's guards still hold.
+    // A re-insert reserves one seq more (its sentinel comes first).
+    sql.push(`CREATE TRIGGER IF NOT EXISTS ${triggerName(info.name, 'reinsert')} AFTER INSERT ON ${t}
+  WHEN ${NOT_MERGING} AND ${rowIs(newPk, '1')}
 BEGIN
-  ${claimSql(K)};
+  UPDATE OR IGNORE crr_tx SET seq = seq + ${K} + (SELECT 1 - r.cl % 2 FROM ${rows} r WHERE ${pkMatch(info, 'r', newPk)}), changed = 1 WHERE id = 1;
   INSERT OR IGNORE INTO ${V} (${versionColumns(info)})
     SELECT ${newPk.join(', ')}, v.column2, 0, r.cl, coalesce(c.col_version, 0) + 1, 0, ${valueBySlot(info, 'NEW', 'v.column2')},
       x.db_version, x.seq - ${K} + v.column2, c.site, coalesce(c.col_version, 0), NULL, NULL, NULL, NULL, NULL, NULL, NULL
     FROM crr_tx x CROSS JOIN ${rows} r CROSS JOIN ${columnValues(info)} v
       LEFT JOIN ${V} c ON ${pkMatch(info, 'c', newPk)} AND c.slot = v.column2 AND c.lost = 0 AND c.cl = r.cl
         AND c.col_version = (SELECT max(y.col_version) FROM ${V} y WHERE ${pkMatch(info, 'y', newPk)} AND y.slot = v.column2 AND y.lost = 0 AND y.cl = r.cl)
-    WHERE x.id = 1 AND ${pkMatch(info, 'r', newPk)};
+    WHERE x.id = 1 AND ${pkMatch(info, 'r', newPk)} AND r.cl % 2 = 1;
   ${history ? '' : prunedSql(info, newPk, 'NULL')}
+  ${reinsertSqls(K1).map((s) => `${s};`).join('\n  ')}
 END;`);
   }
 
