@@ -7,6 +7,7 @@
 import type { TableInfo } from './table-info.ts';
 import { quoteId, quoteText } from './table-info.ts';
 import { columnValues, deadTable, deadValueBySlot, forksTable, nameBySlot, rowsTable, valueBySlot, versionsTable } from './clock-tables.ts';
+import { affinity } from '../../shared/column-affinity.ts';
 
 /** When this replica committed db_version `v` (ms since 1970): the seen time of its versions. */
 export const timeOfSql = (v: string) => `(SELECT t.at FROM crr_times t WHERE t.db_version >= ${v} ORDER BY t.db_version LIMIT 1)`;
@@ -50,7 +51,9 @@ export function versionsSelect(info: TableInfo, where = '1'): string {
 /**
  * 1 when version h "won": the cell holds its value at its version now (its row is alive in h's
  * life and the cell's current version has h's col_version and value). Two writers that wrote the
- * same value at the same version both won.
+ * same value at the same version both won. The value is compared as the column's affinity stored
+ * it ('5' in an INTEGER column holds 5, 3 in a TEXT one '3'); a column without affinity stores
+ * values as given, so there the storage class must match too (5 IS 5.0).
  */
 export function wonSql(info: TableInfo, h: string): string {
   const V = versionsTable(info.name);
@@ -58,9 +61,18 @@ export function wonSql(info: TableInfo, h: string): string {
   const key = (a: string) => info.pks.map((p) => `${a}.${quoteId(p)} = ${h}.${quoteId(p)}`).join(' AND ');
   const current = `coalesce((SELECT max(c.col_version) FROM ${V} c WHERE ${key('c')} AND c.slot = ${h}.slot AND c.lost = 0 AND c.cl = ${h}.cl),
       CASE WHEN r.i_cl = r.cl THEN 1 END)`;
-  const val = valueBySlot(info, 'b', `${h}.slot`);
+  const holds = info.columns.map((c, i) => {
+    const col = `b.${quoteId(c)}`;
+    const aff = affinity(info.columnTypes[i]);
+    const held =
+      aff === 'blob' ? `${col} IS ${h}.val AND typeof(${col}) = typeof(${h}.val)`
+      // (h.val, of a column without a type, gets no TEXT affinity in a comparison: numbers become text here)
+      : aff === 'text' ? `${col} IS CASE WHEN typeof(${h}.val) IN ('integer', 'real') THEN CAST(${h}.val AS TEXT) ELSE ${h}.val END`
+      : `${col} IS ${h}.val`;
+    return `WHEN ${info.slots[i]} THEN ${held}`;
+  });
   return `EXISTS (SELECT 1 FROM ${rows} r JOIN ${quoteId(info.name)} b ON ${sameKey(info, 'b', 'r')}
-      WHERE ${key('r')} AND r.cl = ${h}.cl AND ${current} = ${h}.col_version AND ${val} IS ${h}.val AND typeof(${val}) = typeof(${h}.val))`;
+      WHERE ${key('r')} AND r.cl = ${h}.cl AND ${current} = ${h}.col_version AND CASE ${h}.slot ${holds.join(' ')} END)`;
 }
 
 /**

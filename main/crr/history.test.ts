@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { openReplica, closeReplica, tempDir, tableSnapshot, syncStream, type Replica } from './test-helpers.ts';
 import type { Conflict } from './types.ts';
+import { packPrimaryKey } from './pack-pk.ts';
 
 const tmp = tempDir('crr-history-');
 afterAll(() => tmp.cleanup());
@@ -50,6 +51,22 @@ function permutations<T>(items: T[]): T[][] {
 }
 
 describe('cell history and conflicts', () => {
+  it("says a version won when the column's affinity stored its value converted ('5' in an INTEGER column, 7.0 in one, 3 in TEXT)", () => {
+    const [a, b] = replicas(2);
+    // a peer whose columns have no type (a cr-sqlite peer, another schema) sends values as it holds them
+    const site = Uint8Array.from({ length: 16 }, () => 9);
+    const pk = packPrimaryKey([1n]);
+    const change = (cid: string, val: unknown) => ({ table: 'items', pk, cid, val, col_version: 1, db_version: 1, site_id: site, cl: 1, seq: 0 });
+    for (const r of [a, b]) r.engine.applyChanges([change('name', 3n), change('qty', '5')] as never);
+    b.engine.applyChanges([{ ...change('qty', 7.0), col_version: 2, db_version: 2, site_id: site }] as never);
+    expect(tableSnapshot(a.db, 'items')).toEqual([['1', `'3'`, '5']]);
+    expect(tableSnapshot(b.db, 'items')).toEqual([['1', `'3'`, '7']]);
+    expect(a.engine.history.cell('items', [1n], 'qty').map((v) => [v.val, v.won])).toEqual([['5', true]]);
+    expect(a.engine.history.cell('items', [1n], 'name').map((v) => [v.val, v.won])).toEqual([[3n, true]]);
+    expect(b.engine.history.cell('items', [1n], 'qty').map((v) => [v.val, v.won])).toEqual([[7, true], ['5', false]]);
+    for (const r of [a, b]) closeReplica(r);
+  });
+
   it('records every local version with its parent, and says which one is the value now', () => {
     const [a] = replicas(1);
     a.db.prepare(`INSERT INTO items VALUES (1, 'apple', 3)`).run();
