@@ -5,7 +5,8 @@ import { describe, it, expect, afterAll } from 'vitest';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { openReplica, closeReplica, tempDir, tableSnapshot, syncStream, type Replica } from './test-helpers.ts';
-import type { Conflict } from './types.ts';
+import type { Change, Conflict } from './types.ts';
+import type { SqlValue } from '../../shared/values.ts';
 import { packPrimaryKey } from './pack-pk.ts';
 
 const tmp = tempDir('crr-history-');
@@ -56,9 +57,9 @@ describe('cell history and conflicts', () => {
     // a peer whose columns have no type (a cr-sqlite peer, another schema) sends values as it holds them
     const site = Uint8Array.from({ length: 16 }, () => 9);
     const pk = packPrimaryKey([1n]);
-    const change = (cid: string, val: unknown) => ({ table: 'items', pk, cid, val, col_version: 1, db_version: 1, site_id: site, cl: 1, seq: 0 });
-    for (const r of [a, b]) r.engine.applyChanges([change('name', 3n), change('qty', '5')] as never);
-    b.engine.applyChanges([{ ...change('qty', 7.0), col_version: 2, db_version: 2, site_id: site }] as never);
+    const change = (cid: string, val: SqlValue): Change => ({ table: 'items', pk, cid, val, col_version: 1, db_version: 1, site_id: site, cl: 1, seq: 0 });
+    for (const r of [a, b]) r.engine.applyChanges([change('name', 3n), change('qty', '5')]);
+    b.engine.applyChanges([{ ...change('qty', 7.0), col_version: 2, db_version: 2 }]);
     expect(tableSnapshot(a.db, 'items')).toEqual([['1', `'3'`, '5']]);
     expect(tableSnapshot(b.db, 'items')).toEqual([['1', `'3'`, '7']]);
     expect(a.engine.history.cell('items', [1n], 'qty').map((v) => [v.val, v.won])).toEqual([['5', true]]);
