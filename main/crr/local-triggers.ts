@@ -111,15 +111,20 @@ export function localTriggersSql(info: TableInfo, history = true, counters = fal
   const deadRecord = (pk: string[], seq: string) => `INSERT OR IGNORE INTO ${D} (${pkList}, cl, db_version, seq, site${deadCols.map((d) => `, ${d}`).join('')})
     SELECT ${pk.join(', ')}, r.cl, x.db_version, ${seq}, 0${info.columns.map((c) => `, OLD.${quoteId(c)}`).join('')}
     FROM crr_tx x CROSS JOIN ${rows} r WHERE x.id = 1 AND ${pkMatch(info, 'r', pk)}`;
-  /** a deleted life's values are written out (implied.ts) when the row leaves it; then its record goes */
-  const endDeadLife = (pk: string[]) =>
-    history
+  /**
+   * a deleted life's values are written out (implied.ts) when the row leaves it; then its record
+   * goes (`onlyIf`: a further condition on that, for a trigger that also records other writes)
+   */
+  const endDeadLife = (pk: string[], onlyIf = '') => {
+    const dropRecord = `DELETE FROM ${D} WHERE ${pkMatch(info, D, pk)}${onlyIf ? ` AND ${onlyIf}` : ''}`;
+    return history
       ? [
           ...materializeImpliedSql(info, `${rows} r LEFT JOIN ${D} d ON ${pkMatch(info, 'd', pk)} AND d.cl = r.cl`, `${pkMatch(info, 'r', pk)} AND r.cl % 2 = 0`,
             deadValueBySlot(info, 'd', 'v.column2'), true),
-          `DELETE FROM ${D} WHERE ${pkMatch(info, D, pk)}`,
+          dropRecord,
         ]
-      : [prunedSql(info, pk, 'NULL').replace(/;$/, ''), `DELETE FROM ${D} WHERE ${pkMatch(info, D, pk)}`];
+      : [prunedSql(info, pk, 'NULL').replace(/;$/, ''), dropRecord];
+  };
 
   // INSERT of a key never seen: one rows-table row (the implied clock; a pk-only table shows its sentinel).
   sql.push(`CREATE TRIGGER IF NOT EXISTS ${triggerName(info.name, 'insert')} AFTER INSERT ON ${t}
@@ -137,9 +142,9 @@ END;`);
   // records a REPLACE over a live row (one trigger for both: a fresh insert pays one lookup and
   // one trigger for them, not two).
   const deadLife = `EXISTS (SELECT 1 FROM ${rows} r WHERE ${pkMatch(info, 'r', newPk)} AND r.cl % 2 = 0)`;
-  const reinsertSqls = (k: number) => [
-    ...endDeadLife(newPk).map((s) => (s.startsWith(`DELETE FROM ${D} `) ? `${s} AND ${deadLife}` : s)),
-    `UPDATE OR IGNORE ${rows} SET cl = cl + 1, s_version = x.db_version, s_seq = x.seq - ${k}, s_site = 0,
+  const reinsertSqls = [
+    ...endDeadLife(newPk, deadLife),
+    `UPDATE OR IGNORE ${rows} SET cl = cl + 1, s_version = x.db_version, s_seq = x.seq - ${K1}, s_site = 0,
       i_cl = ${pkOnly ? 'NULL' : 'cl + 1'}, i_version = ${pkOnly ? 'NULL' : 'x.db_version'}, i_seq = ${pkOnly ? 'NULL' : `x.seq - ${K}`},
       i_site = ${pkOnly ? 'NULL' : '0'}, i_written = NULL
     FROM crr_tx x WHERE x.id = 1 AND ${pkMatch(info, rows, newPk)} AND ${rows}.cl % 2 = 0`,
@@ -150,7 +155,7 @@ END;`);
   WHEN ${NOT_MERGING} AND ${rowIs(newPk, 'r.cl % 2 = 0')}
 BEGIN
   ${claimSql(K1)};
-  ${reinsertSqls(K1).map((s) => `${s};`).join('\n  ')}
+  ${reinsertSqls.map((s) => `${s};`).join('\n  ')}
 END;`);
   } else {
     // INSERT OR REPLACE over a live row deletes it without a DELETE trigger: before the old
@@ -177,7 +182,7 @@ BEGIN
         AND c.col_version = (SELECT max(y.col_version) FROM ${V} y WHERE ${pkMatch(info, 'y', newPk)} AND y.slot = v.column2 AND y.lost = 0 AND y.cl = r.cl)
     WHERE x.id = 1 AND ${pkMatch(info, 'r', newPk)} AND r.cl % 2 = 1;
   ${history ? '' : prunedSql(info, newPk, 'NULL')}
-  ${reinsertSqls(K1).map((s) => `${s};`).join('\n  ')}
+  ${reinsertSqls.map((s) => `${s};`).join('\n  ')}
 END;`);
   }
 
