@@ -48,7 +48,7 @@ export function createCommits(ctx: CommitsContext) {
   let committedVersion = q.committed.get() as number;
   /** the last one that changed a current value: crsql_db_version() */
   let currentVersion = q.current.get() as number;
-  let pending: { marker: Marker; origin: CommitEvent['origin'] }[] = [];
+  let pending: { marker: Marker; origin: CommitEvent['origin']; versions: number }[] = [];
   let mergeSeen = false;
   let mergesWon = 0;
   const grewHistory = new Set<string>();
@@ -65,7 +65,7 @@ export function createCommits(ctx: CommitsContext) {
     if (m.changed) q.publishCurrent.run(BigInt(m.max_version));
     q.time.run(BigInt(m.max_version), Date.now());
     q.clearMarker.run();
-    pending.push({ marker: m, origin: mergeSeen ? 'merge' : origin });
+    pending.push({ marker: m, origin: mergeSeen ? 'merge' : origin, versions: countVersions(m) });
     mergeSeen = false;
   }
 
@@ -121,7 +121,7 @@ export function createCommits(ctx: CommitsContext) {
       // the schema log's listeners before onCommit: sync sends a peer schema entries before the changes that need them
       schemaLog.flush();
       if (commits.length === 0) return;
-      maybePrune();
+      maybePrune(commits.reduce((n, c) => n + c.versions, 0));
       if (listeners.size === 0) return;
       for (const e of commits.map((c) => describe(c.marker, c.origin))) {
         if (e.tables.length) notifyAll(listeners, e, 'onCommit');
@@ -134,21 +134,25 @@ export function createCommits(ctx: CommitsContext) {
   }
 
   // ---- retention as the history grows: prune the cells touched since the last prune ----
-  // Versions are counted as their commits come (each commit counts only its own versions: counting
-  // everything since the last prune made every small commit cost more, up to 0.5 ms each)
+  // Each commit's versions are counted as it seals, inside its transaction: counting everything
+  // since the last prune made every small commit cost more (up to 0.5 ms each), and counting after
+  // the commit cost a read transaction of its own (11 of a commit's 100 µs)
   let prunedThrough = committedVersion;
-  let countedThrough = committedVersion;
   let addedSincePrune = 0;
   const versionsIn = new Map<string, Statement>();
-  function maybePrune(): void {
-    if (!ctx.historyOn || committedVersion <= countedThrough) return;
+  function countVersions(m: Marker): number {
+    if (!ctx.historyOn) return 0;
+    let n = 0;
     for (const info of ctx.tables().values()) {
       if (!info.columns.length) continue;
       let s = versionsIn.get(info.name);
-      if (!s) versionsIn.set(info.name, (s = prepare(`SELECT count(*) FROM ${versionsTable(info.name)} WHERE db_version > ? AND db_version <= ?`).pluck()));
-      addedSincePrune += s.get(countedThrough, committedVersion) as number;
+      if (!s) versionsIn.set(info.name, (s = prepare(`SELECT count(*) FROM ${versionsTable(info.name)} WHERE db_version BETWEEN ? AND ?`).pluck()));
+      n += s.get(m.db_version, m.max_version) as number;
     }
-    countedThrough = committedVersion;
+    return n;
+  }
+  function maybePrune(added: number): void {
+    addedSincePrune += added;
     if (addedSincePrune < PRUNE_EVERY) return;
     const since = prunedThrough;
     prunedThrough = committedVersion;
