@@ -5,6 +5,7 @@ import type { TableInfo } from './table-info.ts';
 import { quoteId } from './table-info.ts';
 import { rowsTable } from './clock-tables.ts';
 import { rowSeqs } from './local-triggers.ts';
+import { CLOCK_ROW } from './clock-sql.ts';
 
 export function backfillSql(info: TableInfo): string {
   const t = quoteId(info.name);
@@ -21,7 +22,7 @@ export function backfillSql(info: TableInfo): string {
     `INSERT INTO temp.crr_backfill_rows SELECT ${pkList}, row_number() OVER (ORDER BY ${pkList}) - 1 ${missing};`,
     // reserve K seq numbers per row at once (the marker opens only if there are rows)
     `INSERT INTO crr_tx (id, db_version, seq, max_version, changed)
-       SELECT 1, value + 1, ${K} * (${count}), value + 1, 1 FROM crr_state WHERE key = 'db_version' AND (${count}) > 0
+       SELECT 1, value + 1, ${K} * (${count}), value + 1, 1 FROM ${CLOCK_ROW} WHERE (${count}) > 0
        ON CONFLICT (id) DO UPDATE SET seq = seq + ${K} * (${count}), changed = 1;`,
     `INSERT INTO ${rowsTable(info.name)} (${pkList}, cl, s_version, s_seq, s_site, i_cl, i_version, i_seq, i_site)
        SELECT ${info.pks.map((p) => `k.${quoteId(p)}`).join(', ')}, 1, ${pkOnly ? 'x.db_version, x.seq - (SELECT count(*) FROM temp.crr_backfill_rows) + k.rn, 0, NULL, NULL, NULL, NULL' : `NULL, NULL, NULL, 1, x.db_version, x.seq - ${K} * (SELECT count(*) FROM temp.crr_backfill_rows) + ${K} * k.rn, 0`}

@@ -1,4 +1,4 @@
-// Where clocks and history live inside the file (storage format 2). Per CRR table t:
+// Where clocks and history live inside the file (storage format 3; the clock itself: clock-sql.ts). Per CRR table t:
 //
 //   "t__crr_rows"  one row per primary key ever seen: causal length cl (odd alive, even
 //                  deleted); the clock of a live life's sentinel ('-1') change when one is
@@ -42,7 +42,7 @@ export const clockObjectPrefix = (table: string) => `${table}__crr_`;
 /** A deleted life's record's copy of the row's value of the column with this slot. */
 export const deadValue = (slot: number) => quoteId(`crr_v${slot}`);
 
-export const STORAGE_FORMAT = 2;
+export const STORAGE_FORMAT = 3;
 
 /** Engine-wide state, created once per file. */
 export const META_SQL = `
@@ -61,12 +61,10 @@ CREATE TABLE IF NOT EXISTS crr_tables (name TEXT PRIMARY KEY, columns TEXT NOT N
 -- the higher (clock, site) wins.
 CREATE TABLE IF NOT EXISTS crr_policies (tbl TEXT NOT NULL, cid TEXT NOT NULL, policy TEXT NOT NULL,
   clock INTEGER NOT NULL, site BLOB NOT NULL, PRIMARY KEY (tbl, cid)) WITHOUT ROWID;
--- when this replica committed each db_version (ms since 1970): the seen time of its versions
-CREATE TABLE IF NOT EXISTS crr_times (db_version INTEGER PRIMARY KEY, at INTEGER NOT NULL);
--- db_version: the last version this replica stamped (its Lamport clock); crsql_db_version:
--- the last one that changed a current value (what crsql_db_version() returns)
-INSERT OR IGNORE INTO crr_state (key, value) VALUES ('db_version', 0);
-INSERT OR IGNORE INTO crr_state (key, value) VALUES ('crsql_db_version', 0);
+-- when this replica committed each db_version (ms since 1970): the seen time of its versions;
+-- the newest row is the clock (CLOCK_SQL). quiet = 1: the commit changed no current value (a
+-- merge that only brought history), so crsql_db_version() is the newest row without it.
+CREATE TABLE IF NOT EXISTS crr_times (db_version INTEGER PRIMARY KEY, at INTEGER NOT NULL, quiet INTEGER);
 -- cell history on (1) or off (0), and how many versions per cell it keeps
 INSERT OR IGNORE INTO crr_state (key, value) VALUES ('history', 1);
 INSERT OR IGNORE INTO crr_state (key, value) VALUES ('history_retention', 20);

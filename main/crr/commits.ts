@@ -13,6 +13,7 @@ import type { TableInfo } from './table-info.ts';
 import { deadTable, rowsTable, versionsTable } from './clock-tables.ts';
 import { notifyAll } from './notify.ts';
 import { policyCommitSitesSql } from './policy-columns.ts';
+import { CLOCK_SQL, CURRENT_VERSION_SQL } from './clock-sql.ts';
 
 type Statement = Database.Statement;
 type Marker = { db_version: number; max_version: number; changed: number };
@@ -36,12 +37,11 @@ export function createCommits(ctx: CommitsContext) {
   const { db, prepare } = ctx;
   const q = {
     marker: prepare('SELECT db_version, max_version, changed FROM crr_tx WHERE id = 1').safeIntegers(false),
-    publish: prepare(`UPDATE crr_state SET value = ? WHERE key = 'db_version'`),
-    publishCurrent: prepare(`UPDATE crr_state SET value = ? WHERE key = 'crsql_db_version'`),
-    time: prepare('INSERT OR REPLACE INTO crr_times (db_version, at) VALUES (?, ?)'),
+    // the version's time row is also the clock (CLOCK_SQL) and, unless quiet, crsql_db_version
+    publish: prepare('INSERT OR REPLACE INTO crr_times (db_version, at, quiet) VALUES (?, ?, ?)'),
     clearMarker: prepare('DELETE FROM crr_tx'),
-    committed: prepare(`SELECT value FROM crr_state WHERE key = 'db_version'`).pluck().safeIntegers(false),
-    current: prepare(`SELECT value FROM crr_state WHERE key = 'crsql_db_version'`).pluck().safeIntegers(false),
+    committed: prepare(`SELECT ${CLOCK_SQL}`).pluck().safeIntegers(false),
+    current: prepare(CURRENT_VERSION_SQL).pluck().safeIntegers(false),
   };
   const listeners = new Set<(e: CommitEvent) => void>();
   /** the last db_version stamped (this replica's Lamport clock, what sync pages up to) */
@@ -60,10 +60,7 @@ export function createCommits(ctx: CommitsContext) {
     if (!m) return;
     // counter and text columns: their local writes are settled and diffed first (policy-columns.ts)
     if (ctx.beforeSeal(m.db_version)) m = q.marker.get() as Marker;
-    // bigint: stored as INTEGER
-    q.publish.run(BigInt(m.max_version));
-    if (m.changed) q.publishCurrent.run(BigInt(m.max_version));
-    q.time.run(BigInt(m.max_version), Date.now());
+    q.publish.run(BigInt(m.max_version), Date.now(), m.changed ? null : 1);
     q.clearMarker.run();
     pending.push({ marker: m, origin: mergeSeen ? 'merge' : origin, versions: countVersions(m) });
     mergeSeen = false;

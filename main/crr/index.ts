@@ -23,11 +23,13 @@ import { createApplier, tableMergeSql } from './apply.ts';
 import { createChangesInsert } from './changes-insert.ts';
 import { createSchemaKeeper } from './schema-repair.ts';
 import { migrateFromFormat1, needsFormat1Migration } from './migrate-v1.ts';
+import { dropFormat2Clock, migrateFromFormat2, needsFormat2Migration } from './migrate-v2.ts';
 import { createSchemaLog, SCHEMA_LOG_SQL } from './schema-log.ts';
 import { createPolicyColumns, policyBranches } from './policy-columns.ts';
 import { createCommits } from './commits.ts';
 import { installStatementBracket } from './statement-bracket.ts';
 import { registerSqlFunctions } from './sql-functions.ts';
+import { CLOCK_SQL } from './clock-sql.ts';
 
 export type {
   Change, ChangePage, ChangePageCursor, CommitEvent, CrrEngine, CrrOptions, CellVersion, Conflict, MergePolicy, PolicyEntry, VersionRef,
@@ -52,9 +54,11 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   };
   raw.transaction(() => {
     const upgrade = needsFormat1Migration(raw);
+    const clockInState = upgrade || needsFormat2Migration(raw);
     raw.exec(META_SQL);
     raw.exec(SCHEMA_LOG_SQL);
     if (upgrade) migrateFromFormat1(raw);
+    if (clockInState) migrateFromFormat2(raw);
     raw.prepare(`INSERT OR IGNORE INTO crr_state (key, value) VALUES ('storage_format', ?)`).run(STORAGE_FORMAT);
   }).immediate();
   const siteId = ensureLocalSiteId(db, options.siteId);
@@ -94,7 +98,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   const staged = new Set<string>();
   const boundStmt = raw
     .prepare(
-      `SELECT (SELECT value FROM crr_state WHERE key = 'db_version') +
+      `SELECT ${CLOCK_SQL} +
          coalesce((SELECT value FROM crr_state WHERE key = 'max_version_jump'), ${DEFAULT_MAX_VERSION_JUMP})`,
     )
     .pluck()
@@ -318,6 +322,8 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
   schema.load();
   rebuildTemp(schema.tables());
   schema.repair();
+  // (the triggers re-created: none in the file reads format 2's clock any more)
+  dropFormat2Clock(raw);
   commits.sealOutside('outside');
 
   const engine: CrrEngine = {

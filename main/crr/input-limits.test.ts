@@ -83,7 +83,7 @@ describe('INSERT INTO crsql_changes checks every field', () => {
     expect(r.db.prepare('SELECT typeof(crsql_db_version()), crsql_db_version()').raw().get()).toEqual(['integer', 0]);
     insert(r, good());
     expect(r.engine.changesSince(0)).toHaveLength(1);
-    expect(r.db.prepare(`SELECT typeof(value) FROM crr_state WHERE key = 'db_version'`).pluck().get()).toBe('integer');
+    expect(r.db.prepare(`SELECT typeof(db_version) FROM crr_times ORDER BY db_version DESC LIMIT 1`).pluck().get()).toBe('integer');
     closeReplica(r);
   });
 

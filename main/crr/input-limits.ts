@@ -13,6 +13,7 @@ import type { Change } from './types.ts';
 import type { SqlValue } from '../../shared/values.ts';
 import type { TableInfo } from './table-info.ts';
 import { unpackPrimaryKey } from './pack-pk.ts';
+import { CLOCK_SQL } from './clock-sql.ts';
 
 export const MAX_CLOCK = 2 ** 48;
 export const DEFAULT_MAX_VERSION_JUMP = 2 ** 32;
@@ -107,7 +108,7 @@ export function validateNewSql(): string {
     [`typeof(NEW.pk) <> 'blob'`, 'crsql_changes: pk must be a blob (packed primary key)'],
     [`typeof(NEW.cid) <> 'text'`, 'crsql_changes: cid must be text'],
     [
-      `NEW.db_version > (SELECT value FROM crr_state WHERE key = 'db_version') +
+      `NEW.db_version > ${CLOCK_SQL} +
         coalesce((SELECT value FROM crr_state WHERE key = 'max_version_jump'), ${DEFAULT_MAX_VERSION_JUMP})`,
       "crsql_changes: db_version is too far ahead of this replica's (refused, not adopted)",
     ],

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { closeReplica, openReplica, tempDir, type Replica } from './test-helpers.ts';
+import { CLOCK_SQL } from './clock-sql.ts';
 
 const OPENERS = ['t__crr_open_delete', 't__crr_open_insert', 't__crr_open_update_0', 't__crr_open_update_1', 't__crr_open_update_pk'];
 
@@ -65,7 +66,7 @@ describe('marker-opening triggers', () => {
     const A = replica('b.db');
     A.db.exec(`CREATE TABLE t (id TEXT PRIMARY KEY NOT NULL, b, n INTEGER); SELECT crsql_as_crr('t');`);
     const plain = new Database(A.path);
-    const version = () => Number(plain.prepare(`SELECT value FROM crr_state WHERE key = 'db_version'`).pluck().get());
+    const version = () => Number(plain.prepare(`SELECT ${CLOCK_SQL}`).pluck().get());
     const writes = [
       `INSERT INTO t VALUES ('a', 'x', 1)`,
       `UPDATE t SET b = 'y' WHERE id = 'a'`,

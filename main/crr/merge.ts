@@ -20,6 +20,7 @@ import { deadTable, declaredType, deadValue, forksTable, rowsTable, versionsTabl
 import { sqlValueWins } from './compare-values.ts';
 import { materializeImpliedSql, stagedParentCv, stagedParentSite, versionColumns } from './implied.ts';
 import { wholeTableSql } from './whole-rows.ts';
+import { CLOCK_ROW } from './clock-sql.ts';
 
 export const incomingTable = (table: string) => `temp.${quoteId(`${table}__crr_in`)}`;
 const rowActions = (table: string) => `temp.${quoteId(`${table}__crr_rowact`)}`;
@@ -134,7 +135,7 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
   }
   program.push(
     `INSERT INTO crr_tx (id, db_version, seq, max_version, changed)
-     SELECT 1, value + 1, 0, value + 1, ${anyRowOrWin} FROM crr_state WHERE key = 'db_version' AND (${anyRowOrWin} OR ${newCells})
+     SELECT 1, value + 1, 0, value + 1, ${anyRowOrWin} FROM ${CLOCK_ROW} WHERE (${anyRowOrWin} OR ${newCells})
      ON CONFLICT (id) DO UPDATE SET changed = max(changed, excluded.changed)`,
     `UPDATE crr_tx SET max_version = max(max_version, coalesce((SELECT max(db_version) FROM ${RA}), 0),
        coalesce((SELECT max(db_version) FROM ${W}), 0)) WHERE id = 1 AND ${anyRowOrWin}`,

@@ -30,7 +30,7 @@ describe('a storage format 1 file', () => {
     expect(conflicts.length).toBe(2);
 
     const a = openReplica(path);
-    expect(a.db.prepare(`SELECT value FROM crr_state WHERE key = 'storage_format'`).pluck().get()).toBe(2);
+    expect(a.db.prepare(`SELECT value FROM crr_state WHERE key = 'storage_format'`).pluck().get()).toBe(3);
     expect(a.db.prepare(`SELECT count(*) FROM sqlite_schema WHERE name LIKE '%\\_\\_crr\\_cells' ESCAPE '\\' OR name LIKE '%\\_\\_crr\\_hist' ESCAPE '\\'`).pluck().get()).toBe(0);
     for (const t of TABLES) expect(tableSnapshot(a.db, t), t).toEqual(tables[t]);
     expect(rows(a.db, HISTORY)).toEqual(history);
@@ -57,7 +57,7 @@ describe('a storage format 1 file', () => {
     expect(rows(b.db, HISTORY)).toEqual(rows(a.db, HISTORY));
     closeReplica(b);
     closeReplica(a);
-    // and it opens again as format 2, unchanged
+    // and it opens again as format 3, unchanged
     const again = openReplica(path);
     expect(rows(again.db, HISTORY).length).toBe(history.length + 2);
     closeReplica(again);

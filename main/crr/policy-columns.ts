@@ -38,6 +38,7 @@ import { HAS_COUNTER_SQL, counterBranch, counterTablesSql, counterTriggersSql, c
 import { createTextCells, textBranch, textTablesSql, textTable } from './text-cells.ts';
 import { fromSqlite } from './change-pages.ts';
 import { wholeTable } from './whole-rows.ts';
+import { CLOCK_ROW } from './clock-sql.ts';
 
 export type { Contribution } from './counter.ts';
 
@@ -81,7 +82,7 @@ export function createPolicyColumns(ctx: PolicyContext) {
   const policiesStmt = ctx.prepare(`SELECT tbl, cid, policy, clock FROM crr_policies WHERE policy IN ('counter', 'text')`).safeIntegers(false);
   const markerStmt = ctx.prepare('SELECT db_version FROM crr_tx WHERE id = 1').pluck().safeIntegers(false);
   const openStmt = ctx.prepare(`INSERT INTO crr_tx (id, db_version, seq, max_version, changed)
-    SELECT 1, value + 1, 0, value + 1, 1 FROM crr_state WHERE key = 'db_version' ON CONFLICT (id) DO UPDATE SET changed = 1`);
+    SELECT 1, value + 1, 0, value + 1, 1 FROM ${CLOCK_ROW} WHERE 1 ON CONFLICT (id) DO UPDATE SET changed = 1`);
   const siteInsert = ctx.prepare('INSERT OR IGNORE INTO crr_sites (site_id) VALUES (?)');
   const siteOrdStmt = ctx.prepare('SELECT ord FROM crr_sites WHERE site_id = ?').pluck().safeIntegers(false);
   const siteStmt = ctx.prepare('SELECT site_id FROM crr_sites WHERE ord = ?').pluck();

@@ -26,6 +26,7 @@ import { affinity, type Affinity } from '../../shared/column-affinity.ts';
 import { quoteId, quoteText } from './table-info.ts';
 import { declaredType, rowsTable, versionsTable } from './clock-tables.ts';
 import { stagedParentCv, stagedParentSite, TX_VERSION, versionColumns } from './implied.ts';
+import { CLOCK_ROW } from './clock-sql.ts';
 
 const bareName = (table: string) => quoteId(`${table}__crr_whole`);
 export const wholeTable = (table: string) => `temp.${bareName(table)}`;
@@ -160,7 +161,7 @@ export function wholeRowsProgram(info: TableInfo, incoming: string, gather = tru
     // staged; applyChanges and the rows run() kept in JS stage new rows whole, as fresh = 2 if fresh)
     freshSql[0],
     `INSERT INTO crr_tx (id, db_version, seq, max_version, changed)
-     SELECT 1, value + 1, 0, value + 1, 1 FROM crr_state WHERE key = 'db_version' AND ${any}
+     SELECT 1, value + 1, 0, value + 1, 1 FROM ${CLOCK_ROW} WHERE ${any}
      ON CONFLICT (id) DO UPDATE SET changed = 1`,
     freshSql[1],
     freshSql[2],
