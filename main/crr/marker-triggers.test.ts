@@ -97,4 +97,36 @@ describe('marker-opening triggers', () => {
     expect(A.engine.changesSince(before)).toEqual([]);
     plain.close();
   });
+
+  it('the rare inserts record behind views that follow the table: renamed, dropped, a column dropped, shared no more', () => {
+    const A = replica('rare.db');
+    const views = () => A.db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'view' AND name LIKE '%\\_\\_crr\\_do\\_%' ESCAPE '\\' ORDER BY name`).pluck().all();
+    A.db.exec(`CREATE TABLE t (id TEXT PRIMARY KEY NOT NULL, name TEXT, qty INTEGER); SELECT crsql_as_crr('t');`);
+    A.db.prepare(`INSERT INTO t VALUES ('a', 'A', 1), ('b', 'B', 2)`).run();
+    expect(views()).toEqual(['t__crr_do_reinsert', 't__crr_do_replace']);
+    const plain = new Database(A.path);
+    plain.exec(`ALTER TABLE t RENAME TO u`);
+    plain.exec(`INSERT OR REPLACE INTO u VALUES ('a', 'A2', 10)`);
+    A.engine.noticeChanges();
+    expect(views()).toEqual(['u__crr_do_reinsert', 'u__crr_do_replace']);
+    A.db.prepare(`DELETE FROM u WHERE id = 'b'`).run();
+    A.db.prepare(`INSERT INTO u VALUES ('b', 'B2', 20)`).run();
+    expect(A.engine.history.cell('u', ['a'], 'name').map((v) => v.val)).toEqual(['A2', 'A']);
+    expect(A.engine.history.cell('u', ['b'], 'qty').map((v) => [v.val, v.cl])).toEqual([[20n, 3], [2n, 1]]);
+    A.db.exec(`ALTER TABLE u DROP COLUMN name`);
+    // (a new connection: the one open since before the DROP COLUMN went on preparing against the
+    // old shape here, also at 27cc0f1, before these views; not what this test is about)
+    const later = new Database(A.path);
+    later.exec(`INSERT OR REPLACE INTO u VALUES ('a', 11)`);
+    later.close();
+    A.engine.noticeChanges();
+    expect(A.engine.history.cell('u', ['a'], 'qty').map((v) => v.val)).toEqual([11n, 10n, 1n]);
+    plain.exec(`DROP TABLE u`);
+    A.engine.noticeChanges();
+    expect(views()).toEqual([]);
+    A.db.exec(`CREATE TABLE t (id TEXT PRIMARY KEY NOT NULL, v TEXT); SELECT crsql_as_crr('t');`);
+    A.db.prepare(`SELECT crsql_as_table('t')`).get();
+    expect(views()).toEqual([]);
+    plain.close();
+  });
 });

@@ -17,7 +17,7 @@
 import type Database from 'better-sqlite3';
 import { checkCrrRules, quoteId, readTableInfo, type TableInfo } from './table-info.ts';
 import { createClockTablesSql, deadTable, deadValue, dropClockTablesSql, pkMatch, rowsTable } from './clock-tables.ts';
-import { cellWriteSqls, dropLocalTriggersSql, localTriggersSql } from './local-triggers.ts';
+import { cellWriteSqls, dropLocalTriggersSql, dropRarePathsSql, localTriggersSql } from './local-triggers.ts';
 import { HAS_COUNTER_SQL } from './counter.ts';
 import { dropPolicyCellsSql } from './policy-columns.ts';
 import { POLICY_WINS } from './history.ts';
@@ -202,7 +202,7 @@ export function createSchemaKeeper(ctx: SchemaContext) {
       .prepare(`SELECT name FROM sqlite_schema WHERE type = 'trigger' AND name LIKE ? ESCAPE '\\'`)
       .pluck()
       .all(`${from.replace(/[\\%_]/g, (m) => '\\' + m)}\\_\\_crr\\_%`) as string[];
-    ctx.exec(triggers.map((t) => `DROP TRIGGER IF EXISTS ${quoteId(t)};`).join('\n'));
+    ctx.exec(triggers.map((t) => `DROP TRIGGER IF EXISTS ${quoteId(t)};`).join('\n') + dropRarePathsSql(from));
     for (const s of CLOCK_INDEXES) ctx.exec(`DROP INDEX IF EXISTS ${quoteId(`${from}__crr_${s}`)};`);
     const exists = ctx.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).pluck();
     for (const s of CLOCK_TABLES) {
@@ -234,8 +234,8 @@ export function createSchemaKeeper(ctx: SchemaContext) {
         if (!exists) {
           const to = renamedTo(name, known);
           if (to === null) {
-            // dropped behind our back: forget its clocks
-            ctx.exec(dropClockTablesSql(name) + dropDroppedSql(name));
+            // dropped behind our back: forget its clocks (and the views its rare inserts recorded behind)
+            ctx.exec(dropRarePathsSql(name) + dropClockTablesSql(name) + dropDroppedSql(name));
             ctx.prepare('DELETE FROM crr_tables WHERE name = ?').run(name);
             note({ kind: 'drop-table', table: name });
             continue;
