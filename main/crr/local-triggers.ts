@@ -89,18 +89,20 @@ const endLifeSql = (info: TableInfo, pk: string[]) => {
 
 export const triggerName = (table: string, what: string) => quoteId(`${table}__crr_${what}`);
 
-/** the views the rare inserts record behind (rarePathSql) */
-const RARE_PATHS = ['reinsert', 'replace'] as const;
-const rareView = (table: string, what: (typeof RARE_PATHS)[number]) => quoteId(`${table}__crr_do_${what}`);
+/** the views the rare inserts record behind (rarePathSql), each with the table's trigger that fills it */
+const RARE_PATHS = { reinsert: 'reinsert', replace: 'replace_before' } as const;
+type RarePath = keyof typeof RARE_PATHS;
+const rareView = (table: string, what: RarePath) => quoteId(`${table}__crr_do_${what}`);
 /** Drops a table's rare-path views, and with them their INSTEAD OF triggers. */
-export const dropRarePathsSql = (table: string) => RARE_PATHS.map((w) => `DROP VIEW IF EXISTS ${rareView(table, w)};`).join('\n');
+export const dropRarePathsSql = (table: string) =>
+  (Object.keys(RARE_PATHS) as RarePath[]).map((w) => `DROP VIEW IF EXISTS ${rareView(table, w)};`).join('\n');
 
 /**
  * A rare write recorded behind a view: the trigger on the table (`event`, `when`) passes the row's
  * values (`values`: the key's and columns' values, in that order, from `from`) to the view, whose
  * INSTEAD OF trigger runs `body` with them as NEW. The view has the table's column names.
  */
-function rarePathSql(info: TableInfo, what: (typeof RARE_PATHS)[number], event: string, when: string, values: string[], from: string, body: string[]): string[] {
+function rarePathSql(info: TableInfo, what: RarePath, event: string, when: string, values: string[], from: string, body: string[]): string[] {
   const view = rareView(info.name, what);
   const names = [...info.pks, ...info.columns].map(quoteId);
   return [
@@ -109,7 +111,7 @@ function rarePathSql(info: TableInfo, what: (typeof RARE_PATHS)[number], event: 
 BEGIN
   ${body.map((s) => `${s};`).join('\n  ')}
 END;`,
-    `CREATE TRIGGER IF NOT EXISTS ${triggerName(info.name, what === 'replace' ? 'replace_before' : what)} ${event} ON ${quoteId(info.name)}
+    `CREATE TRIGGER IF NOT EXISTS ${triggerName(info.name, RARE_PATHS[what])} ${event} ON ${quoteId(info.name)}
   WHEN ${when}
 BEGIN
   INSERT INTO ${view} SELECT ${values.join(', ')}${from};
