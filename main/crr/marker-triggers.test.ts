@@ -114,8 +114,8 @@ describe('marker-opening triggers', () => {
     expect(A.engine.history.cell('u', ['a'], 'name').map((v) => v.val)).toEqual(['A2', 'A']);
     expect(A.engine.history.cell('u', ['b'], 'qty').map((v) => [v.val, v.cl])).toEqual([[20n, 3], [2n, 1]]);
     A.db.exec(`ALTER TABLE u DROP COLUMN name`);
-    // (a new connection: the one open since before the DROP COLUMN went on preparing against the
-    // old shape here, also at 27cc0f1, before these views; not what this test is about)
+    // (a new connection: SQLite compiles a statement against the schema the connection last read,
+    // so the one that read it before the DROP COLUMN refuses two values as it prepares)
     const later = new Database(A.path);
     later.exec(`INSERT OR REPLACE INTO u VALUES ('a', 11)`);
     later.close();
