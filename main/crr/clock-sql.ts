@@ -7,8 +7,9 @@
  * version's row in crr_times (format 3). Format 2 kept it in crr_state as well, which every
  * commit rewrote: a page of its own in the WAL, 12 of a commit's ~90 µs.
  */
-export const CLOCK_SQL = '(SELECT coalesce(max(db_version), 0) FROM crr_times)';
-/** the clock as a one-row source with a column `value`: what the statements opening the marker read */
-export const CLOCK_ROW = '(SELECT coalesce(max(db_version), 0) AS value FROM crr_times)';
+export const CLOCK_MAX = 'coalesce(max(db_version), 0)';
+export const CLOCK_SQL = `(SELECT ${CLOCK_MAX} FROM crr_times)`;
+/** the clock as a one-row source with a column `value`: what the merge's statements opening the marker read */
+export const CLOCK_ROW = `(SELECT ${CLOCK_MAX} AS value FROM crr_times)`;
 /** crsql_db_version(): the newest sealed version that changed a current value */
 export const CURRENT_VERSION_SQL = 'SELECT coalesce((SELECT db_version FROM crr_times WHERE quiet IS NULL ORDER BY db_version DESC LIMIT 1), 0)';

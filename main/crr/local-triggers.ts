@@ -36,13 +36,11 @@ import { quoteId } from './table-info.ts';
 import { columnValues, deadTable, deadValue, deadValueBySlot, pkMatch, rowsTable, valueBySlot, versionsTable } from './clock-tables.ts';
 import { materializeImpliedSql, versionColumns } from './implied.ts';
 import { policyTriggersSql } from './policy-columns.ts';
-import { CLOCK_ROW } from './clock-sql.ts';
 
 const NOT_MERGING = `NOT EXISTS (SELECT 1 FROM crr_merging)`;
 
-/** Opens the transaction's marker if it is not open (its first tracked write). */
-const OPEN_SQL = `INSERT OR IGNORE INTO crr_tx (id, db_version, seq, max_version, changed)
-    SELECT 1, value + 1, 0, value + 1, 1 FROM ${CLOCK_ROW}`;
+/** Opens the transaction's marker (its first tracked write; crr_open in clock-tables.ts). */
+const OPEN_SQL = `INSERT OR IGNORE INTO crr_open VALUES (1)`;
 
 /** Reserves `k` seq numbers in the open marker (k: a number or an SQL expression); the write's are [seq - k, seq). */
 const claimSql = (k: number | string) => `UPDATE OR IGNORE crr_tx SET seq = seq + ${k}, changed = 1 WHERE id = 1`;
@@ -52,7 +50,7 @@ const claimSql = (k: number | string) => `UPDATE OR IGNORE crr_tx SET seq = seq 
  * (a BEFORE trigger, a counter's trigger added later, a statement run with parameters). Two
  * statements (no UPSERT: see above; the guard keeps an outer REPLACE off the marker).
  */
-export const reserveSqls = (k: number): string[] => [`${OPEN_SQL} WHERE NOT EXISTS (SELECT 1 FROM crr_tx WHERE id = 1)`, claimSql(k)];
+export const reserveSqls = (k: number): string[] => [`INSERT OR IGNORE INTO crr_open SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM crr_tx WHERE id = 1)`, claimSql(k)];
 export const reserveSql = (k: number) => reserveSqls(k).join(';\n  ');
 
 /**
