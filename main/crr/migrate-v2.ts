@@ -1,7 +1,7 @@
 // Opening a file written with storage format 2, whose clock lived in crr_state ('db_version', the
 // last version stamped, and 'crsql_db_version', the last one that changed a current value), which
 // every commit rewrote. Format 3 reads both from crr_times, the row every seal writes anyway
-// (CLOCK_SQL, CURRENT_VERSION_SQL in clock-tables.ts). Converted in place, in the engine's opening
+// (CLOCK_SQL, CURRENT_VERSION_SQL in clock-sql.ts). Converted in place, in the engine's opening
 // transaction: the two versions get their rows in crr_times (with the time a reader saw for them
 // before), the versions after crsql_db_version are marked quiet, and the storage format is 3.
 // The old keys stay until the engine has re-created the tables' triggers (installCrr), since a
