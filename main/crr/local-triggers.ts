@@ -302,8 +302,10 @@ export function cellWriteSqls(info: TableInfo, i: number, pk: string[], val: str
       ${history ? `CASE WHEN c.col_version IS NULL AND ${implied} THEN 1 END, CASE WHEN c.col_version IS NULL AND ${implied} THEN ${oldVal} END` : 'NULL, NULL'}
     FROM crr_tx x CROSS JOIN ${rows} r
       LEFT JOIN ${V} c ON ${pkMatch(info, 'c', pk)} AND c.slot = ${slot} AND c.lost = 0 AND c.cl = r.cl
-        AND c.col_version = (SELECT max(y.col_version) FROM ${V} y WHERE ${pkMatch(info, 'y', pk)} AND y.slot = ${slot} AND y.lost = 0 AND y.cl = r.cl)
-    WHERE x.id = 1 AND ${pkMatch(info, 'r', pk)}`,
+    WHERE x.id = 1 AND ${pkMatch(info, 'r', pk)}
+    -- the newest of them: read backwards along the cell's index, one seek (a max() subquery to
+    -- join on was a second one: 5.4 -> 4.5 µs an update, 7.1 -> 5.6 for a cell updated again)
+    ORDER BY c.col_version DESC LIMIT 1`,
     ...(history ? [] : [prunedSql(info, pk, String(slot)).replace(/;$/, '')]),
   ];
 }
