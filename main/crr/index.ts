@@ -258,18 +258,21 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     const tables = schema.tables();
     const jump = maxJump();
     const pks = changes.map((c, i) => validateChange(c, i, tables, local, jump, schema.altering, decoded));
-    // counter contributions and text states are merged apart from cell versions (policy-columns.ts)
+    // counter contributions and text states are merged apart from cell versions (policy-columns.ts);
+    // a batch without any (most) is passed on as it is: no pair and no copy per change
     const extra: { change: Change; pk: SqlValue[] }[] = [];
-    const plain: { change: Change; pk: SqlValue[] }[] = [];
-    changes.forEach((c, i) => {
-      if (policy.isExtra(c)) policy.validate(c, i);
-      (policy.isExtra(c) ? extra : plain).push({ change: c, pk: pks[i] });
-    });
+    for (let i = 0; i < changes.length; i++) {
+      if (!policy.isExtra(changes[i])) continue;
+      policy.validate(changes[i], i);
+      extra.push({ change: changes[i], pk: pks[i] });
+    }
+    const plain = extra.length ? changes.filter((c) => !policy.isExtra(c)) : changes;
+    const plainPks = extra.length ? pks.filter((_, i) => !policy.isExtra(changes[i])) : pks;
     const before = commits.mergesWon();
     db.transaction(() => {
       policy.beforeMerge();
-      applier.apply(plain.map((x) => x.change), plain.map((x) => x.pk));
-      policy.merge(extra, plain);
+      applier.apply(plain, plainPks);
+      policy.merge(extra, plain, plainPks);
     })();
     return commits.mergesWon() - before;
   }

@@ -61,9 +61,11 @@ export function validateChange(
   if (pk.length !== info.pks.length) throw refused(i, `pk has ${pk.length} value(s), ${c.table}'s primary key has ${info.pks.length}`);
   if (pk.includes(null)) throw refused(i, `a primary key value is NULL`);
   if (!(c.site_id instanceof Uint8Array) || c.site_id.length !== 16) throw refused(i, `site_id must be 16 bytes`);
-  for (const k of VERSION_FIELDS) {
-    if (!Number.isSafeInteger(c[k]) || c[k] < 0 || c[k] > MAX_CLOCK) throw refused(i, `${k} must be an integer from 0 to 2^48`);
-  }
+  // (each field by name: a loop over their names read them by a computed key, a third of this check's time)
+  if (!isClock(c.col_version)) throw refused(i, `col_version must be an integer from 0 to 2^48`);
+  if (!isClock(c.db_version)) throw refused(i, `db_version must be an integer from 0 to 2^48`);
+  if (!isClock(c.cl)) throw refused(i, `cl must be an integer from 0 to 2^48`);
+  if (!isClock(c.seq)) throw refused(i, `seq must be an integer from 0 to 2^48`);
   if (c.cl < 1) throw refused(i, `cl must be at least 1`);
   checkRef(c.parent, i, 'parent', false);
   checkRef(c.resolves, i, 'resolves', true);
@@ -78,6 +80,8 @@ export function validateChange(
   }
   return pk;
 }
+
+const isClock = (x: unknown): boolean => Number.isSafeInteger(x) && (x as number) >= 0 && (x as number) <= MAX_CLOCK;
 
 /** A version reference (parent, resolution) from a peer: null, or a site (16 bytes or null) and a version. */
 function checkRef(ref: unknown, i: number, what: string, resolution: boolean): void {

@@ -189,7 +189,7 @@ export function createPolicyColumns(ctx: PolicyContext) {
      * and text cell the batch touched (`plain`: its cell versions) so the column holds the sum
      * or the text ("restore": applyChanges is our sync).
      */
-    merge(extra: { change: Change; pk: SqlValue[] }[], plain: { change: Change; pk: SqlValue[] }[]): void {
+    merge(extra: { change: Change; pk: SqlValue[] }[], plain: Change[], plainPks: SqlValue[][]): void {
       const cols = columns();
       if (!cols.size && !extra.length) return;
       const byTable = new Map<string, { change: Change; pk: SqlValue[] }[]>();
@@ -204,11 +204,13 @@ export function createPolicyColumns(ctx: PolicyContext) {
         if (changed) noteStmt.get(changed, table);
       }
       const cells: Cell[] = [];
-      for (const { change, pk } of [...extra, ...plain]) {
+      const cellOf = (change: Change, pk: SqlValue[]) => {
         const info = ctx.tables().get(change.table);
-        if (!info || change.cid === '-1' || !cols.has(change.table)) continue;
+        if (!info || change.cid === '-1' || !cols.has(change.table)) return;
         cells.push({ table: change.table, pk: pk.map(toSqlite), slot: info.slots[info.columns.indexOf(change.cid)] });
-      }
+      };
+      for (const { change, pk } of extra) cellOf(change, pk);
+      plain.forEach((change, i) => cellOf(change, plainPks[i]));
       settle(cols, cells, 'restore');
     },
 
