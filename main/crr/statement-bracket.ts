@@ -46,6 +46,23 @@ export interface BracketContext {
   execMerge(): string | null;
 }
 
+/** What the bracket needs to know of a statement's text, read once per prepared statement. */
+interface Shape {
+  staging: boolean;
+  rollback: boolean;
+  txControl: boolean;
+  commit: boolean;
+  ddl: boolean;
+}
+
+const shapeOf = (sql: string): Shape => ({
+  staging: STAGES.test(sql),
+  rollback: ROLLBACK.test(sql),
+  txControl: TX_CONTROL.test(sql),
+  commit: COMMIT.test(sql),
+  ddl: DDL.test(sql),
+});
+
 export function installStatementBracket(db: Database.Database, ctx: BracketContext) {
   const { raw, commits } = ctx;
   const q = {
@@ -80,15 +97,15 @@ export function installStatementBracket(db: Database.Database, ctx: BracketConte
   }
 
   /** Runs `fn` (one statement) so that, if it commits on its own, the seal commits with it. */
-  function runStatement<T>(readonly: boolean, sql: string, fn: () => T, stagedInJs = false): T {
+  function runStatement<T>(readonly: boolean, sql: string | Shape, fn: () => T, stagedInJs = false): T {
     if (ctx.closed()) return fn();
     const schema = ctx.schema();
+    const k = typeof sql === 'string' ? shapeOf(sql) : sql;
     // (a statement that is not one of those kept in JS ends their batch: changes-insert.ts)
     if (!stagedInJs) ctx.kept.end();
-    const staging = STAGES.test(sql);
     // (a ROLLBACK drops what was staged with the rest)
-    if (!staging && !ROLLBACK.test(sql)) ctx.mergeStaged();
-    if (!readonly && !db.inTransaction && !TX_CONTROL.test(sql)) {
+    if (!k.staging && !k.rollback) ctx.mergeStaged();
+    if (!readonly && !db.inTransaction && !k.txControl) {
       q.begin.run();
       let result: T;
       try {
@@ -98,7 +115,7 @@ export function installStatementBracket(db: Database.Database, ctx: BracketConte
         result = fn();
         ctx.mergeStaged();
         runAdmin();
-        if (DDL.test(sql)) schema.ensureCurrent(); // a schema change is re-derived before it commits
+        if (k.ddl) schema.ensureCurrent(); // a schema change is re-derived before it commits
         commits.sealInside('local');
         q.commit.run();
       } catch (err) {
@@ -110,7 +127,7 @@ export function installStatementBracket(db: Database.Database, ctx: BracketConte
       commits.flush();
       return result;
     }
-    if (db.inTransaction && COMMIT.test(sql)) {
+    if (k.commit && db.inTransaction) {
       schema.ensureCurrent(); // a schema change is re-derived before it commits
       commits.sealInside('local');
     }
@@ -138,13 +155,14 @@ export function installStatementBracket(db: Database.Database, ctx: BracketConte
     const readonly = stmt.readonly;
     // ALTER TABLE on a CRR table: tracking re-derived within the statement (schema-repair.ts guardAlter)
     const alters = !readonly && mayAlter(sql);
+    const shape = shapeOf(sql);
     const s = stmt as unknown as Record<string, (...a: unknown[]) => unknown>;
     const ownRun = s.run.bind(stmt);
     for (const m of ['run', 'get', 'all'] as const) {
       const orig = s[m].bind(stmt);
       s[m] = alters
-        ? (...args: unknown[]) => runStatement(readonly, sql, () => ctx.schema().guardAlter(sql, () => orig(...args)))
-        : (...args: unknown[]) => runStatement(readonly, sql, () => orig(...args));
+        ? (...args: unknown[]) => runStatement(readonly, shape, () => ctx.schema().guardAlter(sql, () => orig(...args)))
+        : (...args: unknown[]) => runStatement(readonly, shape, () => orig(...args));
     }
     const fields = insertFields(sql);
     if (fields) {
@@ -154,7 +172,7 @@ export function installStatementBracket(db: Database.Database, ctx: BracketConte
           const r = kept.take(args);
           if (r !== undefined) return r;
         }
-        return runStatement(false, sql, () => kept.run(args), true);
+        return runStatement(false, shape, () => kept.run(args), true);
       };
     }
     const iterate = s.iterate.bind(stmt);
