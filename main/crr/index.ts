@@ -41,6 +41,20 @@ export { packPrimaryKey, unpackPrimaryKey, sameBytes, sameSite } from './pack-pk
 
 const engines = new WeakMap<Database.Database, CrrEngine>();
 
+/**
+ * A file a later release wrote in a storage format this one does not know would be misread (and
+ * written wrongly): refused before anything is changed.
+ */
+function refuseNewerFormat(raw: { prepare: (sql: string) => Database.Statement }): void {
+  if (!raw.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'crr_state'`).get()) return;
+  const format = Number(raw.prepare(`SELECT value FROM crr_state WHERE key = 'storage_format'`).pluck().get() ?? 0);
+  if (format > STORAGE_FORMAT) {
+    throw new Error(
+      `this file was written by a newer release of the engine (storage format ${format}; this release reads formats up to ${STORAGE_FORMAT}). Nothing was changed: open it with the newer release.`,
+    );
+  }
+}
+
 type Statement = Database.Statement;
 
 export function installCrr(db: Database.Database, options: CrrOptions = {}): CrrEngine {
@@ -53,6 +67,7 @@ export function installCrr(db: Database.Database, options: CrrOptions = {}): Crr
     transaction: db.transaction.bind(db),
   };
   raw.transaction(() => {
+    refuseNewerFormat(raw);
     const upgrade = needsFormat1Migration(raw);
     const clockInState = upgrade || needsFormat2Migration(raw);
     raw.exec(META_SQL);

@@ -95,3 +95,25 @@ describe('a storage format 2 file', () => {
     closeReplica(a);
   });
 });
+
+describe('a file of a newer storage format', () => {
+  it('is refused with a clear error before anything in it changes', () => {
+    const path = join(tmp.dir, 'newer.db');
+    const a = openReplica(path);
+    a.db.exec(`CREATE TABLE notes (id TEXT PRIMARY KEY NOT NULL, body TEXT); SELECT crsql_as_crr('notes')`);
+    a.db.prepare(`INSERT INTO notes VALUES ('a', 'kept')`).run();
+    closeReplica(a);
+    const raw = new Database(path);
+    raw.prepare(`UPDATE crr_state SET value = 99 WHERE key = 'storage_format'`).run();
+    const schemaBefore = raw.prepare('SELECT type, name, sql FROM sqlite_schema ORDER BY name').raw().all();
+    const timesBefore = raw.prepare('SELECT * FROM crr_times').raw().all();
+    raw.close();
+    expect(() => openReplica(path)).toThrow(/newer release of the engine \(storage format 99; this release reads formats up to 3\)/);
+    const after = new Database(path, { readonly: true });
+    expect(after.prepare('SELECT type, name, sql FROM sqlite_schema ORDER BY name').raw().all()).toEqual(schemaBefore);
+    expect(after.prepare('SELECT * FROM crr_times').raw().all()).toEqual(timesBefore);
+    expect(after.prepare(`SELECT value FROM crr_state WHERE key = 'storage_format'`).pluck().get()).toBe(99);
+    expect(after.prepare('SELECT body FROM notes').pluck().all()).toEqual(['kept']);
+    after.close();
+  });
+});
