@@ -97,10 +97,10 @@ export function installStatementBracket(db: Database.Database, ctx: BracketConte
   }
 
   /** Runs `fn` (one statement) so that, if it commits on its own, the seal commits with it. */
-  function runStatement<T>(readonly: boolean, sql: string | Shape, fn: () => T, stagedInJs = false): T {
+  function runStatement<T>(readonly: boolean, statement: string | Shape, fn: () => T, stagedInJs = false): T {
     if (ctx.closed()) return fn();
     const schema = ctx.schema();
-    const k = typeof sql === 'string' ? shapeOf(sql) : sql;
+    const k = typeof statement === 'string' ? shapeOf(statement) : statement;
     // (a statement that is not one of those kept in JS ends their batch: changes-insert.ts)
     if (!stagedInJs) ctx.kept.end();
     // (a ROLLBACK drops what was staged with the rest)
