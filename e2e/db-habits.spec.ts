@@ -253,7 +253,8 @@ test.describe('tabs, files and colours on the demo database', () => {
     await looks(LIGHT);
     await page.getByRole('combobox', { name: 'Theme' }).selectOption('system');
     await looks(DARK);
-    expect(JSON.parse(readFileSync(join(app.dataDir, 'settings.json'), 'utf8'))).toMatchObject({ theme: 'system' });
+    // (the page shows the choice at once; the server writes it to the file when the request arrives)
+    await expect.poll(() => JSON.parse(readFileSync(join(app.dataDir, 'settings.json'), 'utf8')).theme).toBe('system');
     await page.emulateMedia({ colorScheme: 'light' });
   });
 });
