@@ -54,14 +54,12 @@ const RUNS = [64, 8, 1];
  * seq - slot, one written time or none), nothing resolved: whole-rows.ts's rule for gathered
  * rows, in JS. Null if they do not.
  */
-/** a table's columns by name: their slots and their places in the column list; their affinities */
+/** a table's columns by name: each one's slot, place in the column list and affinity (one lookup a cell) */
 interface Shape {
-  slot: Map<string, number>;
-  index: Map<string, number>;
-  affinity: Affinity[];
-  /** the same, one lookup for all three (per cell of a row staged whole) */
   column: Map<string, { slot: number; index: number; affinity: Affinity }>;
 }
+
+const slotIn = (shape: Shape, cid: string): number => shape.column.get(cid)!.slot;
 
 function wholeRow(info: TableInfo, shape: Shape, changes: Change[], from: number, to: number): number[] | null {
   const n = info.columns.length;
@@ -105,14 +103,14 @@ function wholeRow(info: TableInfo, shape: Shape, changes: Change[], from: number
  * version of every column in life 1, with no parent (or a version 1, which has none), written time
  * or resolution (cr-sqlite peers send no more). The run's positions in column order, or null.
  */
-function freshRow(info: TableInfo, index: Map<string, number>, changes: Change[], from: number, to: number): number[] | null {
+function freshRow(info: TableInfo, shape: Shape, changes: Change[], from: number, to: number): number[] | null {
   const n = info.columns.length;
   if (to - from !== n) return null;
   const at: number[] = new Array(n).fill(-1);
   for (let j = from; j < to; j++) {
     const c = changes[j];
     if (c.cid === '-1' || c.cl !== 1 || c.resolves || (c.written_at ?? null) !== null || (c.parent && c.col_version !== 1)) return null;
-    const i = index.get(c.cid)!;
+    const i = shape.column.get(c.cid)!.index;
     if (at[i] >= 0) return null;
     at[i] = j;
   }
@@ -163,9 +161,6 @@ export function createApplier(ctx: ApplierContext) {
     let m = shapes.get(info);
     if (!m) {
       m = {
-        slot: new Map(info.columns.map((c, i) => [c, info.slots[i]])),
-        index: new Map(info.columns.map((c, i) => [c, i])),
-        affinity: info.columnTypes.map(affinity),
         column: new Map(info.columns.map((c, i) => [c, { slot: info.slots[i], index: i, affinity: affinity(info.columnTypes[i]) }])),
       };
       shapes.set(info, m);
@@ -237,13 +232,13 @@ export function createApplier(ctx: ApplierContext) {
     const whole = stager('whole', stageWholeSql);
     const fresh = stager('fresh', stageFreshSql);
     const generalWidth = (info: TableInfo) => info.pks.length + STAGED_COLUMNS.length;
-    const stageGeneral = (c: Change, key: SqlValue[], info: TableInfo, slotOf: Map<string, number>) => {
+    const stageGeneral = (c: Change, key: SqlValue[], info: TableInfo, shape: Shape) => {
       const parent = c.parent ?? null;
       const res = c.resolves ?? null;
       const out = general.next(c.table, generalWidth(info));
       for (const k of key) out.push(k);
       out.push(
-        c.cid === '-1' ? -1 : slotOf.get(c.cid)!,
+        c.cid === '-1' ? -1 : shape.column.get(c.cid)!.slot,
         c.val,
         c.col_version,
         c.db_version,
@@ -263,16 +258,15 @@ export function createApplier(ctx: ApplierContext) {
       const c = changes[i];
       const info = ctx.tables().get(c.table)!;
       const shape = shapeOf(info);
-      const slotOf = shape.slot;
       let end = i + 1;
       while (end < changes.length && changes[end].table === c.table && sameBytes(changes[end].pk, c.pk)) end++;
       let row = info.columns.length ? wholeRow(info, shape, changes, i, end) : null;
-      let freshAt = row || !info.columns.length ? null : freshRow(info, shape.index, changes, i, end);
+      let freshAt = row || !info.columns.length ? null : freshRow(info, shape, changes, i, end);
       if (row || freshAt) {
         let keysOf = wholeKeys.get(c.table);
         if (!keysOf) wholeKeys.set(c.table, (keysOf = new Set()));
         // (a one-column text key as it is; any other as its packed bytes, marked apart. Two keys
-        // taken for one only send the second the general way: 0.9 -> 0.5 µs a row)
+        // taken for one only send the second the general way: 1.0 -> 0.6 µs a row)
         const k0 = keys[i][0];
         const key = keys[i].length === 1 && typeof k0 === 'string' ? k0 : `\0${Buffer.from(c.pk.buffer, c.pk.byteOffset, c.pk.length).toString('latin1')}`;
         if (keysOf.has(key)) row = freshAt = null;
@@ -283,13 +277,13 @@ export function createApplier(ctx: ApplierContext) {
         let low = freshAt[0];
         let dv = 0;
         for (const at of freshAt) {
-          if (slotOf.get(changes[at].cid)! < slotOf.get(changes[low].cid)!) low = at;
+          if (slotIn(shape, changes[at].cid) < slotIn(shape, changes[low].cid)) low = at;
           dv = Math.max(dv, changes[at].db_version);
         }
         // the row's clock implies the first versions that share the lowest slot's (one writer's
         // insert, as a local insert's clock does); the others' clocks are staged with them
         const l = changes[low];
-        const iseq = l.seq - slotOf.get(l.cid)!;
+        const iseq = l.seq - slotIn(shape, l.cid);
         const implied = l.col_version === 1 ? l : null;
         const out = fresh.next(c.table, info.pks.length + 4 + 5 * info.columns.length);
         for (const k of keys[i]) out.push(k);
@@ -297,7 +291,7 @@ export function createApplier(ctx: ApplierContext) {
         for (const at of freshAt) out.push(changes[at].val);
         for (const at of freshAt) {
           const x = changes[at];
-          if (implied && x.col_version === 1 && storedAsGiven(shape.affinity[shape.index.get(x.cid)!], x.val) && x.db_version === implied.db_version && x.seq - slotOf.get(x.cid)! === iseq && sameBytes(x.site_id, implied.site_id)) {
+          if (implied && x.col_version === 1 && storedAsGiven(shape.column.get(x.cid)!.affinity, x.val) && x.db_version === implied.db_version && x.seq - slotIn(shape, x.cid) === iseq && sameBytes(x.site_id, implied.site_id)) {
             out.push(null, null, null, null);
           } else out.push(x.col_version, x.db_version, ordOf(x.site_id), x.seq);
         }
@@ -306,17 +300,17 @@ export function createApplier(ctx: ApplierContext) {
         const nk = info.pks.length;
         const out = whole.next(c.table, nk + WHOLE_COLUMNS.length + info.columns.length);
         for (const k of keys[i]) out.push(k);
-        out.push(ordOf(first.site_id), first.db_version, first.seq - slotOf.get(first.cid)!, first.written_at ?? null);
+        out.push(ordOf(first.site_id), first.db_version, first.seq - slotIn(shape, first.cid), first.written_at ?? null);
         // the row's values in column order (slot order may differ: slots.ts)
         const at0 = out.length;
         out.length += info.columns.length;
         for (const at of row) out[at0 + shape.column.get(changes[at].cid)!.index] = changes[at].val;
         for (let j = i, r = 0; j < end; j++) {
           if (row[r] === j) r++;
-          else stageGeneral(changes[j], keys[j], info, slotOf);
+          else stageGeneral(changes[j], keys[j], info, shape);
         }
       } else {
-        for (let j = i; j < end; j++) stageGeneral(changes[j], keys[j], info, slotOf);
+        for (let j = i; j < end; j++) stageGeneral(changes[j], keys[j], info, shape);
       }
       i = end;
     }
