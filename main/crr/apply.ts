@@ -47,13 +47,6 @@ export function tableMergeSql(info: TableInfo, history: boolean, gather = true):
 /** Run lengths a staging statement is prepared for (the rest of a run goes by smaller ones). */
 const RUNS = [64, 8, 1];
 
-
-/**
- * The changes of `changes[from, to)` (one key's run) that make a whole new row: one first version
- * of every column, one life (cl 1), one writer, one of their transactions (the same db_version and
- * seq - slot, one written time or none), nothing resolved: whole-rows.ts's rule for gathered
- * rows, in JS. Null if they do not.
- */
 /** a table's columns by name: each one's slot, place in the column list and affinity (one lookup a cell) */
 interface Shape {
   column: Map<string, { slot: number; index: number; affinity: Affinity }>;
@@ -61,6 +54,12 @@ interface Shape {
 
 const slotIn = (shape: Shape, cid: string): number => shape.column.get(cid)!.slot;
 
+/**
+ * The changes of `changes[from, to)` (one key's run) that make a whole new row: one first version
+ * of every column, one life (cl 1), one writer, one of their transactions (the same db_version and
+ * seq - slot, one written time or none), nothing resolved: whole-rows.ts's rule for gathered
+ * rows, in JS. Null if they do not.
+ */
 function wholeRow(info: TableInfo, shape: Shape, changes: Change[], from: number, to: number): number[] | null {
   const n = info.columns.length;
   if (to - from < n) return null;

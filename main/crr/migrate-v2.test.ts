@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeReplica, openReplica, syncStream, tableSnapshot, tempDir } from './test-helpers.ts';
+import { installCrr } from './index.ts';
 
 const tmp = tempDir('crr-migrate2-');
 afterAll(() => tmp.cleanup());
@@ -108,7 +109,9 @@ describe('a file of a newer storage format', () => {
     const schemaBefore = raw.prepare('SELECT type, name, sql FROM sqlite_schema ORDER BY name').raw().all();
     const timesBefore = raw.prepare('SELECT * FROM crr_times').raw().all();
     raw.close();
-    expect(() => openReplica(path)).toThrow(/newer release of the engine \(storage format 99; this release reads formats up to 3\)/);
+    const refused = new Database(path);
+    expect(() => installCrr(refused, { pollMs: 0 })).toThrow(/newer release of the engine \(storage format 99; this release reads formats up to 3\)/);
+    refused.close();
     const after = new Database(path, { readonly: true });
     expect(after.prepare('SELECT type, name, sql FROM sqlite_schema ORDER BY name').raw().all()).toEqual(schemaBefore);
     expect(after.prepare('SELECT * FROM crr_times').raw().all()).toEqual(timesBefore);
