@@ -122,10 +122,12 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
              FROM ${IN} i LEFT JOIN ${RA} a ON ${onP('a', 'i')} LEFT JOIN ${rows} r ON ${on('i', 'r')}
              WHERE i.slot >= 0 AND i.known IS NOT 1 AND i.cl % 2 = 1 AND i.cl = coalesce(a.new_cl, r.cl)
                -- the best incoming version of the cell: no other of its life outranks it (a
-               -- higher col_version, a larger value, the larger site, the smaller seq)
+               -- higher col_version, a larger value, the larger site). Another of the same
+               -- col_version and site is i itself (the staging key), so the value compare,
+               -- most of this test's cost when a cell has one incoming version, skips it
                AND NOT EXISTS (SELECT 1 FROM ${IN} o WHERE ${onP('o', 'i')} AND o.slot = i.slot AND o.cl = i.cl AND o.known IS NOT 1
-                 AND (o.col_version > i.col_version OR (o.col_version = i.col_version AND (${sqlValueWins('o.val', 'i.val')}
-                   OR (o.val IS i.val AND typeof(o.val) = typeof(i.val) AND (o.site > i.site OR (o.site = i.site AND o.seq < i.seq)))))))) i
+                 AND o.col_version >= i.col_version AND (o.col_version > i.col_version OR (o.site <> i.site AND (${sqlValueWins('o.val', 'i.val')}
+                   OR (o.val IS i.val AND typeof(o.val) = typeof(i.val) AND o.site > i.site)))))) i
        LEFT JOIN ${V} c ON ${matchXI('c', 'i')} AND c.slot = i.slot AND c.lost = 0 AND c.cl = i.cl
          AND c.col_version = (SELECT max(y.col_version) FROM ${V} y WHERE ${matchXI('y', 'i')} AND y.slot = i.slot AND y.lost = 0 AND y.cl = i.cl)
        LEFT JOIN ${t} b ON ${on('i', 'b')}
@@ -165,8 +167,9 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
     // is only marked lost: the implied one stays current and implied. With history on, a later
     // version that wins over the current implied one keeps it instead, as a local update does
     // (has_first, first_val: below), one row fewer per edited cell of a clone.
+    // (tested before the version rows are searched: the common reason a later version writes nothing here)
     const keptByWinner = history
-      ? ` AND NOT EXISTS (SELECT 1 FROM ${W} w WHERE ${onP('w', 'i')} AND w.slot = i.slot AND w.cl = i.cl AND w.local_implied AND w.col_version > 1)`
+      ? `AND NOT EXISTS (SELECT 1 FROM ${W} w WHERE ${onP('w', 'i')} AND w.slot = i.slot AND w.cl = i.cl AND w.local_implied AND w.col_version > 1) `
       : '';
     program.push(
       `INSERT OR IGNORE INTO ${V} (${versionColumns(info)})
@@ -177,7 +180,7 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
          LEFT JOIN ${D} d ON ${sameKey('d', 'r')} AND d.cl = r.cl
        WHERE i.slot >= 0 AND i.known IS NOT 1 AND ${sinceOf('i.slot')} <= r.i_version
          AND (i.col_version > 1 OR EXISTS (SELECT 1 FROM ${W} w WHERE ${onP('w', 'i')} AND w.slot = i.slot AND w.cl = i.cl AND w.col_version = 1))
-         AND NOT EXISTS (SELECT 1 FROM ${V} x WHERE ${matchXI('x', 'i')} AND x.slot = i.slot AND x.cl = i.cl AND (x.lost = 0 OR x.has_first = 1))${keptByWinner}`,
+         ${keptByWinner}AND NOT EXISTS (SELECT 1 FROM ${V} x WHERE ${matchXI('x', 'i')} AND x.slot = i.slot AND x.cl = i.cl AND (x.lost = 0 OR x.has_first = 1))`,
     );
     program.push(
       `UPDATE ${V} SET lost = 1 WHERE ${tuple([...pkCols, 'slot', 'lost', 'cl', 'col_version', 'site'])} IN
@@ -253,12 +256,14 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
          SELECT ${Pof('i')}, i.slot, ${tieLost}, i.cl, i.col_version, i.site, i.val, ${V_TX}, i.seq, ${psite('i')}, ${pcv('i')}, i.wa, NULL,
            i.rsite, i.rcv, i.rm, NULL, NULL
          FROM ${IN} i WHERE i.slot >= 0 AND i.known IS NOT 1 AND NOT ${isWinner}`,
-        // a version written over the same parent as another, with another value: a fork (conflict)
+        // a version written over the same parent as another, with another value: a fork (conflict).
+        // (The version row of i's own col_version and site is i's, just written: skipped on its
+        // index entry, before its row is read for the parent)
         `INSERT OR IGNORE INTO ${F} (${pkCols.join(', ')}, slot, cl, parent_site, parent_cv, seen_version)
          SELECT ${Pof('i')}, i.slot, i.cl, coalesce(${psite('i')}, -1), ${pcv('i')}, ${V_TX}
          FROM ${IN} i WHERE i.slot >= 0 AND i.known IS NOT 1 AND ${pcv('i')} IS NOT NULL AND (
            EXISTS (SELECT 1 FROM ${V} x WHERE ${matchXI('x', 'i')} AND x.slot = i.slot AND x.cl = i.cl
-             AND x.parent_cv = ${pcv('i')} AND x.parent_site IS ${psite('i')} AND ${differs('x.val', 'i.val')})
+             AND (x.col_version <> i.col_version OR x.site <> i.site) AND x.parent_cv = ${pcv('i')} AND x.parent_site IS ${psite('i')} AND ${differs('x.val', 'i.val')})
            OR (${pcv('i')} = 0 AND ${impliedSiblingDiffers}))`,
       );
     } else {

@@ -121,6 +121,7 @@ export function wholeRowsProgram(info: TableInfo, incoming: string, gather = tru
   const minSlot = Math.min(...info.slots);
   const pivot = info.slots.map((s) => `, max(CASE WHEN g.slot = ${s} THEN g.val END)`).join('');
   const values = info.columns.map((_, i) => `, ${valueColumn(i)}`).join('');
+  const tuple = (cols: string[]) => (cols.length === 1 ? cols[0] : `(${cols.join(', ')})`);
   // every staged change of the key is of life 1, one per column: a new row, whole or fresh
   const newRow = `count(*) = ${n} AND count(DISTINCT g.slot) = ${n} AND min(g.slot) >= 0 AND min(g.cl) = 1 AND max(g.cl) = 1`;
   // whole: also first versions from one writer and transaction, one written time or none, nothing resolved
@@ -135,6 +136,10 @@ export function wholeRowsProgram(info: TableInfo, incoming: string, gather = tru
      SELECT ${P.map((p) => `g.${p}`).join(', ')}, min(CASE WHEN g.slot = ${minSlot} THEN g.site END), max(g.db_version),
        min(CASE WHEN g.slot = ${minSlot} THEN g.seq - g.slot END), CASE WHEN ${whole} THEN min(g.wa) END${pivot}, 1, CASE WHEN ${whole} THEN NULL ELSE 1 END
      FROM ${incoming} g
+     -- (keys with a change per column first, by cheap aggregates: the pivot and the distinct
+     -- count cost about 0.6 µs a staged change, spent in vain on a page of later versions)
+     WHERE ${tuple(P.map((p) => `g.${p}`))} IN (SELECT ${P.join(', ')} FROM ${incoming} GROUP BY ${P.join(', ')}
+       HAVING count(*) = ${n} AND min(slot) >= 0 AND min(cl) = 1 AND max(cl) = 1)
      GROUP BY ${P.map((p) => `g.${p}`).join(', ')}
      HAVING ${newRow} AND NOT ${known('g')} AND NOT EXISTS (SELECT 1 FROM ${WR} w WHERE ${P.map((p) => `w.${p} = g.${p}`).join(' AND ')})`,
     // their cells' versions, as the general program writes a winner's
