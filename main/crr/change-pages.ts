@@ -108,7 +108,7 @@ function branches(info: TableInfo, prepare: (sql: string) => Database.Statement,
     site: 'r.i_site',
     keys: pkCols('r'),
     columns: [
-      ...num(['r.cl', 'r.i_cl', 'r.i_seq', 'r.i_site', 'r.i_written']),
+      ...num(['r.i_cl', 'r.i_seq', 'r.i_site', 'r.i_written']),
       // the implied cells' states: NULL while the life has no version rows (all implied), else
       // 'slot' per cell a version row of the life stands for, 'slot+' per cell whose implied
       // version an update displaced (its value kept in first_val)
@@ -116,20 +116,18 @@ function branches(info: TableInfo, prepare: (sql: string) => Database.Statement,
         WHERE ${sameKey('x', 'r')} AND x.cl = r.i_cl AND (x.lost = 0 OR x.has_first = 1))`,
       // the kept value of the lowest displaced slot: usually the only one (an update of one column)
       `(SELECT y.first_val FROM ${V} y WHERE ${sameKey('y', 'r')} AND y.cl = r.i_cl AND y.has_first = 1 ORDER BY y.slot LIMIT 1)`,
-      ...info.columns.map((c) => `b.${quoteId(c)}`),
-      ...info.slots.map((s) => `d.${deadValue(s)}`),
+      // the row's values while the implied life is its current one, else its deleted life's
+      // record: one value a cell (each value read costs more than the SQL that finds it)
+      ...info.columns.map((c, i) => `CASE WHEN r.cl = r.i_cl THEN b.${quoteId(c)} ELSE d.${deadValue(info.slots[i])} END`),
     ],
-    // the row's values while the implied life is its current one, else its deleted life's record
     joins: `LEFT JOIN ${quoteId(info.name)} b ON ${sameKey('b', 'r')} AND r.cl = r.i_cl
       LEFT JOIN ${D} d ON ${sameKey('d', 'r')} AND d.cl = r.cl AND r.cl <> r.i_cl`,
     perRow: info.columns.length,
     expand(row, changes, lookup) {
       const k = 1 + nk;
-      const [cl, icl, iseq, isite, iwritten, states, lowestFirst] = row.slice(k, k + 7);
+      const [icl, iseq, isite, iwritten, states, lowestFirst] = row.slice(k, k + 6);
       const n = info.columns.length;
-      const values = row.slice(k + 7, k + 7 + n);
-      const dead = row.slice(k + 7 + n);
-      const alive = cl === icl;
+      const values = row.slice(k + 6, k + 6 + n);
       // per slot: false when a version row of the life stands for it, else (displaced) its value
       const state = new Map<number, false | { val: unknown }>();
       if (states !== null) {
@@ -153,7 +151,7 @@ function branches(info: TableInfo, prepare: (sql: string) => Database.Statement,
         if (info.since[i] > version) return;
         const displaced = state.get(slot);
         if (displaced === false) return; // a version row of that life stands for it
-        const val = displaced ? displaced.val : alive ? values[i] : dead[i];
+        const val = displaced ? displaced.val : values[i];
         changes.push({
           table: info.name, pk, cid, val: fromSqlite(val), col_version: 1, db_version: version, site_id: site,
           cl: Number(icl), seq: Number(iseq) + slot, parent: NO_PARENT, written_at: written, resolves: null,
