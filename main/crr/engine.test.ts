@@ -159,6 +159,12 @@ describe('crsql_changes rows', () => {
     // (db_version is each replica's own: B merged the two in two transactions)
     const cells = (r: Replica) => r.engine.changesSince(0).map(({ db_version: _, ...c }) => c);
     expect(cells(B)).toEqual(cells(A));
+    // an edit of a row B has merges by the general program, row by row too: the next statement sees it
+    A.db.exec(`UPDATE t SET b = 'uno' WHERE a = 1`);
+    const edit = A.engine.changesSince(A.engine.dbVersion() - 1).find((c) => c.cid === 'b')!;
+    B.db.exec(`${sql(edit)} INSERT INTO seen SELECT a, b FROM t WHERE a = 1;`);
+    expect(B.db.prepare('SELECT b FROM seen WHERE a = 1').pluck().all()).toEqual(['one', 'uno']);
+    expect(cells(B)).toEqual(cells(A));
     closeReplica(A);
     closeReplica(B);
   });

@@ -216,10 +216,13 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
        i_site = CASE WHEN excluded.cl = cl + 1 AND cl % 2 = 1 THEN i_site END,
        i_written = CASE WHEN excluded.cl = cl + 1 AND cl % 2 = 1 THEN i_written END`,
   );
+  // each won cell, joined to its row (no second search of the winners per row: a third faster
+  // than WHERE key IN (...) with a subquery per row). The unary + keeps the winners driving
+  // (each row found by key) once ANALYZE has given the table row counts: without it the planner
+  // scans the table for every batch (query-plans.test.ts)
   info.columns.forEach((c, i) => {
     program.push(
-      `UPDATE ${t} SET ${quoteId(c)} = (SELECT w.val FROM ${W} w WHERE w.slot = ${info.slots[i]} AND ${on('w', t)})
-       WHERE ${tuple(pkCols)} IN (SELECT ${P.join(', ')} FROM ${W} w WHERE w.slot = ${info.slots[i]})`,
+      `UPDATE ${t} SET ${quoteId(c)} = w.val FROM ${W} w WHERE w.slot = ${info.slots[i]} AND ${P.map((p, k) => `+w.${p} = ${t}.${pkCols[k]}`).join(' AND ')}`,
     );
   });
   if (n) {
