@@ -241,9 +241,10 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
       const finalCl = `(SELECT r.cl FROM ${rows} r WHERE ${matchXI('r', 'i')})`;
       // lost: a version that ties the cell's current one and is not it; and a version 1 beside
       // an implied one of its life (current or not), which must stay the newest of its life
-      // to stay implied
-      const tieLost = `((i.cl = ${finalCl}
-           AND EXISTS (SELECT 1 FROM ${V} x WHERE ${matchXI('x', 'i')} AND x.slot = i.slot AND x.lost = 0 AND x.cl = i.cl AND x.col_version = i.col_version))
+      // to stay implied (the version search first: most older versions tie none, and then the
+      // row's life is not read)
+      const tieLost = `((EXISTS (SELECT 1 FROM ${V} x WHERE ${matchXI('x', 'i')} AND x.slot = i.slot AND x.lost = 0 AND x.cl = i.cl AND x.col_version = i.col_version)
+           AND i.cl = ${finalCl})
          OR (i.col_version = 1 AND EXISTS (SELECT 1 FROM ${rows} r WHERE ${matchXI('r', 'i')} AND r.i_cl = i.cl
              AND ${sinceOf('i.slot')} <= r.i_version)
            AND NOT EXISTS (SELECT 1 FROM ${V} x WHERE ${matchXI('x', 'i')} AND x.slot = i.slot AND x.cl = i.cl AND (x.lost = 0 OR x.has_first = 1))))`;
