@@ -46,6 +46,11 @@ export function tableMergeSql(info: TableInfo, history: boolean, gather = true):
 
 /** Run lengths a staging statement is prepared for (the rest of a run goes by smaller ones). */
 const RUNS = [64, 8, 1];
+/**
+ * Tuples a stager holds before it binds them: a batch's values in one array grew it to half a
+ * million slots, copied as it grew (staging 40k new rows, 200k changes: 160-173 -> 116-145 ms)
+ */
+const FLUSH_ROWS = 16 * RUNS[0];
 
 /** a table's columns by name: each one's slot, place in the column list and affinity (one lookup a cell) */
 interface Shape {
@@ -199,7 +204,7 @@ export function createApplier(ctx: ApplierContext) {
           if (rows) flush();
           runTable = table;
           tables.add(table);
-        }
+        } else if (rows >= FLUSH_ROWS) flush();
         width = tupleWidth;
         rows++;
         return values;
@@ -302,7 +307,7 @@ export function createApplier(ctx: ApplierContext) {
         out.push(ordOf(first.site_id), first.db_version, first.seq - slotIn(shape, first.cid), first.written_at ?? null);
         // the row's values in column order (slot order may differ: slots.ts)
         const at0 = out.length;
-        out.length += info.columns.length;
+        for (let k = 0; k < info.columns.length; k++) out.push(null);
         for (const at of row) out[at0 + shape.column.get(changes[at].cid)!.index] = changes[at].val;
         for (let j = i, r = 0; j < end; j++) {
           if (row[r] === j) r++;
