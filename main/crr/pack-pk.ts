@@ -108,6 +108,23 @@ export function packPrimaryKey(values: readonly SqlValue[]): Uint8Array {
 
 const truncated = () => new TypeError('packed pk is truncated');
 
+/**
+ * UTF-8 text of bytes [from, to): a short ASCII key read byte by byte (twice as fast as the
+ * decoder's native call, which every change of a clone makes), anything else by the decoder
+ */
+function decodeText(b: Uint8Array, from: number, to: number): string {
+  if (to - from <= 32) {
+    let s = '';
+    for (let i = from; i < to; i++) {
+      const c = b[i];
+      if (c >= 0x80) return decoder.decode(b.subarray(from, to));
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return decoder.decode(b.subarray(from, to));
+}
+
 /** n big-endian bytes at `at` (n <= 8), as an unsigned bigint. */
 function readBigEndian(packed: Uint8Array, at: number, n: number): bigint {
   if (at + n > packed.length) throw truncated();
@@ -154,7 +171,7 @@ export function unpackPrimaryKey(packed: Uint8Array): SqlValue[] {
       const len = readLength(packed, at, n);
       at += n;
       if (at + len > packed.length) throw truncated();
-      values.push(type === TEXT ? decoder.decode(packed.subarray(at, at + len)) : packed.slice(at, at + len));
+      values.push(type === TEXT ? decodeText(packed, at, at + len) : packed.slice(at, at + len));
       at += len;
     } else if (type === NULL) {
       values.push(null);
