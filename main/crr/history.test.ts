@@ -68,6 +68,38 @@ describe('cell history and conflicts', () => {
     for (const r of [a, b]) closeReplica(r);
   });
 
+  it('with history off keeps one version row per cell, its current one, through updates, merges and a new life', () => {
+    n++;
+    const [a, b] = [0, 1].map((i) => {
+      const r = openReplica(join(tmp.dir, `off${n}-${i}.db`), { siteId: Uint8Array.from({ length: 16 }, () => i + 1), history: i === 0 ? false : true });
+      r.db.exec(SCHEMA);
+      return r;
+    });
+    /** the version rows of item 1's name cell: col_version and causal length of each */
+    const rowsOfName = () => a.db.prepare(`SELECT col_version, cl FROM items__crr_v WHERE id = 1 AND slot = (
+        SELECT j.value ->> '$[1]' FROM crr_tables, json_each(columns, '$.cols') j WHERE crr_tables.name = 'items' AND j.value ->> '$[0]' = 'name')
+      ORDER BY col_version`).raw().all();
+    a.db.exec(`INSERT INTO items VALUES (1, 'one', 1)`);
+    expect(rowsOfName()).toEqual([]); // the first version is implied by the row
+    a.db.exec(`UPDATE items SET name = 'uno' WHERE id = 1`);
+    a.db.exec(`UPDATE items SET name = 'eins' WHERE id = 1`);
+    expect(rowsOfName()).toEqual([[3, 1]]);
+    syncPair(a, b);
+    b.db.exec(`UPDATE items SET name = 'un' WHERE id = 1`);
+    syncPair(b, a);
+    expect(rowsOfName()).toEqual([[4, 1]]);
+    a.db.exec(`UPDATE items SET name = 'ichi' WHERE id = 1`);
+    expect(rowsOfName()).toEqual([[5, 1]]);
+    // a new life: the old life's version goes with the first update in it
+    a.db.exec(`DELETE FROM items WHERE id = 1; INSERT INTO items VALUES (1, 'again', 2); UPDATE items SET name = 'and again' WHERE id = 1`);
+    expect(rowsOfName()).toEqual([[2, 3]]);
+    expect(tableSnapshot(a.db, 'items')).toEqual([['1', "'and again'", '2']]);
+    syncPair(a, b);
+    expect(tableSnapshot(b.db, 'items')).toEqual(tableSnapshot(a.db, 'items'));
+    closeReplica(a);
+    closeReplica(b);
+  });
+
   it('records every local version with its parent, and says which one is the value now', () => {
     const [a] = replicas(1);
     a.db.prepare(`INSERT INTO items VALUES (1, 'apple', 3)`).run();
