@@ -167,13 +167,12 @@ export function mergeProgram(info: TableInfo, history = true): string[] {
     // winner or not, or a version 1 that won the tie) is no longer current: it becomes a row
     // first, with its value from before this merge (lost when it lost the tie), stamped with
     // this transaction's version (implied.ts says why). A version 1 that loses the tie to it
-    // is only marked lost: the implied one stays current and implied. With history on, a later
-    // version that wins over the current implied one keeps it instead, as a local update does
-    // (has_first, first_val: below), one row fewer per edited cell of a clone.
-    // (tested before the version rows are searched: the common reason a later version writes nothing here)
-    const keptByWinner = history
-      ? `AND NOT EXISTS (SELECT 1 FROM ${W} w WHERE ${onP('w', 'i')} AND w.slot = i.slot AND w.cl = i.cl AND w.local_implied AND w.col_version > 1) `
-      : '';
+    // is only marked lost: the implied one stays current and implied. A later version that wins
+    // over the current implied one keeps it instead, as a local update does (has_first,
+    // first_val: below), one row fewer per edited cell of a clone; with history off it is simply
+    // not kept (it would be written here only to be pruned below). (Tested before the version
+    // rows are searched: the common reason a later version writes nothing here.)
+    const keptByWinner = `AND NOT EXISTS (SELECT 1 FROM ${W} w WHERE ${onP('w', 'i')} AND w.slot = i.slot AND w.cl = i.cl AND w.local_implied AND w.col_version > 1) `;
     program.push(
       `INSERT OR IGNORE INTO ${V} (${versionColumns(info)})
        SELECT DISTINCT ${Pof('i')}, i.slot, EXISTS (SELECT 1 FROM ${W} w WHERE ${onP('w', 'i')} AND w.slot = i.slot AND w.cl = i.cl AND w.col_version = 1),
