@@ -29,6 +29,17 @@ export function hasVersionIn(info: TableInfo, r: string | string[], slot: string
   return `EXISTS (SELECT 1 FROM ${V} x WHERE ${match} AND x.slot = ${slot} AND x.lost = 0 AND x.cl = ${cl})`;
 }
 
+/**
+ * The rowid of the cell's current version row in life `cl` (NULL when it has none): its newest
+ * not lost (one per col_version), by one backward read of the cell's index. `key`: the cell's key
+ * expressions. (A max() to join on was a second search of the index.)
+ */
+export function currentVersionVid(info: TableInfo, key: string[], slot: string, cl: string): string {
+  const V = versionsTable(info.name);
+  const match = info.pks.map((p, i) => `y.${quoteId(p)} = ${key[i]}`).join(' AND ');
+  return `(SELECT y.vid FROM ${V} y WHERE ${match} AND y.slot = ${slot} AND y.lost = 0 AND y.cl = ${cl} ORDER BY y.col_version DESC LIMIT 1)`;
+}
+
 /** The open transaction's db_version (the marker must be open). */
 export const TX_VERSION = `(SELECT db_version FROM crr_tx WHERE id = 1)`;
 

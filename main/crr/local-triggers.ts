@@ -34,7 +34,7 @@ import type Database from 'better-sqlite3';
 import type { TableInfo } from './table-info.ts';
 import { quoteId } from './table-info.ts';
 import { columnValues, deadTable, deadValue, deadValueBySlot, pkMatch, rowsTable, valueBySlot, versionsTable } from './clock-tables.ts';
-import { materializeImpliedSql, versionColumns } from './implied.ts';
+import { currentVersionVid, materializeImpliedSql, versionColumns } from './implied.ts';
 import { policyTriggersSql } from './policy-columns.ts';
 
 const NOT_MERGING = `NOT EXISTS (SELECT 1 FROM crr_merging)`;
@@ -312,17 +312,16 @@ export function cellWriteSqls(info: TableInfo, i: number, pk: string[], val: str
 
 /**
  * History off, after an update of one cell: the cell keeps only its current version, the one just
- * written (every other row of the cell goes: older versions, lost ones, older lives'). Found once
- * by one backward read of its index, instead of testing each row of the cell against its life
- * and its newest version (prunedSql).
+ * written (every other row of the cell goes: older versions, lost ones, older lives'). The current
+ * one is found once, instead of testing each row of the cell against its life and its newest
+ * version (prunedSql).
  */
 function keepCurrentSql(info: TableInfo, pk: string[], slot: number): string {
   const V = versionsTable(info.name);
   const rows = rowsTable(info.name);
   // no alias on the target: SQLite's RENAME COLUMN cannot parse a trigger with one
   return `DELETE FROM ${V} WHERE ${pkMatch(info, V, pk)} AND ${V}.slot = ${slot}
-      AND ${V}.vid IS NOT (SELECT y.vid FROM ${V} y WHERE ${pkMatch(info, 'y', pk)} AND y.slot = ${slot} AND y.lost = 0
-        AND y.cl = (SELECT r.cl FROM ${rows} r WHERE ${pkMatch(info, 'r', pk)}) ORDER BY y.col_version DESC LIMIT 1)`;
+      AND ${V}.vid IS NOT ${currentVersionVid(info, pk, String(slot), `(SELECT r.cl FROM ${rows} r WHERE ${pkMatch(info, 'r', pk)})`)}`;
 }
 
 /** History off: a cell keeps only its current version (and nothing of older lives). */

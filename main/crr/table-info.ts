@@ -28,6 +28,9 @@ export class CrrRefusal extends Error {
 }
 
 export const quoteId = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+/** SQL expressions as one value: the expression itself, or a row value `(a, b)` of several. */
+export const sqlTuple = (cols: string[]): string => (cols.length === 1 ? cols[0] : `(${cols.join(', ')})`);
 export const quoteText = (text: string): string => `'${text.replace(/'/g, "''")}'`;
 
 /** A row of pragma_table_xinfo. */

@@ -23,7 +23,7 @@
 import type { TableInfo } from './table-info.ts';
 import type { SqlValue } from '../../shared/values.ts';
 import { affinity, type Affinity } from '../../shared/column-affinity.ts';
-import { quoteId, quoteText } from './table-info.ts';
+import { quoteId, quoteText, sqlTuple } from './table-info.ts';
 import { declaredType, rowsTable, versionsTable } from './clock-tables.ts';
 import { stagedParentCv, stagedParentSite, TX_VERSION, versionColumns } from './implied.ts';
 import { CLOCK_ROW } from './clock-sql.ts';
@@ -121,7 +121,6 @@ export function wholeRowsProgram(info: TableInfo, incoming: string, gather = tru
   const minSlot = Math.min(...info.slots);
   const pivot = info.slots.map((s) => `, max(CASE WHEN g.slot = ${s} THEN g.val END)`).join('');
   const values = info.columns.map((_, i) => `, ${valueColumn(i)}`).join('');
-  const tuple = (cols: string[]) => (cols.length === 1 ? cols[0] : `(${cols.join(', ')})`);
   // every staged change of the key is of life 1, one per column: a new row, whole or fresh
   const newRow = `count(*) = ${n} AND count(DISTINCT g.slot) = ${n} AND min(g.slot) >= 0 AND min(g.cl) = 1 AND max(g.cl) = 1`;
   // whole: also first versions from one writer and transaction, one written time or none, nothing resolved
@@ -138,7 +137,7 @@ export function wholeRowsProgram(info: TableInfo, incoming: string, gather = tru
      FROM ${incoming} g
      -- (keys with a change per column first, by cheap aggregates: the pivot and the distinct
      -- count cost about 0.6 µs a staged change, spent in vain on a page of later versions)
-     WHERE ${tuple(P.map((p) => `g.${p}`))} IN (SELECT ${P.join(', ')} FROM ${incoming} GROUP BY ${P.join(', ')}
+     WHERE ${sqlTuple(P.map((p) => `g.${p}`))} IN (SELECT ${P.join(', ')} FROM ${incoming} GROUP BY ${P.join(', ')}
        HAVING count(*) = ${n} AND min(slot) >= 0 AND min(cl) = 1 AND max(cl) = 1)
      GROUP BY ${P.map((p) => `g.${p}`).join(', ')}
      HAVING ${newRow} AND NOT ${known('g')} AND NOT EXISTS (SELECT 1 FROM ${WR} w WHERE ${P.map((p) => `w.${p} = g.${p}`).join(' AND ')})`,
