@@ -263,6 +263,26 @@ describe('writes from other programs', () => {
     closeReplica(B);
   });
 
+  it('deleting a row whose key has no clock row (written while untracked) is tracked, and syncs', () => {
+    const path = file();
+    const A = openReplica(path);
+    const B = openReplica(file());
+    for (const r of [A, B]) r.db.exec(`CREATE TABLE t (a INTEGER PRIMARY KEY NOT NULL, b); SELECT crsql_as_crr('t');`);
+    A.db.exec(`INSERT INTO t VALUES (1, 'kept'), (2, 'untracked')`);
+    B.engine.applyChanges(A.engine.changesSince(0));
+    const plain = new Database(path);
+    plain.exec(`DELETE FROM "t__crr_rows" WHERE a = 2`);
+    plain.close();
+    const since = A.engine.dbVersion();
+    A.db.exec(`DELETE FROM t WHERE a = 2`);
+    const deletes = A.db.prepare(`SELECT cid, cl FROM crsql_changes WHERE db_version > ?`).raw().all(since);
+    expect(deletes).toEqual([['-1', 2]]);
+    B.engine.applyChanges(A.engine.changesSince(since));
+    expect(tableSnapshot(B.db, 't')).toEqual([['1', `'kept'`]]);
+    closeReplica(A);
+    closeReplica(B);
+  });
+
   it('an ALTER without begin/commit_alter is repaired before the next write is tracked', () => {
     const A = openReplica(file());
     const B = openReplica(file());

@@ -42,6 +42,8 @@ export function currentVersionVid(info: TableInfo, key: string[], slot: string, 
 
 /** The open transaction's db_version (the marker must be open). */
 export const TX_VERSION = `(SELECT db_version FROM crr_tx WHERE id = 1)`;
+/** The open transaction's next seq number (the marker must be open). */
+export const TX_SEQ = `(SELECT seq FROM crr_tx WHERE id = 1)`;
 
 /**
  * Statements that write explicit rows for the implied first versions of the rows selected by
