@@ -77,10 +77,16 @@ END;`;
   ];
 }
 
+/** Ends the live life of key `pk` in the rows table (cl + 1), if it has a row there. */
+const endTrackedLifeSql = (info: TableInfo, pk: string[]) => {
+  const rows = rowsTable(info.name);
+  return `UPDATE OR IGNORE ${rows} SET cl = cl + (cl % 2) WHERE ${pkMatch(info, rows, pk)}`;
+};
+
 /** Ends the live life of key `pk` in the rows table (cl + 1; a key it lacks gets cl 2). */
 const endLifeSql = (info: TableInfo, pk: string[]) => {
   const rows = rowsTable(info.name);
-  return `UPDATE OR IGNORE ${rows} SET cl = cl + (cl % 2) WHERE ${pkMatch(info, rows, pk)};
+  return `${endTrackedLifeSql(info, pk)};
   INSERT OR IGNORE INTO ${rows} (${info.pks.map(quoteId).join(', ')}, cl) SELECT ${pk.join(', ')}, 2
     WHERE NOT EXISTS (SELECT 1 FROM ${rows} r WHERE ${pkMatch(info, 'r', pk)})`;
 };
@@ -222,7 +228,7 @@ END;`);
   WHEN ${NOT_MERGING}
 BEGIN
   ${claimSql(1)};
-  UPDATE OR IGNORE ${rows} SET cl = cl + (cl % 2) WHERE ${pkMatch(info, rows, oldPk)};
+  ${endTrackedLifeSql(info, oldPk)};
   ${deadRecord(oldPk, 'x.seq - 1')};
 END;`);
   // ... and before it (created after it, so fired first), a key the rows table lacks (a row
