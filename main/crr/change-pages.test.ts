@@ -152,4 +152,31 @@ describe('changesPage', () => {
     expect(b.db.prepare('SELECT count(*) FROM t__crr_v').pluck().get()).toBe(300);
     expect(versionRows(a)).toBe(300);
   });
+  it("carries the value an update displaced exactly, whatever its storage class", () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const a = replica(t.dir, 'a.db');
+    const b = replica(t.dir, 'b.db');
+    for (const r of [a, b]) {
+      r.db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, v, w)');
+      r.engine.asCrr('t');
+    }
+    // (the stream reads this value as text: each storage class, and text that quote() would cut
+    // at the NUL or that holds the separator the stream uses)
+    const firsts: unknown[] = [2n ** 62n + 1n, -7n, 0.1, 1 / 3, 5e-324, 1e300, -2.5, 'it\'s', 'a\0b', '😀 ,\x1f+', '', Buffer.from([0, 1, 255]), Buffer.alloc(0), null];
+    const ins = a.db.prepare('INSERT INTO t VALUES (?, ?, ?)');
+    firsts.forEach((v, i) => ins.run(i, v, i));
+    a.db.exec("UPDATE t SET v = 'edited'");
+    // two displaced cells in one row take another way
+    a.db.exec("UPDATE t SET v = 'both', w = -1 WHERE id = 0");
+    const { out } = readAll(a.engine, { from: 0, to: a.engine.dbVersion() }, 4);
+    const sent = firsts.map((_, i) => out.find((c) => c.cid === 'v' && c.col_version === 1 && unpackPrimaryKey(c.pk)[0] === BigInt(i))?.val);
+    const asBytes = (v: unknown) => (v instanceof Uint8Array ? [...v] : v);
+    expect(sent.map(asBytes)).toEqual(firsts.map(asBytes));
+    expect(sent.map((v) => typeof v)).toEqual(firsts.map((v) => typeof v));
+    b.engine.applyChanges(out);
+    const all = (r: Replica) => readAll(r.engine, { from: 0, to: r.engine.dbVersion() }, 1000).out;
+    const norm = (cs: Change[]) => cs.map((c) => [Buffer.from(c.pk).toString('hex'), c.cid, c.col_version, typeof c.val, String(asBytes(c.val))].join('|')).sort();
+    expect(norm(all(b))).toEqual(norm(out));
+  });
 });
