@@ -87,13 +87,13 @@ export interface Branch {
  * hex (quote() stops a text at a NUL). (A subquery returns one value, so the row's cell states
  * and this value travel together.)
  */
-export function keptValueSql(v: string): string {
+function keptValueSql(v: string): string {
   return `CASE typeof(${v}) WHEN 'integer' THEN 'i' || ${v} WHEN 'real' THEN 'r' || quote(${v}) WHEN 'text' THEN 't' || hex(${v})
     WHEN 'blob' THEN 'b' || hex(${v}) ELSE 'n' END`;
 }
 
 /** keptValueSql's text as the value (an integer as a BigInt, as the statements read them). */
-export function keptValue(text: string): unknown {
+function keptValue(text: string): unknown {
   const body = text.slice(1);
   switch (text[0]) {
     case 'i': return BigInt(body);
@@ -154,8 +154,9 @@ function branches(info: TableInfo, prepare: (sql: string) => Database.Statement,
       const [icl, iseq, isite, iwritten, read] = row.slice(k, k + 5);
       const n = info.columns.length;
       const values = row.slice(k + 5, k + 5 + n);
-      const cut = read === null ? -1 : String(read).indexOf('\x1f');
-      const states = cut < 0 ? read : String(read).slice(0, cut);
+      const text = read === null ? null : String(read);
+      const cut = text === null ? -1 : text.indexOf('\x1f');
+      const states = cut < 0 ? text : text!.slice(0, cut);
       // per slot: false when a version row of the life stands for it, else (displaced) its value
       const state = new Map<number, false | { val: unknown }>();
       if (states !== null) {
@@ -164,7 +165,7 @@ function branches(info: TableInfo, prepare: (sql: string) => Database.Statement,
           if (s.endsWith('+')) displaced.push(Number(s.slice(0, -1)));
           else state.set(Number(s), state.get(Number(s)) ?? false);
         }
-        if (displaced.length === 1) state.set(displaced[0], { val: keptValue(String(read).slice(cut + 1)) });
+        if (displaced.length === 1) state.set(displaced[0], { val: keptValue(text!.slice(cut + 1)) });
         else if (displaced.length > 1) {
           const key = Object.fromEntries(row.slice(1, k).map((v, j) => [`k${j}`, v]));
           for (const [slot, val] of firstsStmt.all({ ...key, cl: icl }) as [bigint, unknown][]) state.set(Number(slot), { val });
